@@ -1,0 +1,41 @@
+using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace EventPlatform.Cli.Commands;
+
+/// <summary>
+/// Settings every command resolves the same way: the seed's environment variables, then the
+/// development defaults of the embedded mode.
+/// </summary>
+internal static class PlatformSettings
+{
+    public static IConfiguration Load(string[]? args = null)
+    {
+        var builder = new ConfigurationBuilder().AddEnvironmentVariables().AddSeedEnvironmentVariables();
+        if (args is not null)
+        {
+            builder.AddCommandLine(args);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The JWT settings: JWT_SECRET_KEY when set, else the development secret in the data directory.</summary>
+    public static JwtOptions Jwt(IConfiguration configuration, bool allowDevelopmentSecret)
+    {
+        var options = configuration.GetSection(JwtOptions.SectionName).Get<JwtOptions>() ?? new JwtOptions();
+        if (string.IsNullOrEmpty(options.SecretKey) && allowDevelopmentSecret)
+        {
+            options.SecretKey = DataDirectory.GetOrCreateDevelopmentJwtSecret(DataDirectory.Resolve(configuration));
+            IsDevelopmentSecret = true;
+        }
+
+        return options;
+    }
+
+    public static bool IsDevelopmentSecret { get; private set; }
+
+    public static string DevelopmentToken(JwtOptions jwt, string subject = "dev-user", TimeSpan? lifetime = null) =>
+        JwtTokenIssuer.Create(jwt, subject, lifetime ?? TimeSpan.FromDays(1), DateTimeOffset.UtcNow);
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using EventPlatform.Cli.Commands;
+
+var root = new RootCommand("The event streaming platform: HTTP ingestion, schema registry, Kafka, stream processing, warehouse sink.")
+{
+    UpCommand.Create(),
+    BrokerCommand.Create(),
+    GatewayCommand.Create(),
+    TokenCommand.Create(),
+    TopicsCommand.Create(),
+};
+
+// Ctrl-C/SIGTERM cancel the command's token; services then drain and flush. The generous
+// timeout only guards against a shutdown that hangs.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
+return await root.Parse(args).InvokeAsync(invocation);

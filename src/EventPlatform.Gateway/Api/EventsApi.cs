@@ -1,0 +1,180 @@
+using System.Text.Json.Nodes;
+using EventPlatform.Core.Errors;
+using EventPlatform.Core.Events;
+using EventPlatform.Gateway.Publishing;
+using EventPlatform.Hosting.Errors;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace EventPlatform.Gateway.Api;
+
+/// <summary>The publish routes: <c>POST /api/v1/events/{topic}</c> and its batch form.</summary>
+public static class EventsApi
+{
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/events").RequireAuthorization();
+        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent");
+        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch");
+        return group;
+    }
+
+    /// <summary>Validates one event, writes it to Kafka, and answers with where it landed.</summary>
+    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IOptions<GatewayOptions> options)
+    {
+        var refused = CheckRequest(topic, context, ingestor);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        using var body = await RequestBody.ReadAsync(context.Request, options.Value.MaxEventBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            return TooLarge(context, options.Value.MaxEventBytes);
+        }
+
+        var parsed = EventJsonReader.ReadSingle(body.Memory);
+        if (parsed.SyntaxError is { } syntax)
+        {
+            return InvalidJson(context, syntax);
+        }
+
+        if (parsed.Result.Event is not { } e)
+        {
+            return Failure(context, EventIngestor.Invalid(parsed.Result.Error!));
+        }
+
+        var outcome = await ingestor.IngestAsync(topic, e, context.RequestAborted).ConfigureAwait(false);
+        return outcome.Failure is { } failure
+            ? Failure(context, failure)
+            : TypedResults.Json(
+                new EventResponse(EventResponse.Accepted, e.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt),
+                GatewayJsonContext.Api.EventResponse);
+    }
+
+    /// <summary>
+    /// Publishes a JSON array of events. Each event is judged and published on its own; the
+    /// answer has one result per event, in order. 200 when all were accepted, else 207.
+    /// </summary>
+    public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IOptions<GatewayOptions> options)
+    {
+        var refused = CheckRequest(topic, context, ingestor);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var limits = options.Value;
+        using var body = await RequestBody.ReadAsync(context.Request, limits.MaxBatchBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            return TooLarge(context, limits.MaxBatchBytes);
+        }
+
+        var batch = EventJsonReader.ReadBatch(body.Memory, limits.MaxBatchEvents);
+        if (batch.SyntaxError is { } syntax)
+        {
+            return InvalidJson(context, syntax);
+        }
+
+        if (batch.NotAnArray)
+        {
+            return ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidBatch, "A batch body must be a JSON array of events.");
+        }
+
+        if (batch.TooMany)
+        {
+            return ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidBatch,
+                $"A batch may hold at most {limits.MaxBatchEvents} events.", new JsonObject { ["max_events"] = limits.MaxBatchEvents });
+        }
+
+        if (batch.Results.Count == 0)
+        {
+            return ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidBatch, "The batch is empty.");
+        }
+
+        // Hand every valid event to the producer before awaiting any: they share Kafka batches.
+        var pending = new Task<PublishOutcome>?[batch.Results.Count];
+        for (var i = 0; i < pending.Length; i++)
+        {
+            if (batch.Results[i].Event is { } e)
+            {
+                pending[i] = ingestor.IngestAsync(topic, e, context.RequestAborted);
+            }
+        }
+
+        var results = new BatchItemResult[pending.Length];
+        var accepted = 0;
+        for (var i = 0; i < pending.Length; i++)
+        {
+            var read = batch.Results[i];
+            if (pending[i] is not { } task)
+            {
+                var invalid = EventIngestor.Invalid(read.Error!);
+                results[i] = Rejected(i, null, invalid);
+                continue;
+            }
+
+            var outcome = await task.ConfigureAwait(false);
+            if (outcome.Failure is { } failure)
+            {
+                results[i] = Rejected(i, read.Event!.EventId, failure);
+            }
+            else
+            {
+                accepted++;
+                results[i] = new BatchItemResult(i, EventResponse.Accepted, read.Event!.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt, null);
+            }
+        }
+
+        var response = new BatchResponse(accepted, results.Length - accepted, results);
+        return TypedResults.Json(response, GatewayJsonContext.Api.BatchResponse,
+            statusCode: accepted == results.Length ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
+    }
+
+    private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor)
+    {
+        if (ingestor.CheckPath(topic) is { } pathFailure)
+        {
+            return Failure(context, pathFailure);
+        }
+
+        if (!RequestBody.IsJson(context.Request))
+        {
+            return ApiErrors.Result(context, StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+                $"Content-Type must be application/json (UTF-8), not '{context.Request.ContentType ?? "(none)"}'.",
+                new JsonObject { ["supported"] = new JsonArray("application/json") });
+        }
+
+        return null;
+    }
+
+    private static BatchItemResult Rejected(int index, string? eventId, PublishFailure failure) =>
+        new(index, BatchItemResult.Rejected, eventId, null, null, null, null, new BatchItemError(failure.ErrorCode, failure.Message, failure.Details));
+
+    private static IResult Failure(HttpContext context, PublishFailure failure) =>
+        ApiErrors.Result(context, failure.StatusCode, failure.ErrorCode, failure.Message, failure.Details);
+
+    private static IResult TooLarge(HttpContext context, int limit) =>
+        ApiErrors.Result(context, StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+            $"The request body is larger than {limit} bytes.", new JsonObject { ["max_bytes"] = limit });
+
+    private static IResult InvalidJson(HttpContext context, JsonSyntaxError syntax)
+    {
+        var details = new JsonObject { ["reason"] = syntax.Message };
+        if (syntax.LineNumber is { } line)
+        {
+            details["line"] = line + 1;
+        }
+
+        if (syntax.BytePositionInLine is { } position)
+        {
+            details["byte_position_in_line"] = position;
+        }
+
+        return ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, "The request body is not valid JSON.", details);
+    }
+}

@@ -1,0 +1,84 @@
+using EventPlatform.Core.Errors;
+using EventPlatform.Hosting.Errors;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EventPlatform.Gateway.Auth;
+
+/// <summary>
+/// JWT bearer authentication for the API (Property 20): a request without a valid token gets
+/// 401 with an <see cref="ErrorResponse"/> that says which of missing, invalid or expired.
+/// </summary>
+public static class JwtAuthentication
+{
+    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JwtOptions>()
+            .Bind(configuration.GetSection(JwtOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            {
+                var jwt = jwtOptions.Value;
+                bearer.MapInboundClaims = false;
+                bearer.RequireHttpsMetadata = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    IssuerSigningKey = JwtTokenIssuer.SigningKey(jwt),
+                    ValidAlgorithms = [JwtTokenIssuer.ToSecurityAlgorithm(jwt.Algorithm), jwt.Algorithm],
+                    ValidateIssuerSigningKey = true,
+                    RequireSignedTokens = true,
+                    ValidateIssuer = !string.IsNullOrEmpty(jwt.Issuer),
+                    ValidIssuer = jwt.Issuer,
+                    ValidateAudience = !string.IsNullOrEmpty(jwt.Audience),
+                    ValidAudience = jwt.Audience,
+                    ValidateLifetime = true,
+                    RequireExpirationTime = true,
+                    ClockSkew = jwt.ClockSkew,
+                    NameClaimType = "sub",
+                };
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnChallenge = WriteChallengeAsync,
+                    OnForbidden = static context => ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "The token does not grant this operation."),
+                };
+            });
+        services.AddAuthorization();
+        return services;
+    }
+
+    private static Task WriteChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var http = context.HttpContext;
+        var hasHeader = http.Request.Headers.Authorization.Count > 0;
+        var (code, message, bearerError) = context.AuthenticateFailure switch
+        {
+            SecurityTokenExpiredException => (ErrorCodes.TokenExpired, "The bearer token has expired.", "invalid_token"),
+            not null => (ErrorCodes.InvalidToken, "The bearer token is not valid: " + Describe(context.AuthenticateFailure), "invalid_token"),
+            null when hasHeader => (ErrorCodes.InvalidToken, "The Authorization header must be 'Bearer <token>'.", "invalid_request"),
+            null => (ErrorCodes.AuthenticationRequired, "This route requires a bearer token (Authorization: Bearer <token>).", null),
+        };
+        http.Response.Headers.WWWAuthenticate = bearerError is null ? "Bearer" : $"Bearer error=\"{bearerError}\"";
+        return ApiErrors.WriteAsync(http, StatusCodes.Status401Unauthorized, code, message);
+    }
+
+    private static string Describe(Exception failure) => failure switch
+    {
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "bad signature.",
+        SecurityTokenInvalidAlgorithmException => "signing algorithm not accepted.",
+        SecurityTokenNotYetValidException => "not valid yet.",
+        SecurityTokenNoExpirationException => "it has no expiry (exp).",
+        SecurityTokenInvalidIssuerException => "wrong issuer.",
+        SecurityTokenInvalidAudienceException => "wrong audience.",
+        SecurityTokenMalformedException or ArgumentException => "malformed.",
+        _ => "rejected.",
+    };
+}

@@ -1,0 +1,66 @@
+using EventPlatform.Hosting.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EventPlatform.Gateway;
+
+/// <summary>Builds the gateway as a web application: for the <c>gateway</c> and <c>up</c> commands, and for tests.</summary>
+public static class GatewayApp
+{
+    /// <param name="args">Command-line arguments (configuration overrides such as --Gateway:Urls=...).</param>
+    /// <param name="overrides">Settings that beat the environment but not the command line (what <c>up</c> decides).</param>
+    /// <param name="configureServices">Extra registrations (the embedded broker, test doubles of time).</param>
+    public static WebApplication Create(
+        string[] args,
+        IReadOnlyDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddSeedEnvironmentVariables();
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Configuration.AddCommandLine(args);
+        ConfigureLogging(builder.Logging, builder.Configuration);
+
+        var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.WebHost.UseUrls(gateway.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Our own limits answer first, with an ErrorResponse; this is the backstop.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBatchBytes, gateway.MaxEventBytes) + 1024L;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.Services.AddGateway(builder.Configuration);
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapGateway();
+        return app;
+    }
+
+    /// <summary>One line per entry; per-request framework logs off by default (they cost on the hot path).</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+    }
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EventPlatform.Gateway;
+
+/// <summary>The ingestion API's limits and policies. Bound from the <c>Gateway</c> section.</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Where the API listens. <c>up</c> uses http://127.0.0.1:8000.</summary>
+    [Required]
+    public string Urls { get; set; } = "http://0.0.0.0:8000";
+
+    /// <summary>Largest body of a single-event request.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxEventBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest body of a batch request.</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most events in one batch request.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchEvents { get; set; } = 1000;
+
+    /// <summary>
+    /// Property 19: an event type not seen before gets its own topic (<c>events.&lt;type&gt;</c>).
+    /// Off by default: an unknown type is then a 400.
+    /// </summary>
+    public bool DynamicTopics { get; set; }
+
+    [Range(1, 10_000)]
+    public int DynamicTopicPartitions { get; set; } = 12;
+
+    [Range(1, 32)]
+    public short DynamicTopicReplicationFactor { get; set; } = 3;
+
+    /// <summary>Attempts to hand an event to Kafka before answering 503 (the seed's 3).</summary>
+    [Range(1, 10)]
+    public int PublishMaxAttempts { get; set; } = 3;
+
+    /// <summary>The seed's backoff base delay.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan PublishBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The seed's backoff cap.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan PublishMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+}

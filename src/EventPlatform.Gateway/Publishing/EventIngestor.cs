@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using EventPlatform.Core.Errors;
+using EventPlatform.Core.Events;
+using EventPlatform.Core.Routing;
+using Microsoft.AspNetCore.Http;
+
+namespace EventPlatform.Gateway.Publishing;
+
+/// <summary>
+/// The path from a parsed event to Kafka, shared by every way events come in (single POST,
+/// batch, and later the WebSocket): route by <c>event_type</c>, check the path agrees, make the
+/// topic of a new type, publish.
+/// </summary>
+public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, EventPublisher publisher)
+{
+    public TopicRouter Router => router;
+
+    /// <summary>Whether a request path names a topic that takes events; null when it does.</summary>
+    public PublishFailure? CheckPath(string pathTopic)
+    {
+        if (router.IsIngestPath(pathTopic))
+        {
+            return null;
+        }
+
+        var full = TopicRouter.FullTopicName(pathTopic);
+        var message = router.Plan.Find(full) is not null
+            ? $"Topic '{full}' does not take events from clients."
+            : $"Topic '{full}' does not exist. Topics: {string.Join(", ", router.Plan.Topics.Where(t => t.EventType is not null).Select(t => t.Name))}.";
+        return new PublishFailure(StatusCodes.Status404NotFound, ErrorCodes.UnknownTopic, message, new JsonObject { ["topic"] = full });
+    }
+
+    /// <summary>Routes and publishes one valid event that arrived on <paramref name="pathTopic"/>.</summary>
+    public async Task<PublishOutcome> IngestAsync(string pathTopic, IngestEvent e, CancellationToken cancellationToken)
+    {
+        var failure = Route(pathTopic, e, out var route);
+        if (failure is not null)
+        {
+            return PublishOutcome.Failed(route.Topic ?? TopicRouter.FullTopicName(pathTopic), failure);
+        }
+
+        var topic = route.Topic!;
+        if (route.Outcome == RouteOutcome.Dynamic)
+        {
+            try
+            {
+                await topics.EnsureAsync(topic, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable,
+                    $"Topic '{topic}' for the new event type could not be created; the event was not published.", new JsonObject { ["reason"] = ex.Message }));
+            }
+        }
+
+        return await publisher.PublishAsync(e, topic, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The failure for an event that could not be read.</summary>
+    public static PublishFailure Invalid(EventValidationError error)
+    {
+        var details = new JsonObject();
+        if (error.MissingFields.Count > 0)
+        {
+            details["missing_fields"] = new JsonArray([.. error.MissingFields.Select(f => JsonValue.Create(f))]);
+        }
+
+        if (error.InvalidFields.Count > 0)
+        {
+            var invalid = new JsonObject();
+            foreach (var (field, reason) in error.InvalidFields)
+            {
+                invalid[field] = reason;
+            }
+
+            details["invalid_fields"] = invalid;
+        }
+
+        return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEvent, error.Describe(), details.Count > 0 ? details : null);
+    }
+
+    private PublishFailure? Route(string pathTopic, IngestEvent e, out Route route)
+    {
+        route = router.RouteEventType(e.EventType);
+        switch (route.Outcome)
+        {
+            case RouteOutcome.UnknownEventType:
+                return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownEventType,
+                    $"Unknown event_type '{e.EventType}'. Known types: {string.Join(", ", router.Plan.Topics.Where(t => t.EventType is not null).Select(t => t.EventType))}; dynamic topic creation is off.",
+                    new JsonObject { ["event_type"] = e.EventType });
+            case RouteOutcome.ReservedTopic:
+                return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownEventType,
+                    $"event_type '{e.EventType}' would be written to '{route.Topic}', which belongs to another event type or to the platform.",
+                    new JsonObject { ["event_type"] = e.EventType, ["topic"] = route.Topic });
+        }
+
+        var pathFull = TopicRouter.FullTopicName(pathTopic);
+        if (!string.Equals(pathFull, route.Topic, StringComparison.Ordinal))
+        {
+            return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.TopicMismatch,
+                $"An event of type '{e.EventType}' belongs on '{route.Topic}', not '{pathFull}'.",
+                new JsonObject { ["event_type"] = e.EventType, ["path_topic"] = pathFull, ["expected_topic"] = route.Topic });
+        }
+
+        return null;
+    }
+}

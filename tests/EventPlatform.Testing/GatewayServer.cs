@@ -1,0 +1,65 @@
+using System.Net.Http.Headers;
+using EventPlatform.Gateway;
+using EventPlatform.Gateway.Auth;
+using EventPlatform.Kafka.Embedded;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventPlatform.Testing;
+
+/// <summary>
+/// A real gateway (Kestrel, real HTTP on a free loopback port) against an embedded broker,
+/// with a known JWT secret so tests can mint good and bad tokens.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    public const string Secret = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+    private GatewayServer(WebApplication app, Uri baseAddress)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token());
+    }
+
+    public WebApplication App { get; }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>A client that sends a valid token on every request.</summary>
+    public HttpClient Client { get; }
+
+    public static JwtOptions Jwt { get; } = new() { SecretKey = Secret, Algorithm = "HS256" };
+
+    public static string Token(string subject = "test-client", TimeSpan? lifetime = null) =>
+        JwtTokenIssuer.Create(Jwt, subject, lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+
+    public static async Task<GatewayServer> StartAsync(EmbeddedKafkaCluster cluster, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Gateway:Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Jwt:SecretKey"] = Secret,
+            ["Jwt:Algorithm"] = "HS256",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        var app = GatewayApp.Create([], overrides, services => services.AddSingleton(cluster));
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Urls.First();
+        return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync().ConfigureAwait(false);
+        await App.DisposeAsync().ConfigureAwait(false);
+    }
+}
