@@ -44,6 +44,8 @@ public sealed class GatewayServer : IAsyncDisposable
             ["Jwt:SecretKey"] = Secret,
             ["Jwt:Algorithm"] = "HS256",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:EventPlatform.Kafka.Producer"] = "Error",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

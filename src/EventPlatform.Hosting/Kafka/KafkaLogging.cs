@@ -9,7 +9,9 @@ internal static partial class KafkaLogging
     public static void OnLog(ILogger logger, LogMessage message)
     {
         // librdkafka logs with syslog levels; its info level (6) is chatty (every reconnect).
-        var level = message.Level switch
+        // A refused connection is logged by librdkafka as an error; for a client it is a
+        // transient condition that the all-brokers-down error and health report already cover.
+        var level = message.Facility == "FAIL" ? LogLevel.Information : message.Level switch
         {
             SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
             SyslogLevel.Warning => LogLevel.Warning,
@@ -25,6 +27,10 @@ internal static partial class KafkaLogging
         {
             LogFatal(logger, error.Code, error.Reason);
         }
+        else if (error.Code == ErrorCode.Local_Transport)
+        {
+            LogTransportError(logger, error.Reason);
+        }
         else
         {
             LogClientError(logger, error.Code, error.Reason);
@@ -36,6 +42,9 @@ internal static partial class KafkaLogging
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason}")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Information, Message = "Kafka connection lost or refused: {Reason}")]
+    private static partial void LogTransportError(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Critical, Message = "Fatal Kafka client error {Code}: {Reason}")]
     private static partial void LogFatal(ILogger logger, ErrorCode code, string reason);

@@ -54,6 +54,8 @@ public static class KafkaClientConfig
             ClientId = clientId,
             // Loopback and containers: prefer IPv4 so 'localhost' does not wait on ::1 first.
             BrokerAddressFamily = BrokerAddressFamily.V4,
+            ReconnectBackoffMaxMs = (int)options.ReconnectBackoffMax.TotalMilliseconds,
+            ReconnectBackoffMs = Math.Min(100, (int)options.ReconnectBackoffMax.TotalMilliseconds),
         };
         if (!string.IsNullOrWhiteSpace(options.SecurityProtocol))
         {

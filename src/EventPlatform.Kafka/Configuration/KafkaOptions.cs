@@ -40,6 +40,13 @@ public sealed class KafkaOptions
     /// <summary>Any other librdkafka property, passed through to every client as it is.</summary>
     public Dictionary<string, string> Extra { get; set; } = [];
 
+    /// <summary>
+    /// Longest wait between reconnection attempts to a broker (librdkafka's default is 10 s):
+    /// after an outage, ingestion resumes within about this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ReconnectBackoffMax { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long admin calls (metadata, topic creation) may take.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan AdminTimeout { get; set; } = TimeSpan.FromSeconds(10);
