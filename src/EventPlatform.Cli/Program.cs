@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EventPlatform.Cli.Commands;
+using EventPlatform.LoadGen;
 
 var root = new RootCommand("The event streaming platform: HTTP ingestion, schema registry, Kafka, stream processing, warehouse sink.")
 {
@@ -8,6 +9,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     GatewayCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
+    LoadGenCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen")),
 };
 
 // Ctrl-C/SIGTERM cancel the command's token; services then drain and flush. The generous

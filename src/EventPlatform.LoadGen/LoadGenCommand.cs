@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace EventPlatform.LoadGen;
+
+/// <summary>The <c>loadgen</c> command line.</summary>
+public static class LoadGenCommand
+{
+    /// <summary>
+    /// Builds <c>loadgen</c>. <paramref name="defaultToken"/> is asked for a bearer token only when
+    /// <c>--token</c> is not given (minting one may need the platform's secret).
+    /// </summary>
+    public static Command Create(Func<string> defaultToken)
+    {
+        ArgumentNullException.ThrowIfNull(defaultToken);
+        var defaults = new LoadGenOptions();
+        var url = new Option<string>("--url") { Description = "The gateway's base address.", DefaultValueFactory = _ => defaults.Url };
+        var topic = new Option<string>("--topic") { Description = "Topic to publish to: iot.sensors, clickstream or transactions.", DefaultValueFactory = _ => defaults.Topic };
+        var rate = new Option<double>("--rate") { Description = "Requests per second, sent on schedule whatever the answers (open loop); 0 for a closed loop.", DefaultValueFactory = _ => 0 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Closed loop: workers, each sending its next request when the last is answered.", DefaultValueFactory = _ => defaults.Concurrency };
+        var duration = DurationOption("--duration", "How long to measure, after the warmup (30s, 2m, 500ms, or seconds).", defaults.Duration);
+        var warmup = DurationOption("--warmup", "Load sent first and not measured.", defaults.Warmup);
+        var batchSize = new Option<int>("--batch-size") { Description = "Events per request: 1 uses the single-event route, more the batch route.", DefaultValueFactory = _ => defaults.BatchSize };
+        var connections = new Option<int>("--connections") { Description = "Most HTTP connections to the gateway.", DefaultValueFactory = _ => defaults.Connections };
+        var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight; requests due beyond it are dropped and reported.", DefaultValueFactory = _ => defaults.MaxInFlight };
+        var token = new Option<string?>("--token") { Description = "Bearer token (default: a development token)." };
+        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
+
+        var command = new Command("loadgen", "Send events to the ingestion gateway at a fixed rate or concurrency and report throughput and latency.")
+        {
+            url, topic, rate, concurrency, duration, warmup, batchSize, connections, maxInFlight, token, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new LoadGenOptions
+            {
+                Url = parse.GetValue(url)!,
+                Topic = parse.GetValue(topic)!,
+                Rate = parse.GetValue(rate),
+                Concurrency = parse.GetValue(concurrency),
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                BatchSize = parse.GetValue(batchSize),
+                Connections = parse.GetValue(connections),
+                MaxInFlight = parse.GetValue(maxInFlight),
+                Token = parse.GetValue(token) ?? defaultToken(),
+                JsonOutputPath = parse.GetValue(json),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            var report = await LoadGenerator.RunAsync(options, Console.Out, ct).ConfigureAwait(false);
+            report.WriteSummary(Console.Out);
+            return report.Succeeded ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseDuration,
+    };
+
+    private static TimeSpan ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+        if (DurationParser.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a duration: use e.g. 30s, 2m, 500ms or a number of seconds.");
+        return default;
+    }
+}
