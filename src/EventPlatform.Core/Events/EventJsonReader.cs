@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventPlatform.Core.Routing;
 
 namespace EventPlatform.Core.Events;
 
@@ -158,7 +159,7 @@ public static class EventJsonReader
                     break;
                 case Seen.EventType:
                     eventType = ReadString(ref reader, "event_type", EventLimits.MaxEventTypeLength, required: true, ref error);
-                    if (eventType is not null && !IsTopicSafe(eventType))
+                    if (eventType is not null && !TopicRouter.IsLegalTopicName(eventType))
                     {
                         (error ??= new()).Invalid("event_type", "may contain only letters, digits, '.', '_' and '-'");
                         eventType = null;
@@ -359,19 +360,6 @@ public static class EventJsonReader
                 reader.Skip();
                 return default;
         }
-    }
-
-    private static bool IsTopicSafe(string value)
-    {
-        foreach (var c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static string Describe(JsonTokenType token) => token switch
