@@ -20,7 +20,7 @@ public sealed class KafkaOutageTests : IAsyncLifetime
         _gateway = await GatewayServer.StartAsync(_kafka.Cluster, new Dictionary<string, string?>
         {
             ["Gateway:PublishBaseDelay"] = "00:00:00.200",
-            ["Kafka:Producer:MessageTimeout"] = "00:00:01",
+            ["Kafka:Producer:MessageTimeout"] = "00:00:02",
             ["Kafka:ReconnectBackoffMax"] = "00:00:00.250",
         });
     }
@@ -57,8 +57,8 @@ public sealed class KafkaOutageTests : IAsyncLifetime
             Responses.AssertIsErrorResponse(o.Body, "KAFKA_UNAVAILABLE");
             Assert.Equal(3, (int)o.Body["details"]!["attempts"]!);
         });
-        // Three attempts of 1 s each, with the seed's backoff (0.2 s, then 0.4 s, plus jitter) between them.
-        Assert.True(elapsed >= TimeSpan.FromSeconds(3.5), $"gave up after {elapsed}");
+        // Three attempts of 2 s each, with the seed's backoff (0.2 s, then 0.4 s, plus jitter) between them.
+        Assert.True(elapsed >= TimeSpan.FromSeconds(6.5), $"gave up after {elapsed}");
 
         using var anonymous = new HttpClient { BaseAddress = _gateway.BaseAddress };
         var health = await WaitForAsync(async () => await anonymous.GetAsync("api/v1/health"), r => r.StatusCode == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15));

@@ -64,7 +64,9 @@ public class EmbeddedKafkaClusterTests
         using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaOptions { BootstrapPort = null });
         cluster.CreateTopic("t", 2, 3);
         using var producer = SeedProducer(cluster.BootstrapServers, TimeSpan.FromSeconds(1));
-        await producer.ProduceAsync("t", new Message<byte[]?, byte[]> { Value = "before"u8.ToArray() });
+        // The first write also bootstraps and initialises the idempotent producer: on a busy
+        // machine that may take longer than the short timeout this test needs for the outage.
+        await ProduceOnceReconnectedAsync(producer, "t", "before"u8.ToArray(), TimeSpan.FromSeconds(20));
 
         cluster.SetAllBrokersDown();
         var down = await Assert.ThrowsAsync<ProduceException<byte[]?, byte[]>>(() =>
