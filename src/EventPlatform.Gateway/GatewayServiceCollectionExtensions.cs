@@ -2,6 +2,7 @@ using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
@@ -28,6 +29,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddPlatformKafka(configuration, KafkaClientId);
         services.AddTopicPlanProvisioning();
         services.AddGatewayAuthentication(configuration);
+        services.AddGatewayRateLimiting(configuration);
+        services.AddGatewayCors(configuration);
+        services.AddGatewayAuditLog(configuration);
 
         services.AddSingleton<ServiceUptime>();
         services.AddSingleton<SchemaRegistryProbe>();
@@ -42,8 +46,11 @@ public static class GatewayServiceCollectionExtensions
     public static WebApplication MapGateway(this WebApplication app)
     {
         app.UseRequestIds();
+        app.UseAuditLog();
         app.UseApiErrors();
+        app.UseCors();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHealthApi();
         app.MapEventsApi();

@@ -32,8 +32,17 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public static JwtOptions Jwt { get; } = new() { SecretKey = Secret, Algorithm = "HS256" };
 
-    public static string Token(string subject = "test-client", TimeSpan? lifetime = null) =>
-        JwtTokenIssuer.Create(Jwt, subject, lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+    public static string Token(string subject = "test-client", TimeSpan? lifetime = null, string? scope = null) =>
+        JwtTokenIssuer.Create(Jwt, subject, lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow,
+            scope is null ? null : new Dictionary<string, object> { [TopicAccess.ScopeClaim] = scope });
+
+    /// <summary>A client of its own, with a token for <paramref name="subject"/> (and <paramref name="scope"/>).</summary>
+    public HttpClient NewClient(string subject, string? scope = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(subject, scope: scope));
+        return client;
+    }
 
     public static async Task<GatewayServer> StartAsync(EmbeddedKafkaCluster cluster, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -44,6 +53,8 @@ public sealed class GatewayServer : IAsyncDisposable
             ["Jwt:SecretKey"] = Secret,
             ["Jwt:Algorithm"] = "HS256",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests post far more than a client's 100 requests a minute; rate-limit tests turn it on.
+            ["Gateway:RateLimit:Enabled"] = "false",
             ["Logging:LogLevel:EventPlatform.Kafka.Producer"] = "Error",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };

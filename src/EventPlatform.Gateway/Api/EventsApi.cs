@@ -1,11 +1,15 @@
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
+using EventPlatform.Core.Routing;
+using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Api;
@@ -16,8 +20,8 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/events").RequireAuthorization();
-        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent");
-        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch");
+        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent").RequireRateLimiting(RateLimiting.EventsPolicy);
+        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch").RequireRateLimiting(RateLimiting.BatchPolicy);
         return group;
     }
 
@@ -140,6 +144,15 @@ public static class EventsApi
         if (ingestor.CheckPath(topic) is { } pathFailure)
         {
             return Failure(context, pathFailure);
+        }
+
+        var fullTopic = TopicRouter.FullTopicName(topic);
+        var jwt = context.RequestServices.GetRequiredService<IOptions<JwtOptions>>().Value;
+        if (!TopicAccess.Allows(context.User, TopicAction.Write, fullTopic, jwt.RequireScopes))
+        {
+            return ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+                $"The token does not allow writing to '{fullTopic}'.",
+                new JsonObject { ["topic"] = fullTopic, ["required_scope"] = TopicAccess.RequiredScope(TopicAction.Write, fullTopic) });
         }
 
         if (!RequestBody.IsJson(context.Request))

@@ -46,12 +46,31 @@ public static class JwtAuthentication
                 };
                 bearer.Events = new JwtBearerEvents
                 {
+                    OnMessageReceived = ReadWebSocketToken,
                     OnChallenge = WriteChallengeAsync,
                     OnForbidden = static context => ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "The token does not grant this operation."),
                 };
             });
         services.AddAuthorization();
         return services;
+    }
+
+    /// <summary>
+    /// Browsers cannot set headers on a WebSocket upgrade, so a WebSocket request may carry its
+    /// token as <c>?access_token=</c>. Only WebSocket requests: elsewhere a token in a URL leaks
+    /// into logs and histories.
+    /// </summary>
+    private static Task ReadWebSocketToken(MessageReceivedContext context)
+    {
+        var http = context.HttpContext;
+        if (http.WebSockets.IsWebSocketRequest
+            && http.Request.Headers.Authorization.Count == 0
+            && http.Request.Query.TryGetValue("access_token", out var token))
+        {
+            context.Token = token.ToString();
+        }
+
+        return Task.CompletedTask;
     }
 
     private static Task WriteChallengeAsync(JwtBearerChallengeContext context)

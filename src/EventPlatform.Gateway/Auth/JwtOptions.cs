@@ -29,6 +29,12 @@ public sealed class JwtOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// When on, a token must carry <c>scope</c> or <c>topics</c> claims naming what it may do;
+    /// when off (the default), a token without them may use every topic.
+    /// </summary>
+    public bool RequireScopes { get; set; }
+
     public static IReadOnlyList<string> SupportedAlgorithms { get; } = ["HS256", "HS384", "HS512"];
 
     /// <summary>The smallest key the algorithm allows: as many bytes as its hash.</summary>
