@@ -2,6 +2,7 @@ using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
@@ -39,6 +40,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<EventIngestor>();
+
+        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdempotencyStore>());
+        services.AddSingleton<IdempotentPublisher>();
         return services;
     }
 

@@ -24,6 +24,15 @@ public static class ErrorCodes
     /// <summary>400: a batch body is not a JSON array, or holds more events than allowed.</summary>
     public const string InvalidBatch = "INVALID_BATCH";
 
+    /// <summary>400: the Idempotency-Key header is not usable (too long).</summary>
+    public const string InvalidIdempotencyKey = "INVALID_IDEMPOTENCY_KEY";
+
+    /// <summary>409: another request with the same idempotency key is still being published.</summary>
+    public const string IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS";
+
+    /// <summary>422: the idempotency key was already used for a different event.</summary>
+    public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";
+
     /// <summary>401: no bearer token.</summary>
     public const string AuthenticationRequired = "AUTHENTICATION_REQUIRED";
 

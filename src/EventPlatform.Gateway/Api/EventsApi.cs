@@ -3,6 +3,7 @@ using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
@@ -26,7 +27,7 @@ public static class EventsApi
     }
 
     /// <summary>Validates one event, writes it to Kafka, and answers with where it landed.</summary>
-    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IOptions<GatewayOptions> options)
+    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
     {
         var refused = CheckRequest(topic, context, ingestor);
         if (refused is not null)
@@ -51,7 +52,18 @@ public static class EventsApi
             return Failure(context, EventIngestor.Invalid(parsed.Result.Error!));
         }
 
-        var outcome = await ingestor.IngestAsync(topic, e, context.RequestAborted).ConfigureAwait(false);
+        var idempotencyKey = context.Request.Headers[IdempotentPublisher.HeaderName].ToString() is { Length: > 0 } k ? k : null;
+        if (IdempotentPublisher.CheckKey(idempotencyKey) is { } badKey)
+        {
+            return Failure(context, badKey);
+        }
+
+        var (outcome, replayed) = await idempotent.PublishAsync(Subject(context), idempotencyKey, topic, e, context.RequestAborted).ConfigureAwait(false);
+        if (replayed)
+        {
+            context.Response.Headers[IdempotentPublisher.ReplayedHeader] = "true";
+        }
+
         return outcome.Failure is { } failure
             ? Failure(context, failure)
             : TypedResults.Json(
@@ -63,7 +75,7 @@ public static class EventsApi
     /// Publishes a JSON array of events. Each event is judged and published on its own; the
     /// answer has one result per event, in order. 200 when all were accepted, else 207.
     /// </summary>
-    public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IOptions<GatewayOptions> options)
+    public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
     {
         var refused = CheckRequest(topic, context, ingestor);
         if (refused is not null)
@@ -106,7 +118,7 @@ public static class EventsApi
         {
             if (batch.Results[i].Event is { } e)
             {
-                pending[i] = ingestor.IngestAsync(topic, e, context.RequestAborted);
+                pending[i] = PublishOneAsync(idempotent, Subject(context), topic, e, context.RequestAborted);
             }
         }
 
@@ -138,6 +150,13 @@ public static class EventsApi
         return TypedResults.Json(response, GatewayJsonContext.Api.BatchResponse,
             statusCode: accepted == results.Length ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
     }
+
+    /// <summary>Batch events are deduplicated by their event_id (a batch has no per-event header).</summary>
+    private static async Task<PublishOutcome> PublishOneAsync(IdempotentPublisher idempotent, string subject, string topic, IngestEvent e, CancellationToken cancellationToken) =>
+        (await idempotent.PublishAsync(subject, null, topic, e, cancellationToken).ConfigureAwait(false)).Outcome;
+
+    /// <summary>Whose idempotency keys these are: the token's subject.</summary>
+    private static string Subject(HttpContext context) => context.User.FindFirst("sub")?.Value ?? "-";
 
     private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor)
     {

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using EventPlatform.Testing;
+
+namespace EventPlatform.Gateway.Tests;
+
+/// <summary>
+/// Idempotent publishing across requests, gateway instances and restarts: one broker, gateways
+/// started and stopped by the tests.
+/// </summary>
+public sealed class IdempotencyTests : IAsyncLifetime
+{
+    private readonly EmbeddedKafkaFixture _kafka = new();
+
+    public Task InitializeAsync() => _kafka.InitializeAsync();
+
+    public Task DisposeAsync() => _kafka.DisposeAsync();
+
+    private static HttpRequestMessage Post(JsonObject e, string? key, string path = "api/v1/events/iot.sensors")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = TestEvents.Json(e) };
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+
+        return request;
+    }
+
+    private async Task<int> CopiesInKafkaAsync(string eventId, int atLeast = 1)
+    {
+        var records = await KafkaReader.ReadAsync(_kafka.BootstrapServers, "events.iot.sensors",
+            r => r.Count(x => (string?)Responses.ParseRecord(x)["event_id"] == eventId) >= atLeast, TimeSpan.FromSeconds(5));
+        return records.Count(x => (string?)Responses.ParseRecord(x)["event_id"] == eventId);
+    }
+
+    [Fact]
+    public async Task A_retried_request_gets_the_first_answer_and_writes_nothing_new()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var id = $"evt_idem_{Guid.NewGuid():N}";
+        var key = "order-" + Guid.NewGuid().ToString("N");
+
+        var first = await gateway.Client.SendAsync(Post(TestEvents.Iot(id), key));
+        var second = await gateway.Client.SendAsync(Post(TestEvents.Iot(id), key));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var a = await first.JsonAsync();
+        var b = await second.JsonAsync();
+        Assert.Equal(a.ToJsonString(), b.ToJsonString());
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(1, await CopiesInKafkaAsync(id));
+    }
+
+    [Fact]
+    public async Task Without_a_header_the_event_id_is_the_key()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var id = $"evt_idem_{Guid.NewGuid():N}";
+
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            responses.Add(await gateway.Client.SendAsync(Post(TestEvents.Iot(id), key: null)));
+        }
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(1, await CopiesInKafkaAsync(id));
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_through_two_gateway_instances_write_one_copy()
+    {
+        await using var one = await GatewayServer.StartAsync(_kafka.Cluster);
+        await using var two = await GatewayServer.StartAsync(_kafka.Cluster);
+        var id = $"evt_race_{Guid.NewGuid():N}";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            (i % 2 == 0 ? one : two).Client.SendAsync(Post(TestEvents.Iot(id), key: "race-key-" + id))));
+
+        var bodies = await Task.WhenAll(responses.Select(r => r.JsonAsync()));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(bodies.Select(b => ((int)b["partition"]!, (long)b["offset"]!)).Distinct());
+        Assert.Equal(19, responses.Count(r => r.Headers.Contains("Idempotent-Replayed")));
+        Assert.Equal(1, await CopiesInKafkaAsync(id));
+    }
+
+    [Fact]
+    public async Task A_restarted_gateway_remembers_keys_from_Kafka()
+    {
+        var id = $"evt_restart_{Guid.NewGuid():N}";
+        JsonObject first;
+        await using (var before = await GatewayServer.StartAsync(_kafka.Cluster))
+        {
+            first = await (await before.Client.SendAsync(Post(TestEvents.Iot(id), key: null))).JsonAsync();
+        }
+
+        await using var after = await GatewayServer.StartAsync(_kafka.Cluster);
+        var again = await after.Client.SendAsync(Post(TestEvents.Iot(id), key: null));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.ToJsonString(), (await again.JsonAsync()).ToJsonString());
+        Assert.Equal(1, await CopiesInKafkaAsync(id));
+    }
+
+    [Fact]
+    public async Task A_key_reused_for_another_event_is_422_and_keys_are_per_client()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var key = "shared-" + Guid.NewGuid().ToString("N");
+
+        var first = await gateway.Client.SendAsync(Post(TestEvents.Iot($"evt_a_{Guid.NewGuid():N}"), key));
+        var reused = await gateway.Client.SendAsync(Post(TestEvents.Iot($"evt_b_{Guid.NewGuid():N}"), key));
+        using var otherClient = gateway.NewClient("someone-else");
+        var other = await otherClient.SendAsync(Post(TestEvents.Iot($"evt_c_{Guid.NewGuid():N}"), key));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Responses.AssertIsErrorResponse(await reused.JsonAsync(), "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task A_batch_resent_whole_writes_each_event_once()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var ids = Enumerable.Range(0, 5).Select(i => $"evt_batch_{i}_{Guid.NewGuid():N}").ToArray();
+        var batch = new JsonArray([.. ids.Select(id => (JsonNode)TestEvents.Iot(id))]);
+
+        var first = await gateway.Client.PostAsync("api/v1/events/iot.sensors/batch", TestEvents.Json(batch));
+        var second = await gateway.Client.PostAsync("api/v1/events/iot.sensors/batch", TestEvents.Json(batch.DeepClone()));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal((await first.JsonAsync())["results"]!.ToJsonString(), (await second.JsonAsync())["results"]!.ToJsonString());
+        foreach (var id in ids)
+        {
+            Assert.Equal(1, await CopiesInKafkaAsync(id));
+        }
+    }
+}
