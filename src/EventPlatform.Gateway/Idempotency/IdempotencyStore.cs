@@ -31,11 +31,15 @@ public sealed partial class IdempotencyStore(
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private long[] _positions = [];
+    private PriorityQueue<TaskCompletionSource, long>[] _waiters = [];
     private TaskCompletionSource _advanced = NewSignal();
     private IProducer<byte[], byte[]>? _producer;
     private IConsumer<byte[], byte[]>? _consumer;
     private Thread? _reader;
     private int _disposed;
+
+    // Only the reader thread touches this: waiters released by the record just read.
+    private readonly List<TaskCompletionSource> _ready = [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -60,6 +64,7 @@ public sealed partial class IdempotencyStore(
         // Read what the topic holds now before taking traffic.
         var ends = new long[_options.Partitions];
         _positions = new long[_options.Partitions];
+        _waiters = [.. Enumerable.Range(0, _options.Partitions).Select(_ => new PriorityQueue<TaskCompletionSource, long>())];
         var assignment = new List<TopicPartitionOffset>(_options.Partitions);
         for (var p = 0; p < _options.Partitions; p++)
         {
@@ -113,23 +118,22 @@ public sealed partial class IdempotencyStore(
     }
 
     /// <summary>Waits until this instance has read the record at <paramref name="offset"/> of <paramref name="partition"/>.</summary>
-    public async Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken)
+    public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken)
     {
-        while (true)
+        TaskCompletionSource waiter;
+        lock (_gate)
         {
-            Task advanced;
-            lock (_gate)
+            if (_positions[partition] > offset)
             {
-                if (_positions[partition] > offset)
-                {
-                    return;
-                }
-
-                advanced = _advanced.Task;
+                return Task.CompletedTask;
             }
 
-            await advanced.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Each waiter is woken only by the record it waits for, not by every record read.
+            waiter = NewSignal();
+            _waiters[partition].Enqueue(waiter, offset);
         }
+
+        return waiter.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Completes when anything new has been read (for requests waiting on another's claim).</summary>
@@ -177,6 +181,7 @@ public sealed partial class IdempotencyStore(
             }
 
             TaskCompletionSource signal;
+            var partition = record.Partition.Value;
             lock (_gate)
             {
                 if (value is not null && record.Message.Key is { } key)
@@ -184,7 +189,14 @@ public sealed partial class IdempotencyStore(
                     _ledger.Apply(Encoding.UTF8.GetString(key), value);
                 }
 
-                _positions[record.Partition.Value] = record.Offset.Value + 1;
+                _positions[partition] = record.Offset.Value + 1;
+                var waiters = _waiters[partition];
+                while (waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
+                {
+                    waiters.Dequeue();
+                    _ready.Add(waiter);
+                }
+
                 signal = _advanced;
                 _advanced = NewSignal();
 
@@ -196,6 +208,12 @@ public sealed partial class IdempotencyStore(
                 }
             }
 
+            foreach (var waiter in _ready)
+            {
+                waiter.TrySetResult();
+            }
+
+            _ready.Clear();
             signal.TrySetResult();
         }
     }
