@@ -2,6 +2,7 @@ using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Metrics;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
@@ -28,6 +29,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddPlatformKafka(configuration, KafkaClientId);
         services.AddTopicPlanProvisioning();
         services.AddGatewayAuthentication(configuration);
+        services.AddGatewayMetrics();
 
         services.AddSingleton<ServiceUptime>();
         services.AddSingleton<SchemaRegistryProbe>();
@@ -41,12 +43,13 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The middleware pipeline and every route of the gateway.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseGatewayMetrics();
         app.UseRequestIds();
         app.UseApiErrors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthApi();
-        app.MapEventsApi();
+        app.MapEventsApi().WithEventMetrics();
         return app;
     }
 }
