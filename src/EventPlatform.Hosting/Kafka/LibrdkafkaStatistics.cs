@@ -49,8 +49,7 @@ public readonly record struct LibrdkafkaStatistics(
         {
             if (reader.ValueTextEquals("client_id"u8))
             {
-                reader.Read();
-                clientId = reader.GetString() ?? "";
+                clientId = ReadString(ref reader) ?? "";
             }
             else if (reader.ValueTextEquals("age"u8))
             {
@@ -126,8 +125,7 @@ public readonly record struct LibrdkafkaStatistics(
             }
             else if (reader.ValueTextEquals("state"u8))
             {
-                reader.Read();
-                up = reader.ValueTextEquals("UP"u8);
+                up = ReadString(ref reader) == "UP";
             }
             else if (reader.ValueTextEquals("rtt"u8))
             {
@@ -188,10 +186,30 @@ public readonly record struct LibrdkafkaStatistics(
         return (count, avg, max);
     }
 
+    /// <summary>The next value as a whole number; anything else is skipped and reads as 0.</summary>
     private static long ReadInt64(ref Utf8JsonReader reader)
     {
         reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : 0;
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
+        {
+            return value;
+        }
+
+        reader.Skip();
+        return 0;
+    }
+
+    /// <summary>The next value as a string; anything else is skipped and reads as null.</summary>
+    private static string? ReadString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        reader.Skip();
+        return null;
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
