@@ -4,6 +4,7 @@ using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
+using EventPlatform.Gateway.Metrics;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
@@ -33,6 +34,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewayRateLimiting(configuration);
         services.AddGatewayCors(configuration);
         services.AddGatewayAuditLog(configuration);
+        services.AddGatewayMetrics();
 
         services.AddSingleton<ServiceUptime>();
         services.AddSingleton<SchemaRegistryProbe>();
@@ -51,6 +53,7 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The middleware pipeline and every route of the gateway.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseGatewayMetrics();
         app.UseRequestIds();
         app.UseAuditLog();
         app.UseApiErrors();
@@ -59,7 +62,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHealthApi();
-        app.MapEventsApi();
+        app.MapEventsApi().WithEventMetrics();
         return app;
     }
 }

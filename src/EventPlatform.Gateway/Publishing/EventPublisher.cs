@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Resilience;
+using EventPlatform.Gateway.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public sealed partial class EventPublisher(
     IProducer<byte[]?, byte[]> producer,
     IOptions<GatewayOptions> options,
     TimeProvider time,
+    GatewayMetrics metrics,
     ILogger<EventPublisher> logger)
 {
     private readonly ExponentialBackoff _backoff = new(options.Value.PublishBaseDelay, options.Value.PublishMaxDelay);
@@ -47,12 +49,14 @@ public sealed partial class EventPublisher(
 
     private async Task<PublishOutcome> PublishAsync(string topic, Message<byte[]?, byte[]> message, CancellationToken cancellationToken)
     {
+        var handedOver = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 // Not cancellable on purpose: once handed over, the record's fate must be learnt.
                 var result = await producer.ProduceAsync(topic, message, CancellationToken.None).ConfigureAwait(false);
+                metrics.EventPublished(topic, time.GetElapsedTime(handedOver));
                 return PublishOutcome.Ok(topic, result.Partition.Value, result.Offset.Value, time.GetUtcNow());
             }
             catch (ProduceException<byte[]?, byte[]> ex)
@@ -61,11 +65,13 @@ public sealed partial class EventPublisher(
                 if (IsFinal(ex.Error) || status != PersistenceStatus.NotPersisted || attempt >= _maxAttempts)
                 {
                     LogGaveUp(logger, topic, attempt, ex.Error.Code, status);
+                    metrics.PublishFailed();
                     return PublishOutcome.Failed(topic, Describe(ex.Error, status, attempt));
                 }
 
                 var delay = _backoff.Delay(attempt - 1);
                 LogRetrying(logger, topic, attempt, ex.Error.Code, delay);
+                metrics.PublishRetried();
                 try
                 {
                     await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);

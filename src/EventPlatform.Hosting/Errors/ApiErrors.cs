@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EventPlatform.Core;
 using EventPlatform.Core.Errors;
+using EventPlatform.Hosting.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -16,8 +17,11 @@ namespace EventPlatform.Hosting.Errors;
 /// </summary>
 public static partial class ApiErrors
 {
-    public static ErrorResponse Create(HttpContext context, string code, string message, JsonObject? details = null) =>
-        new(code, message, details, context.RequestServices.GetService<TimeProvider>()?.GetUtcNow() ?? DateTimeOffset.UtcNow, context.TraceIdentifier);
+    public static ErrorResponse Create(HttpContext context, string code, string message, JsonObject? details = null)
+    {
+        context.RequestServices.GetService<ApiErrorCounts>()?.Record(code);
+        return new(code, message, details, context.RequestServices.GetService<TimeProvider>()?.GetUtcNow() ?? DateTimeOffset.UtcNow, context.TraceIdentifier);
+    }
 
     /// <summary>A result that writes an <see cref="ErrorResponse"/> with <paramref name="status"/>.</summary>
     public static JsonHttpResult<ErrorResponse> Result(HttpContext context, int status, string code, string message, JsonObject? details = null) =>

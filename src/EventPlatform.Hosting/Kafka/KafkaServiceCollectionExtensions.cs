@@ -16,7 +16,8 @@ public static class KafkaServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="KafkaOptions"/> (validated at start), a process-wide idempotent producer
-    /// with the seed's settings, a topic provisioner and a health probe. When an
+    /// with the seed's settings and its metrics (<see cref="KafkaProducerStatistics"/>), a topic
+    /// provisioner and a health probe. When an
     /// <see cref="EmbeddedKafkaCluster"/> is registered, topics are made through its API.
     /// </summary>
     public static IServiceCollection AddPlatformKafka(this IServiceCollection services, IConfiguration configuration, string clientId)
@@ -27,15 +28,18 @@ public static class KafkaServiceCollectionExtensions
             .Validate(o => !o.UsesEmbeddedBroker, "Kafka:BootstrapServers (KAFKA_BOOTSTRAP_SERVERS) must name the cluster; 'up' sets it to the embedded broker.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<KafkaProducerStatistics>();
 
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("EventPlatform.Kafka.Producer");
+            var statistics = sp.GetRequiredService<KafkaProducerStatistics>();
             var config = KafkaClientConfig.ForProducer(options, clientId, options.BootstrapServers!);
             return new ProducerBuilder<byte[]?, byte[]>(config)
                 .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
                 .SetErrorHandler((_, e) => KafkaLogging.OnError(logger, e))
+                .SetStatisticsHandler((_, json) => statistics.OnStatistics(json))
                 .Build();
         });
 
