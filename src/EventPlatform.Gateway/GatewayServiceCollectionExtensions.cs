@@ -1,6 +1,7 @@
 using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
@@ -35,6 +36,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<EventIngestor>();
+        services.AddGatewayApiDocs();
         return services;
     }
 
@@ -45,6 +47,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseApiErrors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.MapApiDocs();
         app.MapHealthApi();
         app.MapEventsApi();
         return app;

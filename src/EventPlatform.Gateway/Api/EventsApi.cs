@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Builder;
@@ -15,9 +16,9 @@ public static class EventsApi
 {
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/events").RequireAuthorization();
-        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent");
-        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch");
+        var group = app.MapGroup("/api/v1/events").RequireAuthorization().WithEventsApiDocs();
+        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent").WithPublishEventDocs();
+        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch").WithPublishBatchDocs();
         return group;
     }
 
