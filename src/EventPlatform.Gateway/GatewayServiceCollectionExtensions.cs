@@ -1,6 +1,7 @@
 using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
@@ -47,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IdempotencyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyStore>());
         services.AddSingleton<IdempotentPublisher>();
+        services.AddGatewayApiDocs();
         return services;
     }
 
@@ -61,6 +63,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.MapApiDocs();
         app.MapHealthApi();
         app.MapEventsApi().WithEventMetrics();
         return app;

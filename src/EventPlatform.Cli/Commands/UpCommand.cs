@@ -68,6 +68,7 @@ internal static class UpCommand
             $"  Gateway           {gateway}",
             $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
             $"  Health            GET  {gateway}/api/v1/health",
+            $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",
             $"  Topics            {string.Join(", ", plan.Topics.Select(t => $"{t.Name} ({t.Partitions})"))}",
             "",
             PlatformSettings.IsDevelopmentSecret

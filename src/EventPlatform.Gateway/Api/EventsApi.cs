@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
@@ -20,9 +21,9 @@ public static class EventsApi
 {
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/events").RequireAuthorization();
-        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent").RequireRateLimiting(RateLimiting.EventsPolicy);
-        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch").RequireRateLimiting(RateLimiting.BatchPolicy);
+        var group = app.MapGroup("/api/v1/events").RequireAuthorization().WithEventsApiDocs();
+        group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent").WithPublishEventDocs().RequireRateLimiting(RateLimiting.EventsPolicy);
+        group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch").WithPublishBatchDocs().RequireRateLimiting(RateLimiting.BatchPolicy);
         return group;
     }
 

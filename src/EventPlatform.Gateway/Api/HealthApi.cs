@@ -1,3 +1,4 @@
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,7 @@ public static class HealthApi
     public const string Unhealthy = "unhealthy";
 
     public static IEndpointConventionBuilder MapHealthApi(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/health", GetHealthAsync).AllowAnonymous().WithName("Health");
+        app.MapGet("/api/v1/health", GetHealthAsync).AllowAnonymous().WithName("Health").WithHealthDocs();
 
     /// <summary>
     /// healthy: Kafka answers (and the registry, when one is configured). degraded: Kafka answers

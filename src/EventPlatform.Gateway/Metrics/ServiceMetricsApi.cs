@@ -1,3 +1,4 @@
+using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
 using EventPlatform.Hosting.Metrics;
@@ -12,7 +13,7 @@ namespace EventPlatform.Gateway.Metrics;
 public static class ServiceMetricsApi
 {
     public static IEndpointConventionBuilder MapServiceMetricsApi(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/metrics", GetMetrics).AllowAnonymous().WithName("ServiceMetrics");
+        app.MapGet("/api/v1/metrics", GetMetrics).AllowAnonymous().WithName("ServiceMetrics").WithServiceMetricsDocs();
 
     /// <summary>
     /// Reads counters and windows kept in memory: no I/O, so it answers at once even while Kafka
