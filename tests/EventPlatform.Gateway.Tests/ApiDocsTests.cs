@@ -257,6 +257,15 @@ public sealed partial class ApiDocsTests(GatewayFixture gateway)
         AssertHasRequired(schemas["BatchResponse"]!, batchBody);
         Assert.All(batchBody["results"]!.AsArray(), r => AssertHasRequired(schemas["BatchItemResult"]!, r!.AsObject()));
 
+        // A rejected slot leaves out what it does not have (topic, partition...): those must not be required.
+        var mixed = new JsonArray(single.DeepClone(), new JsonObject { ["event_id"] = "no-fields" });
+        using var partly = await gateway.Client.PostAsync("api/v1/events/iot.sensors/batch", TestEvents.Json(mixed));
+        Assert.Equal(HttpStatusCode.MultiStatus, partly.StatusCode);
+        var partlyBody = await partly.JsonAsync();
+        AssertHasRequired(schemas["BatchResponse"]!, partlyBody);
+        Assert.All(partlyBody["results"]!.AsArray(), r => AssertHasRequired(schemas["BatchItemResult"]!, r!.AsObject()));
+        AssertHasRequired(schemas["BatchItemError"]!, partlyBody["results"]![1]!["error"]!.AsObject());
+
         using var refused = await gateway.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(new JsonObject()));
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         AssertHasRequired(schemas["ErrorResponse"]!, await refused.JsonAsync());

@@ -45,10 +45,7 @@ internal sealed class GatewaySchemaTransformer : IOpenApiSchemaTransformer
             // A null property is left out of the body, so a nullable one may be absent.
             foreach (var member in context.JsonTypeInfo.Properties)
             {
-                // Nullability comes from the annotation, or for types inlined with their schema
-                // (JSON objects), from that schema.
-                if (member.IsGetNullable
-                    || (schema.Properties?.TryGetValue(member.Name, out var inline) == true && inline.Type is { } t && t.HasFlag(JsonSchemaType.Null)))
+                if (member.IsGetNullable)
                 {
                     schema.Required?.Remove(member.Name);
                 }
