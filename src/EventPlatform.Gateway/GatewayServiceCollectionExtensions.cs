@@ -3,6 +3,7 @@ using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Publishing;
+using EventPlatform.Gateway.Streaming;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
@@ -35,6 +36,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<EventIngestor>();
+        services.AddGatewayStreaming(configuration);
         return services;
     }
 
@@ -47,6 +49,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseAuthorization();
         app.MapHealthApi();
         app.MapEventsApi();
+        app.MapStreamingApi();
         return app;
     }
 }
