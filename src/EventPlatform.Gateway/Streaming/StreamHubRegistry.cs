@@ -30,15 +30,12 @@ internal sealed class StreamHubRegistry : IAsyncDisposable
         _config = LatestEventsReader.ReaderConfig(kafka.Value, _options, GatewayServiceCollectionExtensions.KafkaClientId + "-stream", enablePartitionEof: false);
     }
 
-    /// <summary>Topics with a running hub.</summary>
-    public int HubCount
+    /// <summary>Whether <paramref name="topic"/> has a hub (running, or idle and not yet stopped).</summary>
+    public bool HasHub(string topic)
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _hubs.Count;
-            }
+            return _hubs.ContainsKey(topic);
         }
     }
 
