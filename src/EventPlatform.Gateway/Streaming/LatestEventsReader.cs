@@ -45,7 +45,7 @@ public sealed partial class LatestEventsReader : IDisposable
     private readonly ConsumerConfig _config;
     private readonly ILogger<LatestEventsReader> _logger;
     private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentBag<IConsumer<byte[]?, byte[]>> _idle = [];
+    private readonly ConcurrentBag<Reader> _idle = [];
     private volatile bool _disposed;
 
     public LatestEventsReader(KafkaTopicInspector inspector, IOptions<KafkaOptions> kafka, IOptions<StreamingOptions> options, ILogger<LatestEventsReader> logger)
@@ -84,17 +84,17 @@ public sealed partial class LatestEventsReader : IDisposable
             await _slots.WaitAsync(deadline.Token).ConfigureAwait(false);
             try
             {
-                var consumer = Rent();
+                var reader = Rent();
                 var reusable = false;
                 try
                 {
-                    var events = await Task.Run(() => ReadTails(consumer, topic, marks, limit, deadline.Token), deadline.Token).ConfigureAwait(false);
+                    var events = await Task.Run(() => ReadTails(reader, topic, marks, limit, deadline.Token), deadline.Token).ConfigureAwait(false);
                     reusable = true;
                     return events;
                 }
                 finally
                 {
-                    Return(consumer, reusable);
+                    Return(reader, reusable);
                 }
             }
             finally
@@ -138,8 +138,21 @@ public sealed partial class LatestEventsReader : IDisposable
         return config;
     }
 
-    private List<StoredEvent> ReadTails(IConsumer<byte[]?, byte[]> consumer, string topic, PartitionWatermarks[] marks, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the consumer learn the topic's partition leaders now. Without it, librdkafka asks for
+    /// the metadata of a topic it has not seen only on its next topic scan, up to a second later.
+    /// </summary>
+    internal static void LearnTopic(IConsumer<byte[]?, byte[]> consumer, string topic, int partition, TimeSpan timeout) =>
+        consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), timeout);
+
+    private List<StoredEvent> ReadTails(Reader reader, string topic, PartitionWatermarks[] marks, int limit, CancellationToken cancellationToken)
     {
+        var consumer = reader.Consumer;
+        if (reader.Learn(topic))
+        {
+            LearnTopic(consumer, topic, marks[0].Partition, _options.LatestTimeout);
+        }
+
         var maxScan = (long)limit * ScanFactor;
         var tails = marks.Where(m => m.High > m.Low).Select(m => new Tail(m.Partition, m.Low, m.High)).ToList();
         try
@@ -212,41 +225,61 @@ public sealed partial class LatestEventsReader : IDisposable
         return all;
     }
 
-    private IConsumer<byte[]?, byte[]> Rent()
+    private Reader Rent()
     {
-        if (_idle.TryTake(out var consumer))
+        if (_idle.TryTake(out var reader))
         {
-            return consumer;
+            return reader;
         }
 
         var logger = _logger;
-        return new ConsumerBuilder<byte[]?, byte[]>(_config)
+        return new Reader(new ConsumerBuilder<byte[]?, byte[]>(_config)
             .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
             .SetErrorHandler((_, e) => KafkaLogging.OnError(logger, e))
-            .Build();
+            .Build());
     }
 
-    private void Return(IConsumer<byte[]?, byte[]> consumer, bool reusable)
+    private void Return(Reader reader, bool reusable)
     {
         if (reusable && !_disposed)
         {
-            _idle.Add(consumer);
+            _idle.Add(reader);
             return;
         }
 
         // A consumer that failed mid-read may hold an assignment in an unknown state: start afresh.
-        consumer.Dispose();
+        reader.Consumer.Dispose();
     }
 
     public void Dispose()
     {
         _disposed = true;
-        while (_idle.TryTake(out var consumer))
+        while (_idle.TryTake(out var reader))
         {
-            consumer.Dispose();
+            reader.Consumer.Dispose();
         }
 
         _slots.Dispose();
+    }
+
+    /// <summary>A pooled consumer and the topics it already knows.</summary>
+    private sealed class Reader(IConsumer<byte[]?, byte[]> consumer)
+    {
+        private const int MaxKnownTopics = 10_000;
+        private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+
+        public IConsumer<byte[]?, byte[]> Consumer { get; } = consumer;
+
+        /// <summary>True the first time a topic is seen (then it must be learnt).</summary>
+        public bool Learn(string topic)
+        {
+            if (_known.Count >= MaxKnownTopics)
+            {
+                _known.Clear();
+            }
+
+            return _known.Add(topic);
+        }
     }
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Debug, Message = "Skipped {Count} records of {Topic} that are not events while reading the latest events")]

@@ -59,7 +59,7 @@ internal sealed class StreamHubRegistry : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_hubs.TryGetValue(topic, out var hub) || hub.IsFailed)
             {
-                hub = new TopicStreamHub(topic, this, _inspector, _config, _time, _logger);
+                hub = new TopicStreamHub(topic, this, _inspector, _config, _options.LatestTimeout, _time, _logger);
                 _hubs[topic] = hub;
                 hub.Start();
             }

@@ -41,6 +41,7 @@ internal sealed partial class TopicStreamHub
     private readonly KafkaTopicInspector _inspector;
     private readonly ConsumerConfig _config;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _learnTimeout;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -51,8 +52,9 @@ internal sealed partial class TopicStreamHub
     private IConsumer<byte[]?, byte[]>? _consumer;
     private volatile bool _failed;
 
-    public TopicStreamHub(string topic, StreamHubRegistry registry, KafkaTopicInspector inspector, ConsumerConfig config, TimeProvider time, ILogger logger)
+    public TopicStreamHub(string topic, StreamHubRegistry registry, KafkaTopicInspector inspector, ConsumerConfig config, TimeSpan learnTimeout, TimeProvider time, ILogger logger)
     {
+        _learnTimeout = learnTimeout;
         Topic = topic;
         _registry = registry;
         _inspector = inspector;
@@ -124,6 +126,8 @@ internal sealed partial class TopicStreamHub
                 .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
                 .SetErrorHandler((_, e) => KafkaLogging.OnError(logger, e))
                 .Build();
+
+            LatestEventsReader.LearnTopic(_consumer, Topic, marks[0].Partition, _learnTimeout);
 
             // Explicit offsets, not "end": every subscriber takes its own start offsets after
             // this, so the hub must be at or before them, never after.
