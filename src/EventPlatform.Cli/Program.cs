@@ -10,6 +10,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     TokenCommand.Create(),
     TopicsCommand.Create(),
     LoadGenCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen")),
+    WsFanoutCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "wsfanout")),
 };
 
 // Ctrl-C/SIGTERM cancel the command's token; services then drain and flush. The generous

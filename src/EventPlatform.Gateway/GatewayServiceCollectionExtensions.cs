@@ -7,6 +7,7 @@ using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Metrics;
 using EventPlatform.Gateway.Publishing;
+using EventPlatform.Gateway.Streaming;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
@@ -49,6 +50,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyStore>());
         services.AddSingleton<IdempotentPublisher>();
         services.AddGatewayApiDocs();
+        services.AddGatewayStreaming(configuration);
         return services;
     }
 
@@ -66,6 +68,7 @@ public static class GatewayServiceCollectionExtensions
         app.MapApiDocs();
         app.MapHealthApi();
         app.MapEventsApi().WithEventMetrics();
+        app.MapStreamingApi();
         return app;
     }
 }

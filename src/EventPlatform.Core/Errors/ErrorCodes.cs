@@ -33,6 +33,12 @@ public static class ErrorCodes
     /// <summary>422: the idempotency key was already used for a different event.</summary>
     public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";
 
+    /// <summary>400: a query parameter is malformed or out of range (<c>details.parameter</c> names it).</summary>
+    public const string InvalidParameter = "INVALID_PARAMETER";
+
+    /// <summary>400: a WebSocket route was called with a plain HTTP request instead of a WebSocket upgrade.</summary>
+    public const string WebSocketRequired = "WEBSOCKET_REQUIRED";
+
     /// <summary>401: no bearer token.</summary>
     public const string AuthenticationRequired = "AUTHENTICATION_REQUIRED";
 

@@ -43,9 +43,14 @@ public static class EventJsonWriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteCore(Utf8JsonWriter writer, IngestEvent e)
+    /// <summary>
+    /// Writes the canonical fields of <paramref name="e"/> into an object the caller has started,
+    /// so that readers (the latest-events query, the WebSocket stream) can add fields of their own.
+    /// </summary>
+    public static void WriteFields(Utf8JsonWriter writer, IngestEvent e)
     {
-        writer.WriteStartObject();
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(e);
         writer.WriteString("event_id"u8, e.EventId);
         writer.WriteString("timestamp"u8, e.Timestamp.UtcDateTime);
         writer.WriteString("event_type"u8, e.EventType);
@@ -62,7 +67,12 @@ public static class EventJsonWriter
         {
             writer.WriteRawValue(e.Metadata.Span, skipInputValidation: true);
         }
+    }
 
+    private static void WriteCore(Utf8JsonWriter writer, IngestEvent e)
+    {
+        writer.WriteStartObject();
+        WriteFields(writer, e);
         writer.WriteEndObject();
         writer.Flush();
     }

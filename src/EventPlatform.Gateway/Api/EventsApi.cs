@@ -21,7 +21,7 @@ public static class EventsApi
 {
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/events").RequireAuthorization().WithEventsApiDocs();
+        var group = app.MapGroup("/api/v1/events").RequireAuthorization().RequireTopicAccess(TopicAction.Write).WithEventsApiDocs();
         group.MapPost("/{topic}", PublishAsync).WithName("PublishEvent").WithPublishEventDocs().RequireRateLimiting(RateLimiting.EventsPolicy);
         group.MapPost("/{topic}/batch", PublishBatchAsync).WithName("PublishEventBatch").WithPublishBatchDocs().RequireRateLimiting(RateLimiting.BatchPolicy);
         return group;
@@ -164,15 +164,6 @@ public static class EventsApi
         if (ingestor.CheckPath(topic) is { } pathFailure)
         {
             return Failure(context, pathFailure);
-        }
-
-        var fullTopic = TopicRouter.FullTopicName(topic);
-        var jwt = context.RequestServices.GetRequiredService<IOptions<JwtOptions>>().Value;
-        if (!TopicAccess.Allows(context.User, TopicAction.Write, fullTopic, jwt.RequireScopes))
-        {
-            return ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
-                $"The token does not allow writing to '{fullTopic}'.",
-                new JsonObject { ["topic"] = fullTopic, ["required_scope"] = TopicAccess.RequiredScope(TopicAction.Write, fullTopic) });
         }
 
         if (!RequestBody.IsJson(context.Request))

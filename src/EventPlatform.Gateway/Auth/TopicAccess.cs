@@ -1,5 +1,13 @@
 using System.Security.Claims;
+using System.Text.Json.Nodes;
+using EventPlatform.Core.Errors;
 using EventPlatform.Core.Routing;
+using EventPlatform.Hosting.Errors;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Auth;
 
@@ -71,4 +79,29 @@ public static class TopicAccess
 
     private static bool SameTopic(string granted, string topic) =>
         granted == "*" || string.Equals(TopicRouter.FullTopicName(granted), topic, StringComparison.Ordinal);
+}
+
+/// <summary>Enforces <see cref="TopicAccess"/> on routes with a <c>{topic}</c> parameter, before the handler runs (and before a WebSocket upgrade).</summary>
+public static class TopicAccessFilter
+{
+    public static TBuilder RequireTopicAccess<TBuilder>(this TBuilder builder, TopicAction action)
+        where TBuilder : Microsoft.AspNetCore.Builder.IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.GetRouteValue("topic") is string topic)
+            {
+                var full = TopicRouter.FullTopicName(topic);
+                var requireScopes = http.RequestServices.GetRequiredService<IOptions<JwtOptions>>().Value.RequireScopes;
+                if (!TopicAccess.Allows(http.User, action, full, requireScopes))
+                {
+                    var verb = action == TopicAction.Write ? "writing to" : "reading";
+                    return ApiErrors.Result(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+                        $"The token does not allow {verb} '{full}'.",
+                        new JsonObject { ["topic"] = full, ["required_scope"] = TopicAccess.RequiredScope(action, full) });
+                }
+            }
+
+            return await next(context).ConfigureAwait(false);
+        });
 }

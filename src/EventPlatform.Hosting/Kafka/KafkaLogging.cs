@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace EventPlatform.Hosting.Kafka;
 
 /// <summary>Routes librdkafka's own log lines and errors into <see cref="ILogger"/>.</summary>
-internal static partial class KafkaLogging
+public static partial class KafkaLogging
 {
     public static void OnLog(ILogger logger, LogMessage message)
     {

@@ -98,6 +98,42 @@ public static class ApiDocsConventions
             .ProducesJson<TBuilder, HealthResponse>(StatusCodes.Status200OK, "Kafka answers.")
             .ProducesJson<TBuilder, HealthResponse>(StatusCodes.Status503ServiceUnavailable, "Kafka does not answer (status unhealthy).");
 
+    /// <summary><c>GET /api/v1/events/{topic}/latest</c>.</summary>
+    public static TBuilder WithLatestEventsDocs<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder
+            .WithTags(EventsTag)
+            .WithSummary("Latest events of a topic")
+            .WithDescription(
+                "The most recent events of the topic, newest first by event timestamp, read from the tail of every partition in " +
+                "Kafka (so events from any producer appear). `limit` defaults to 100. Records that are not events are skipped. " +
+                "Needs `events:read` for the topic when the token carries scopes.")
+            .ProducesJson<TBuilder, Streaming.LatestEventsResponse>(StatusCodes.Status200OK, "The events, newest first.")
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+
+    /// <summary><c>WS /api/v1/stream/{topic}</c> (a GET that upgrades).</summary>
+    public static TBuilder WithStreamSocketDocs<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder
+            .WithTags(EventsTag)
+            .WithSummary("Stream a topic over a WebSocket")
+            .WithDescription(
+                "WebSocket upgrade. After a `subscribed` frame, every event published to the topic from then on is sent as a JSON " +
+                "text frame, in order per partition. Filters: `event_type`, `user_id`, `device_id`. The token may also be given as " +
+                "`access_token`. A client that falls too far behind is closed (see README). A plain GET is 400 WEBSOCKET_REQUIRED.")
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+
+    /// <summary><c>WS /api/v1/ingest/{topic}</c> (a GET that upgrades).</summary>
+    public static TBuilder WithIngestSocketDocs<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder
+            .WithTags(EventsTag)
+            .WithSummary("Publish events over a WebSocket")
+            .WithDescription(
+                "WebSocket upgrade. Each text frame holds one event (or an array); each event is validated like the POST and " +
+                "answered with an `ack` frame once Kafka has it, or an `error` frame with the same error codes.")
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+
     /// <summary><c>GET /api/v1/metrics</c>: the service's own figures as JSON.</summary>
     public static TBuilder WithServiceMetricsDocs<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>

@@ -46,6 +46,7 @@ public static class ApiDocumentation
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, GatewayJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(2, CoreJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(3, Metrics.MetricsJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(4, Streaming.StreamingJsonContext.Default);
         });
 
         services.AddOpenApi(DocumentName, options =>
