@@ -18,8 +18,8 @@ public static class LoadGenCommand
         var topic = new Option<string>("--topic") { Description = "Topic to publish to: iot.sensors, clickstream or transactions.", DefaultValueFactory = _ => defaults.Topic };
         var rate = new Option<double>("--rate") { Description = "Requests per second, sent on schedule whatever the answers (open loop); 0 for a closed loop.", DefaultValueFactory = _ => 0 };
         var concurrency = new Option<int>("--concurrency") { Description = "Closed loop: workers, each sending its next request when the last is answered.", DefaultValueFactory = _ => defaults.Concurrency };
-        var duration = DurationOption("--duration", "How long to measure, after the warmup (30s, 2m, 500ms, or seconds).", defaults.Duration);
-        var warmup = DurationOption("--warmup", "Load sent first and not measured.", defaults.Warmup);
+        var duration = CommandOptions.Duration("--duration", "How long to measure, after the warmup (30s, 2m, 500ms, or seconds).", defaults.Duration);
+        var warmup = CommandOptions.Duration("--warmup", "Load sent first and not measured.", defaults.Warmup);
         var batchSize = new Option<int>("--batch-size") { Description = "Events per request: 1 uses the single-event route, more the batch route.", DefaultValueFactory = _ => defaults.BatchSize };
         var connections = new Option<int>("--connections") { Description = "Most HTTP connections to the gateway.", DefaultValueFactory = _ => defaults.Connections };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight; requests due beyond it are dropped and reported.", DefaultValueFactory = _ => defaults.MaxInFlight };
@@ -61,24 +61,5 @@ public static class LoadGenCommand
             return report.Succeeded ? 0 : 1;
         });
         return command;
-    }
-
-    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseDuration,
-    };
-
-    private static TimeSpan ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        if (DurationParser.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a duration: use e.g. 30s, 2m, 500ms or a number of seconds.");
-        return default;
     }
 }

@@ -19,9 +19,9 @@ public static class WsFanoutCommand
         var subscribers = new Option<int>("--subscribers") { Description = "WebSocket subscribers of the topic's stream.", DefaultValueFactory = _ => defaults.Subscribers };
         var rate = new Option<double>("--rate") { Description = "Events published per second (open loop).", DefaultValueFactory = _ => defaults.Rate };
         var publish = new Option<string>("--publish") { Description = "How to publish: http (one POST per event) or ws (WebSocket ingest, one frame per event).", DefaultValueFactory = _ => defaults.Publish };
-        var duration = DurationOption("--duration", "How long to measure, after the warmup.", defaults.Duration);
-        var warmup = DurationOption("--warmup", "Published first and not measured.", defaults.Warmup);
-        var drain = DurationOption("--drain-timeout", "After publishing, how long to wait for the last deliveries.", defaults.DrainTimeout);
+        var duration = CommandOptions.Duration("--duration", "How long to measure, after the warmup.", defaults.Duration);
+        var warmup = CommandOptions.Duration("--warmup", "Published first and not measured.", defaults.Warmup);
+        var drain = CommandOptions.Duration("--drain-timeout", "After publishing, how long to wait for the last deliveries.", defaults.DrainTimeout);
         var connections = new Option<int>("--connections") { Description = "Most HTTP connections of the publisher.", DefaultValueFactory = _ => defaults.Connections };
         var token = new Option<string?>("--token") { Description = "Bearer token (default: a development token)." };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
@@ -61,24 +61,5 @@ public static class WsFanoutCommand
             return report.Succeeded ? 0 : 1;
         });
         return command;
-    }
-
-    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseDuration,
-    };
-
-    private static TimeSpan ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        if (DurationParser.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a duration: use e.g. 30s, 2m, 500ms or a number of seconds.");
-        return default;
     }
 }

@@ -43,15 +43,8 @@ internal static partial class StreamSocketEndpoint
         TimeProvider time,
         ILogger<StreamHubRegistry> logger)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (await StreamingQuery.RefuseUpgradeAsync(context, ingestor, topic).ConfigureAwait(false))
         {
-            await StreamingQuery.WriteWebSocketRequiredAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        if (ingestor.CheckPath(topic) is { } refused)
-        {
-            await ApiErrors.WriteAsync(context, refused.StatusCode, refused.ErrorCode, refused.Message, refused.Details).ConfigureAwait(false);
             return;
         }
 

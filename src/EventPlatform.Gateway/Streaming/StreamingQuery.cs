@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
+using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Http;
 
@@ -78,5 +79,26 @@ internal static class StreamingQuery
 
         value = string.IsNullOrEmpty(values[0]) ? null : values[0];
         return true;
+    }
+
+    /// <summary>
+    /// Answers, before any upgrade, a request that cannot become a socket of <paramref name="topic"/>:
+    /// not a WebSocket request (400), or a topic that does not exist or take events (404). True when it did.
+    /// </summary>
+    public static async Task<bool> RefuseUpgradeAsync(HttpContext context, EventIngestor ingestor, string topic)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await WriteWebSocketRequiredAsync(context).ConfigureAwait(false);
+            return true;
+        }
+
+        if (ingestor.CheckPath(topic) is { } refused)
+        {
+            await ApiErrors.WriteAsync(context, refused.StatusCode, refused.ErrorCode, refused.Message, refused.Details).ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
     }
 }
