@@ -74,7 +74,7 @@ internal static class UpCommand
             PlatformSettings.IsDevelopmentSecret
                 ? "  Development JWT (signed with the development secret in ./data; mint more with the 'token' command):"
                 : "  JWT (signed with JWT_SECRET_KEY; mint more with the 'token' command):",
-            "  " + PlatformSettings.DevelopmentToken(jwt),
+            "  export TOKEN=" + PlatformSettings.DevelopmentToken(jwt),
             "",
             $"  Try:  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
             $"          -d '{{\"event_id\":\"evt_1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"event_type\":\"iot.sensor\",\"device_id\":\"device_456\",\"payload\":{{\"temperature\":22.5}}}}' \\",
