@@ -219,9 +219,12 @@ public static class AvroCompatibility
         }
     }
 
-    // The specification's "match" for choosing a reader union branch: same kind and name, or a promotion.
+    // The specification's "match" for choosing a reader union branch: same kind and name, or a
+    // promotion; arrays and maps match when their item (value) types do, which may be unions.
     private static bool Matches(AvroSchema reader, AvroSchema writer) => (reader, writer) switch
     {
+        (_, AvroUnionSchema w) => w.Branches.All(b => Matches(reader, b)),
+        (AvroUnionSchema r, _) => r.Branches.Any(b => Matches(b, writer)),
         (AvroRecordSchema r, AvroRecordSchema w) => NamesMatch(r, w),
         (AvroEnumSchema r, AvroEnumSchema w) => NamesMatch(r, w),
         (AvroFixedSchema r, AvroFixedSchema w) => NamesMatch(r, w) && r.Size == w.Size,
