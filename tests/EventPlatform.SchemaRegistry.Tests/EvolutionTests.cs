@@ -87,6 +87,17 @@ public class EvolutionTests
     }
 
     [Fact]
+    public void A_type_mismatch_message_names_the_field_path_and_both_types()
+    {
+        var oldSchema = EventWith($$$""", {"name": "device", "type": {{{Device}}}}""");
+        var newSchema = EventWith($$$""", {"name": "device", "type": {{{Device.Replace("\"string\"", "\"int\"", StringComparison.Ordinal)}}}}""");
+
+        var problem = Assert.Single(AvroCompatibility.Check(CompatibilityLevel.BACKWARD, newSchema, [oldSchema]).Incompatibilities);
+        Assert.Equal((TYPE_MISMATCH, "/fields/device/type/fields/model/type"), (problem.Kind, problem.Location));
+        Assert.Contains("field 'device.model': the reader's type int cannot read the writer's type string", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_enum_message_lists_the_missing_symbols()
     {
         var result = AvroCompatibility.CanRead(AvroSchema.Parse(EventWith(Platform("WEB"))), AvroSchema.Parse(EventWith(Platform("WEB", "IOT", "TV"))));
@@ -94,6 +105,7 @@ public class EvolutionTests
         var problem = Assert.Single(result.Incompatibilities);
         Assert.Equal(MISSING_ENUM_SYMBOLS, problem.Kind);
         Assert.Contains("[IOT, TV]", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith("field 'platform': ", problem.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -72,7 +72,23 @@ public static class AvroCompatibility
         new Checker().Resolve(reader, writer, "", found);
         return found.Count == 0
             ? CompatibilityResult.Compatible
-            : new CompatibilityResult(found.Select(x => x.Location.Length == 0 ? x with { Location = "/" } : x).ToList());
+            : new CompatibilityResult(found.Select(Finish).ToList());
+    }
+
+    // Root location "/", and messages that start with the field they are about (the record's
+    // fields along the location, dotted), so a reader of the message need not decode the path.
+    private static AvroIncompatibility Finish(AvroIncompatibility found)
+    {
+        if (found.Location.Length == 0)
+        {
+            return found with { Location = "/", Message = "schema root: " + found.Message };
+        }
+
+        var segments = found.Location.Split('/');
+        var fields = segments.Select((s, i) => (s, i)).Where(p => p.i > 0 && segments[p.i - 1] == "fields").Select(p => p.s).ToList();
+        return fields.Count == 0 || (found.Kind == AvroIncompatibilityKind.READER_FIELD_MISSING_DEFAULT_VALUE && fields.Count == 1)
+            ? found
+            : found with { Message = $"field '{string.Join('.', fields)}': {found.Message}" };
     }
 
     private sealed class Checker
