@@ -17,14 +17,14 @@ public static class AvroCompatibility
     {
         ArgumentNullException.ThrowIfNull(newSchema);
         ArgumentNullException.ThrowIfNull(previousSchemas);
-        if (level == CompatibilityLevel.NONE || previousSchemas.Count == 0)
-        {
-            return CompatibilityResult.Compatible;
-        }
-
         if (!Enum.IsDefined(level))
         {
             throw new ArgumentOutOfRangeException(nameof(level), level, "Unknown compatibility level.");
+        }
+
+        if (level == CompatibilityLevel.NONE || previousSchemas.Count == 0)
+        {
+            return CompatibilityResult.Compatible;
         }
 
         var transitive = level is CompatibilityLevel.BACKWARD_TRANSITIVE or CompatibilityLevel.FORWARD_TRANSITIVE or CompatibilityLevel.FULL_TRANSITIVE;
