@@ -1,0 +1,72 @@
+using System.Text.Json;
+using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.SchemaRegistry.Schemas;
+
+namespace EventPlatform.SchemaRegistry.Avro;
+
+/// <summary>The Avro schema type: the specification's parsing and resolution rules.</summary>
+public sealed class AvroFormat : ISchemaFormat
+{
+    /// <summary>The shared instance (the format is stateless).</summary>
+    public static AvroFormat Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public SchemaType Type => SchemaType.AVRO;
+
+    /// <inheritdoc/>
+    public ParsedSchema Parse(string schema, IReadOnlyList<ResolvedReference> references)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(references);
+        try
+        {
+            // TODO(issue 4): named types from references.
+            var parsed = AvroSchema.Parse(schema);
+            return new ParsedAvroSchema(parsed, JsonText.Compact(schema));
+        }
+        catch (AvroSchemaParseException e)
+        {
+            throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidSchemaException("Invalid schema: not JSON: " + e.Message, e);
+        }
+    }
+}
+
+/// <summary>A parsed Avro schema.</summary>
+public sealed class ParsedAvroSchema : ParsedSchema
+{
+    internal ParsedAvroSchema(AvroSchema schema, string canonicalText)
+    {
+        Schema = schema;
+        CanonicalText = canonicalText;
+    }
+
+    /// <summary>The parsed schema graph.</summary>
+    public AvroSchema Schema { get; }
+
+    /// <inheritdoc/>
+    public override SchemaType Type => SchemaType.AVRO;
+
+    /// <inheritdoc/>
+    public override string CanonicalText { get; }
+
+    /// <inheritdoc/>
+    public override string NormalizedText => CanonicalText;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<SchemaIncompatibility> ReadIncompatibilities(ParsedSchema writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (writer is not ParsedAvroSchema avroWriter)
+        {
+            return [new SchemaIncompatibility("TYPE_MISMATCH", "/", $"An {SchemaType.AVRO} schema cannot read data written with a {writer.Type} schema.")];
+        }
+
+        return AvroCompatibility.CanRead(Schema, avroWriter.Schema).Incompatibilities
+            .Select(x => new SchemaIncompatibility(x.Kind.ToString(), x.Location, x.Message))
+            .ToList();
+    }
+}
