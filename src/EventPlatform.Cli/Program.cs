@@ -7,6 +7,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     UpCommand.Create(),
     BrokerCommand.Create(),
     GatewayCommand.Create(),
+    RegistryCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
     LoadGenCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen")),

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace EventPlatform.Gateway;
 
@@ -27,7 +26,7 @@ public static class GatewayApp
         }
 
         builder.Configuration.AddCommandLine(args);
-        ConfigureLogging(builder.Logging, builder.Configuration);
+        PlatformLogging.Configure(builder.Logging, builder.Configuration);
 
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.WebHost.UseUrls(gateway.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -45,22 +44,5 @@ public static class GatewayApp
         var app = builder.Build();
         app.MapGateway();
         return app;
-    }
-
-    /// <summary>One line per entry; per-request framework logs off by default (they cost on the hot path).</summary>
-    public static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
-    {
-        logging.ClearProviders();
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        logging.AddConfiguration(configuration.GetSection("Logging"));
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway;
 using EventPlatform.Kafka.Embedded;
+using EventPlatform.SchemaRegistry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +18,7 @@ internal static class UpCommand
 {
     public static Command Create()
     {
-        var command = new Command("up", "Start the platform: embedded Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set), topics, and the gateway on http://127.0.0.1:8000. " +
+        var command = new Command("up", "Start the platform: embedded Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set), topics, the schema registry on http://127.0.0.1:8081 (unless SCHEMA_REGISTRY_URL is set) and the gateway on http://127.0.0.1:8000. " +
             "Extra --Section:Key=value arguments override settings (e.g. --Gateway:DynamicTopics=true).");
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => RunAsync([.. parse.UnmatchedTokens], ct));
@@ -32,11 +33,33 @@ internal static class UpCommand
 
         var jwt = PlatformSettings.Jwt(configuration, allowDevelopmentSecret: true);
         var urls = configuration["Gateway:Urls"] ?? "http://127.0.0.1:8000";
+        var bootstrap = cluster?.BootstrapServers ?? external;
+
+        // The registry first (unless SCHEMA_REGISTRY_URL names another one): the gateway registers
+        // and reads its schemas there when it starts.
+        var externalRegistry = configuration["SchemaRegistry:Url"];
+        var registryUrls = configuration["Registry:Urls"] ?? "http://127.0.0.1:8081";
+        await using var registry = string.IsNullOrWhiteSpace(externalRegistry)
+            ? RegistryApp.Create(args, new Dictionary<string, string?> { ["Registry:Urls"] = registryUrls, ["Kafka:BootstrapServers"] = bootstrap }, services =>
+            {
+                if (cluster is not null)
+                {
+                    services.AddSingleton(cluster);
+                }
+            })
+            : null;
+        if (registry is not null)
+        {
+            await registry.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var registryUrl = externalRegistry ?? LocalUrl(registryUrls);
         var overrides = new Dictionary<string, string?>
         {
             ["Gateway:Urls"] = urls,
             ["Jwt:SecretKey"] = jwt.SecretKey,
-            ["Kafka:BootstrapServers"] = cluster?.BootstrapServers ?? external,
+            ["Kafka:BootstrapServers"] = bootstrap,
+            ["SchemaRegistry:Url"] = registryUrl,
         };
 
         await using var app = GatewayApp.Create(args, overrides, services =>
@@ -47,16 +70,23 @@ internal static class UpCommand
             }
         });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        PrintBanner(app, cluster, external, urls, jwt);
+        PrintBanner(app, cluster, external, urls, registryUrl, jwt);
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        if (registry is not null)
+        {
+            await registry.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         Console.WriteLine("Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed.");
         return 0;
     }
 
-    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, Gateway.Auth.JwtOptions jwt)
+    private static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+
+    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, Gateway.Auth.JwtOptions jwt)
     {
         var plan = app.Services.GetRequiredService<TopicPlan>();
-        var gateway = urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+        var gateway = LocalUrl(urls);
         var lines = new List<string>
         {
             "",
@@ -66,6 +96,7 @@ internal static class UpCommand
                 ? $"  Kafka bootstrap   {cluster.BootstrapServers}   (embedded, {cluster.BrokerCount} brokers)"
                 : $"  Kafka bootstrap   {external}",
             $"  Gateway           {gateway}",
+            $"  Schema registry   {registryUrl}   (Confluent Schema Registry API: GET {registryUrl}/subjects)",
             $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
             $"  Health            GET  {gateway}/api/v1/health",
             $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using EventPlatform.SchemaRegistry;
+using Microsoft.Extensions.Hosting;
+
+namespace EventPlatform.Cli.Commands;
+
+/// <summary>
+/// <c>registry</c>: the Confluent-compatible schema registry alone, for production (run several
+/// for availability: they share their state through the Kafka topic). Needs
+/// KAFKA_BOOTSTRAP_SERVERS; listens on 0.0.0.0:8081.
+/// </summary>
+internal static class RegistryCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("registry", "Run the schema registry alone (Confluent Schema Registry REST API; needs KAFKA_BOOTSTRAP_SERVERS; listens on http://0.0.0.0:8081).");
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var app = RegistryApp.Create([.. parse.UnmatchedTokens]);
+            await app.StartAsync(ct).ConfigureAwait(false);
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

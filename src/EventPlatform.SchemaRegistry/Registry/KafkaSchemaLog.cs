@@ -1,0 +1,199 @@
+using Confluent.Kafka;
+using EventPlatform.Core.Topics;
+using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Topics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EventPlatform.SchemaRegistry.Registry;
+
+/// <summary>
+/// The registry's state kept in a one-partition Kafka topic, as Confluent's registry keeps it in
+/// <c>_schemas</c>: every instance reads the whole topic in order into a <see cref="RegistryState"/>,
+/// so instances agree and a restart loses nothing the broker keeps. Writes are appended, then
+/// waited for until read back, so a caller sees its own write applied (or beaten) before it answers.
+/// </summary>
+public sealed partial class KafkaSchemaLog(
+    IOptions<RegistryOptions> options,
+    IOptions<KafkaOptions> kafka,
+    ITopicProvisioner provisioner,
+    ILogger<KafkaSchemaLog> logger) : IHostedService, IDisposable
+{
+    private readonly RegistryOptions _options = options.Value;
+    private readonly RegistryState _state = new();
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();
+    private readonly List<TaskCompletionSource> _ready = [];
+    private IProducer<byte[], byte[]?>? _producer;
+    private IConsumer<byte[], byte[]?>? _consumer;
+    private Thread? _reader;
+    private long _position;
+    private int _disposed;
+
+    /// <summary>Whether the log has been read to its end once (the registry is ready).</summary>
+    public bool IsReady { get; private set; }
+
+    /// <summary>Runs <paramref name="read"/> on the state under the state's lock.</summary>
+    public T Read<T>(Func<RegistryState, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        lock (_gate)
+        {
+            return read(_state);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var k = kafka.Value;
+        await provisioner.EnsureTopicAsync(new TopicSpec(_options.Topic, 1, k.ReplicationFactor ?? 3, TopicRole.Internal), cancellationToken).ConfigureAwait(false);
+
+        var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-schema-registry", k.BootstrapServers!);
+        producerConfig.LingerMs = 0; // registry writes are rare and a caller waits for each
+        _producer = new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }).Build();
+
+        var consumerConfig = KafkaClientConfig.ForConsumer(k, "eventplatform-schema-registry-reader", k.BootstrapServers!, "unused");
+        consumerConfig.FetchWaitMaxMs = 10;
+        consumerConfig.FetchMinBytes = 1;
+        consumerConfig.EnablePartitionEof = false;
+        _consumer = new ConsumerBuilder<byte[], byte[]?>(consumerConfig).SetLogHandler((_, _) => { }).Build();
+
+        var partition = new TopicPartition(_options.Topic, 0);
+        var marks = _consumer.QueryWatermarkOffsets(partition, k.AdminTimeout);
+        _position = marks.Low.Value;
+        _consumer.Assign(new TopicPartitionOffset(partition, marks.Low));
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "schema-registry-reader" };
+        _reader.Start();
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        linked.CancelAfter(k.AdminTimeout * 6);
+        await WaitUntilReadAsync(marks.High.Value - 1, linked.Token).ConfigureAwait(false);
+        IsReady = true;
+        LogCaughtUp(logger, _options.Topic, marks.High.Value, Read(s => s.SubjectNames.Count()), Read(s => s.MaxId));
+    }
+
+    /// <summary>Reads the log up to its current end: afterwards the state includes every write acknowledged before the call.</summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var end = await Task.Run(
+            () => _consumer!.QueryWatermarkOffsets(new TopicPartition(_options.Topic, 0), kafka.Value.AdminTimeout).High.Value,
+            cancellationToken).ConfigureAwait(false);
+        await WaitUntilReadAsync(end - 1, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends a record and waits until this instance has read it back.</summary>
+    /// <param name="key">The record key (a serialized <see cref="LogKey"/>).</param>
+    /// <param name="value">The value; null writes a tombstone.</param>
+    public async Task AppendAsync(byte[] key, byte[]? value, CancellationToken cancellationToken)
+    {
+        DeliveryResult<byte[], byte[]?> written;
+        try
+        {
+            written = await _producer!.ProduceAsync(_options.Topic, new Message<byte[], byte[]?> { Key = key, Value = value }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProduceException<byte[], byte[]?> e)
+        {
+            throw RegistryErrors.StoreError($"Writing to the Kafka store failed: {e.Error.Reason}");
+        }
+
+        await WaitUntilReadAsync(written.Offset.Value, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task WaitUntilReadAsync(long offset, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_position > offset)
+            {
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter, offset);
+        }
+
+        return waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    private void ReadLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            ConsumeResult<byte[], byte[]?>? record;
+            try
+            {
+                record = _consumer!.Consume(TimeSpan.FromMilliseconds(100));
+            }
+            catch (ConsumeException e)
+            {
+                LogReadError(logger, e.Error.Code, e.Error.Reason);
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (record?.Message is null)
+            {
+                continue;
+            }
+
+            lock (_gate)
+            {
+                if (record.Message.Key is { } key)
+                {
+                    _state.Apply(key, record.Message.Value, record.Message.Value is null);
+                }
+
+                _position = record.Offset.Value + 1;
+                while (_waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
+                {
+                    _waiters.Dequeue();
+                    _ready.Add(waiter);
+                }
+            }
+
+            foreach (var waiter in _ready)
+            {
+                waiter.TrySetResult();
+            }
+
+            _ready.Clear();
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _reader?.Join(TimeSpan.FromSeconds(5));
+        _producer?.Flush(TimeSpan.FromSeconds(10));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Safe to call more than once.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        _reader?.Join(TimeSpan.FromSeconds(5));
+        _consumer?.Dispose();
+        _producer?.Dispose();
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Schema registry store {Topic} read: {Records} records, {Subjects} subjects, highest id {MaxId}")]
+    private static partial void LogCaughtUp(ILogger logger, string topic, long records, int subjects, int maxId);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Reading the schema registry store failed: {Code} {Reason}")]
+    private static partial void LogReadError(ILogger logger, ErrorCode code, string reason);
+}

@@ -1,0 +1,74 @@
+using EventPlatform.Hosting.Configuration;
+using EventPlatform.Hosting.Errors;
+using EventPlatform.Hosting.Kafka;
+using EventPlatform.Hosting.Metrics;
+using EventPlatform.SchemaRegistry.Api;
+using EventPlatform.SchemaRegistry.Registry;
+using EventPlatform.SchemaRegistry.Schemas;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventPlatform.SchemaRegistry;
+
+/// <summary>Builds the schema registry as a web application: for the <c>registry</c> and <c>up</c> commands, and tests.</summary>
+public static class RegistryApp
+{
+    /// <summary>The Kafka client id of the registry's producer.</summary>
+    public const string KafkaClientId = "eventplatform-schema-registry";
+
+    /// <param name="args">Command-line arguments (configuration overrides such as --Registry:Urls=...).</param>
+    /// <param name="overrides">Settings that beat the environment but not the command line.</param>
+    /// <param name="configureServices">Extra registrations (the embedded broker).</param>
+    public static WebApplication Create(
+        string[] args,
+        IReadOnlyDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddSeedEnvironmentVariables();
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Configuration.AddCommandLine(args);
+        PlatformLogging.Configure(builder.Logging, builder.Configuration);
+
+        var options = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>() ?? new RegistryOptions();
+        builder.WebHost.UseUrls(options.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Services.AddSchemaRegistry(builder.Configuration);
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapSchemaRegistry();
+        return app;
+    }
+
+    /// <summary>The registry's services: Kafka store, formats, operations, metrics.</summary>
+    public static IServiceCollection AddSchemaRegistry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddPlatformKafka(configuration, KafkaClientId);
+        services.AddPlatformMetrics();
+        services.AddSingleton(SchemaFormats.All);
+        services.AddSingleton<KafkaSchemaLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<KafkaSchemaLog>());
+        services.AddSingleton<SchemaRegistryService>();
+        return services;
+    }
+
+    /// <summary>The middleware pipeline and the routes.</summary>
+    public static WebApplication MapSchemaRegistry(this WebApplication app)
+    {
+        app.UsePlatformHttpMetrics();
+        app.UseRequestIds();
+        app.UseRegistryErrors();
+        app.MapPlatformMetrics();
+        app.MapRegistryApi();
+        return app;
+    }
+}
