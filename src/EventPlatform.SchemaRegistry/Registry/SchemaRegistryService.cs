@@ -141,7 +141,8 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         await WriteAsync(
             s =>
             {
-                var target = FindVersion(s, subject, version, deleted: permanent);
+                // "latest" of a soft delete is the latest live version; a number may name a soft-deleted one.
+                var target = FindVersion(s, subject, version, deleted: permanent || version is not ("latest" or "-1"));
                 EnsureWritable(s, subject);
                 if (permanent && !target.Deleted)
                 {
@@ -382,10 +383,13 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     private static JsonElement? NullIfJsonNull(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.Clone() : null;
 
+    // Metadata and rules count when the request carries them (Confluent: other metadata, other version).
     private static bool Matches(SchemaContent stored, SchemaContent candidate) =>
         stored.Type == candidate.Type
         && string.Equals(stored.Schema, candidate.Schema, StringComparison.Ordinal)
-        && stored.References.SequenceEqual(candidate.References);
+        && stored.References.SequenceEqual(candidate.References)
+        && (candidate.Metadata is null || stored.SameAs(candidate with { RuleSet = stored.RuleSet }))
+        && (candidate.RuleSet is null || stored.SameAs(candidate with { Metadata = stored.Metadata }));
 
     private IReadOnlyList<ResolvedReference> ResolveReferences(RegistryState s, RegisterRequest request)
     {

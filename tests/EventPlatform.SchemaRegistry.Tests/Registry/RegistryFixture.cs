@@ -72,7 +72,7 @@ internal static class Rest
 
     public static Task<(int Status, JsonNode? Body)> DeleteAsync(HttpClient client, string path) => SendAsync(client, HttpMethod.Delete, path);
 
-    public static object Avro(string schema, object? references = null) =>
+    public static object AvroBody(string schema, object? references = null) =>
         references is null ? new { schema } : new { schema, references };
 
     public static int ErrorCode(JsonNode? body) => body?["error_code"]?.GetValue<int>() ?? -1;
