@@ -1,0 +1,250 @@
+using System.Text.Json;
+
+namespace EventPlatform.SchemaRegistry.JsonSchemas;
+
+/// <summary>
+/// The validation rules. With <c>errors</c> null it answers valid/invalid, stopping at the first
+/// problem and building no strings; with a collector it reports every problem with its path.
+/// </summary>
+internal static partial class InstanceChecker
+{
+    public static bool Check(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    {
+        if (node.BooleanValue is bool allowed)
+        {
+            if (!allowed)
+            {
+                errors?.Add(path!, "no value is allowed here");
+            }
+
+            return allowed;
+        }
+
+        var valid = true;
+        if (node.Ref is not null && !Check(node.Ref, x, errors, path))
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+        }
+
+        if (node.Types != JsonTypes.None && !HasType(node.Types, x))
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+            errors.Add(path!, $"expected {TypeNames(node.Types)}, got {KindName(x)}");
+        }
+
+        if ((node.Enum is not null && !InEnum(node, x)) || (node.Const is JsonElement constant && !JsonElement.DeepEquals(constant, x)))
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+            errors.Add(path!, node.Enum is not null && !InEnum(node, x) ? $"{Shorten(x)} is not one of {Shorten(node.Enum)}" : $"must be {node.Const!.Value.GetRawText()}");
+        }
+
+        var typed = x.ValueKind switch
+        {
+            JsonValueKind.Object => CheckObject(node, x, errors, path),
+            JsonValueKind.Array => CheckArray(node, x, errors, path),
+            JsonValueKind.String => CheckString(node, x, errors, path),
+            JsonValueKind.Number => CheckNumber(node, x, errors, path),
+            _ => true,
+        };
+        if (!typed)
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+        }
+
+        return CheckApplicators(node, x, errors, path) && valid;
+    }
+
+    private static bool CheckApplicators(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    {
+        var valid = true;
+        if (node.AllOf is { } allOf)
+        {
+            foreach (var branch in allOf)
+            {
+                if (!Check(branch, x, errors, path))
+                {
+                    if (errors is null)
+                    {
+                        return false;
+                    }
+
+                    valid = false;
+                }
+            }
+        }
+
+        if (node.AnyOf is { } anyOf && !MatchesAny(anyOf, x))
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+            errors.Add(path!, $"matches none of the anyOf schemas ({BranchSummaries(anyOf, x, path!)})");
+        }
+
+        if (node.OneOf is { } oneOf)
+        {
+            var matches = CountMatches(oneOf, x);
+            if (matches != 1)
+            {
+                if (errors is null)
+                {
+                    return false;
+                }
+
+                valid = false;
+                errors.Add(path!, matches == 0
+                    ? $"matches none of the oneOf schemas ({BranchSummaries(oneOf, x, path!)})"
+                    : $"matches {matches} of the oneOf schemas, expected exactly one");
+            }
+        }
+
+        if (node.Not is not null && Check(node.Not, x, null, null))
+        {
+            if (errors is null)
+            {
+                return false;
+            }
+
+            valid = false;
+            errors.Add(path!, "must not match the 'not' schema");
+        }
+
+        if (node.If is not null)
+        {
+            var branch = Check(node.If, x, null, null) ? node.Then : node.Else;
+            if (branch is not null && !Check(branch, x, errors, path))
+            {
+                valid = false;
+            }
+        }
+
+        return valid;
+    }
+
+    private static bool MatchesAny(SchemaNode[] branches, JsonElement x)
+    {
+        foreach (var branch in branches)
+        {
+            if (Check(branch, x, null, null))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static int CountMatches(SchemaNode[] branches, JsonElement x)
+    {
+        var count = 0;
+        foreach (var branch in branches)
+        {
+            if (Check(branch, x, null, null))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static string BranchSummaries(SchemaNode[] branches, JsonElement x, string path)
+    {
+        var summaries = new List<string>();
+        foreach (var branch in branches)
+        {
+            var branchErrors = new ValidationErrors();
+            Check(branch, x, branchErrors, path);
+            summaries.Add(branchErrors.Summary());
+        }
+
+        return string.Join(" | ", summaries);
+    }
+
+    private static bool InEnum(SchemaNode node, JsonElement x)
+    {
+        if (node.EnumStrings is { } strings)
+        {
+            if (x.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            foreach (var s in strings)
+            {
+                if (x.ValueEquals(s))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        foreach (var value in node.Enum!)
+        {
+            if (JsonElement.DeepEquals(value, x))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasType(JsonTypes types, JsonElement x) => x.ValueKind switch
+    {
+        JsonValueKind.Object => (types & JsonTypes.Object) != 0,
+        JsonValueKind.Array => (types & JsonTypes.Array) != 0,
+        JsonValueKind.String => (types & JsonTypes.String) != 0,
+        JsonValueKind.True or JsonValueKind.False => (types & JsonTypes.Boolean) != 0,
+        JsonValueKind.Null => (types & JsonTypes.Null) != 0,
+        JsonValueKind.Number => (types & JsonTypes.Number) != 0 || ((types & JsonTypes.Integer) != 0 && IsInteger(x)),
+        _ => false,
+    };
+
+    private static bool IsInteger(JsonElement x) =>
+        x.TryGetInt64(out _) || (x.TryGetDouble(out var d) && Math.Floor(d) == d);
+
+    private static string TypeNames(JsonTypes types) =>
+        string.Join(" or ", Enum.GetValues<JsonTypes>().Where(t => t != JsonTypes.None && (types & t) != 0).Select(t => t.ToString().ToLowerInvariant()));
+
+    private static string KindName(JsonElement x) => x.ValueKind switch
+    {
+        JsonValueKind.Number => IsInteger(x) ? "integer" : "number",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        _ => x.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Shorten(JsonElement x)
+    {
+        var text = x.GetRawText();
+        return text.Length <= 40 ? text : text[..37] + "...";
+    }
+
+    private static string Shorten(JsonElement[] values) =>
+        "[" + string.Join(", ", values.Take(10).Select(Shorten)) + (values.Length > 10 ? ", ...]" : "]");
+}
