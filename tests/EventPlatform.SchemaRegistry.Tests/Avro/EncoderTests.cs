@@ -159,6 +159,23 @@ public class EncoderTests
     }
 
     [Fact]
+    public void One_encoder_is_safe_to_share_between_threads()
+    {
+        var schema = AvroSchema.Parse(RichSchemas.Everything);
+        var data = Enumerable.Range(0, 64).Select(seed => RandomDatum.Json(schema, seed)).ToArray();
+        var expected = data.Select(json => Codec.Hex(Codec.Encode(schema, json))).ToArray();
+        var encoder = new AvroJsonEncoder(schema);
+
+        Parallel.For(0, 512, i =>
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(data[i % 64]);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            Assert.True(encoder.Encode(document.RootElement, buffer).IsValid);
+            Assert.Equal(expected[i % 64], Codec.Hex(buffer.WrittenSpan.ToArray()));
+        });
+    }
+
+    [Fact]
     public void The_writer_primitives_write_the_specification_examples()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
