@@ -20,9 +20,16 @@ public sealed class AvroFormat : ISchemaFormat
         ArgumentNullException.ThrowIfNull(references);
         try
         {
-            // TODO(issue 4): named types from references.
-            var parsed = AvroSchema.Parse(schema);
-            return new ParsedAvroSchema(parsed, JsonText.Compact(schema));
+            // Confluent names each reference by the type's full name; the parser only needs the texts,
+            // in order, since a referenced schema defines its named types itself.
+            var texts = new string[references.Count];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                texts[i] = references[i].Schema;
+            }
+
+            var (parsed, referencedNames) = AvroSchemaParser.Parse(schema, texts);
+            return new ParsedAvroSchema(parsed, JsonText.Compact(schema), AvroNormalForm.Of(parsed, referencedNames));
         }
         catch (AvroSchemaParseException e)
         {
@@ -38,10 +45,11 @@ public sealed class AvroFormat : ISchemaFormat
 /// <summary>A parsed Avro schema.</summary>
 public sealed class ParsedAvroSchema : ParsedSchema
 {
-    internal ParsedAvroSchema(AvroSchema schema, string canonicalText)
+    internal ParsedAvroSchema(AvroSchema schema, string canonicalText, string normalizedText)
     {
         Schema = schema;
         CanonicalText = canonicalText;
+        NormalizedText = normalizedText;
     }
 
     /// <summary>The parsed schema graph.</summary>
@@ -54,7 +62,8 @@ public sealed class ParsedAvroSchema : ParsedSchema
     public override string CanonicalText { get; }
 
     /// <inheritdoc/>
-    public override string NormalizedText => CanonicalText;
+    /// <remarks>See <see cref="AvroNormalForm"/> for what is kept and why.</remarks>
+    public override string NormalizedText { get; }
 
     /// <inheritdoc/>
     public override IReadOnlyList<SchemaIncompatibility> ReadIncompatibilities(ParsedSchema writer)

@@ -237,7 +237,7 @@ public static class AvroCompatibility
 
     // The specification's "match" for choosing a reader union branch: same kind and name, or a
     // promotion; arrays and maps match when their item (value) types do, which may be unions.
-    private static bool Matches(AvroSchema reader, AvroSchema writer) => (reader, writer) switch
+    internal static bool Matches(AvroSchema reader, AvroSchema writer) => (reader, writer) switch
     {
         (_, AvroUnionSchema w) => w.Branches.All(b => Matches(reader, b)),
         (AvroUnionSchema r, _) => r.Branches.Any(b => Matches(b, writer)),
@@ -252,10 +252,10 @@ public static class AvroCompatibility
 
     // As the specification (and Avro's Java SchemaCompatibility) has it: the unqualified names are
     // equal, or one of the reader's aliases is the writer's full name.
-    private static bool NamesMatch(AvroNamedSchema reader, AvroNamedSchema writer) =>
+    internal static bool NamesMatch(AvroNamedSchema reader, AvroNamedSchema writer) =>
         reader.Name == writer.Name || reader.Aliases.Contains(writer.FullName, StringComparer.Ordinal);
 
-    private static bool Promotes(string writer, string reader) => (writer, reader) switch
+    internal static bool Promotes(string writer, string reader) => (writer, reader) switch
     {
         ("int", "long" or "float" or "double") => true,
         ("long", "float" or "double") => true,

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace EventPlatform.SchemaRegistry.Compatibility;
 
 /// <summary>
@@ -15,16 +17,41 @@ public abstract class AvroSchema
 
     /// <summary>Parses an Avro schema from its JSON text.</summary>
     /// <exception cref="AvroSchemaParseException">The text is not a valid Avro schema.</exception>
-    public static AvroSchema Parse(string json) => AvroSchemaParser.Parse(json);
+    public static AvroSchema Parse(string json) => AvroSchemaParser.Parse(json, []).Schema;
+
+    /// <summary>
+    /// Parses an Avro schema that may use named types defined in other schemas (Confluent references).
+    /// </summary>
+    /// <param name="json">The schema text.</param>
+    /// <param name="referencedSchemas">The referenced schemas' texts, transitively, dependencies first.</param>
+    /// <exception cref="AvroSchemaParseException">A text is not a valid Avro schema.</exception>
+    public static AvroSchema Parse(string json, IReadOnlyList<string> referencedSchemas) =>
+        AvroSchemaParser.Parse(json, referencedSchemas).Schema;
+
+    /// <summary>
+    /// The logical type annotating this schema (<c>timestamp-millis</c>, <c>decimal</c>, ...), if any.
+    /// Resolution ignores it; encoders use it to accept richer JSON (an RFC 3339 timestamp).
+    /// </summary>
+    public AvroLogicalType? LogicalType { get; private protected init; }
 
     /// <summary>A short description for messages: the full name of named types, else the type name.</summary>
     public virtual string Describe() => TypeName;
 }
 
+/// <summary>A logical type annotation as written in the schema.</summary>
+/// <param name="Name">The <c>logicalType</c> attribute.</param>
+/// <param name="Precision">The decimal's <c>precision</c>, when given.</param>
+/// <param name="Scale">The decimal's <c>scale</c>, when given.</param>
+public sealed record AvroLogicalType(string Name, int? Precision, int? Scale);
+
 /// <summary>A primitive type: null, boolean, int, long, float, double, bytes or string.</summary>
 public sealed class AvroPrimitiveSchema : AvroSchema
 {
-    internal AvroPrimitiveSchema(string typeName) => TypeName = typeName;
+    internal AvroPrimitiveSchema(string typeName, AvroLogicalType? logicalType = null)
+    {
+        TypeName = typeName;
+        LogicalType = logicalType;
+    }
 
     /// <inheritdoc/>
     public override string TypeName { get; }
@@ -76,8 +103,12 @@ public sealed class AvroRecordSchema : AvroNamedSchema
 /// <param name="Name">The field's name.</param>
 /// <param name="Aliases">Other names a reader accepts for the writer's field.</param>
 /// <param name="Type">The field's type.</param>
-/// <param name="HasDefault">Whether the field declares a default (a JSON <c>null</c> default counts).</param>
-public sealed record AvroField(string Name, IReadOnlyList<string> Aliases, AvroSchema Type, bool HasDefault);
+/// <param name="Default">The declared default, validated against <paramref name="Type"/> (a JSON <c>null</c> default is a value).</param>
+public sealed record AvroField(string Name, IReadOnlyList<string> Aliases, AvroSchema Type, JsonElement? Default)
+{
+    /// <summary>Whether the field declares a default (a JSON <c>null</c> default counts).</summary>
+    public bool HasDefault => Default.HasValue;
+}
 
 /// <summary>An enum type.</summary>
 public sealed class AvroEnumSchema : AvroNamedSchema
@@ -102,8 +133,12 @@ public sealed class AvroEnumSchema : AvroNamedSchema
 /// <summary>A fixed type.</summary>
 public sealed class AvroFixedSchema : AvroNamedSchema
 {
-    internal AvroFixedSchema(string fullName, IReadOnlyList<string> aliases, int size)
-        : base(fullName, aliases) => Size = size;
+    internal AvroFixedSchema(string fullName, IReadOnlyList<string> aliases, int size, AvroLogicalType? logicalType = null)
+        : base(fullName, aliases)
+    {
+        Size = size;
+        LogicalType = logicalType;
+    }
 
     /// <inheritdoc/>
     public override string TypeName => "fixed";

@@ -17,9 +17,35 @@ internal sealed partial class AvroSchemaParser
 
     private readonly Dictionary<string, AvroNamedSchema> _named = new(StringComparer.Ordinal);
 
-    public static AvroSchema Parse(string json)
+    // Defaults are checked once the whole schema is read: a default may use a record whose
+    // fields were not all read yet when the field declaring it was.
+    private readonly List<(AvroRecordSchema Record, AvroField Field)> _defaults = [];
+
+    /// <summary>
+    /// Parses <paramref name="json"/> after <paramref name="references"/> (dependencies first), whose
+    /// named types it may use. The result also says which named types came from the references.
+    /// </summary>
+    public static (AvroSchema Schema, IReadOnlySet<string> ReferencedNames) Parse(string json, IReadOnlyList<string> references)
     {
         ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(references);
+        var parser = new AvroSchemaParser();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in references)
+        {
+            // A transitive list may hold a shared dependency twice (a diamond); it is defined once.
+            if (seen.Add(reference))
+            {
+                parser.ReadDocument(reference, "A referenced schema");
+            }
+        }
+
+        var referencedNames = new HashSet<string>(parser._named.Keys, StringComparer.Ordinal);
+        return (parser.ReadDocument(json, "The schema"), referencedNames);
+    }
+
+    private AvroSchema ReadDocument(string json, string what)
+    {
         JsonDocument document;
         try
         {
@@ -27,12 +53,23 @@ internal sealed partial class AvroSchemaParser
         }
         catch (JsonException e)
         {
-            throw new AvroSchemaParseException("The schema is not valid JSON: " + e.Message, e);
+            throw new AvroSchemaParseException($"{what} is not valid JSON: " + e.Message, e);
         }
 
         using (document)
         {
-            return new AvroSchemaParser().Read(document.RootElement, enclosingNamespace: null);
+            var schema = Read(document.RootElement, enclosingNamespace: null);
+            foreach (var (record, field) in _defaults)
+            {
+                var problem = AvroDefaults.Problem(field.Type, field.Default!.Value);
+                if (problem is not null)
+                {
+                    throw new AvroSchemaParseException($"The default of field '{field.Name}' of record '{record.FullName}' is invalid: {problem}.");
+                }
+            }
+
+            _defaults.Clear();
+            return schema;
         }
     }
 
@@ -93,6 +130,11 @@ internal sealed partial class AvroSchemaParser
         }
 
         var type = typeElement.GetString()!;
+        if (Primitives.ContainsKey(type) && ReadLogicalType(element) is { } logical)
+        {
+            return new AvroPrimitiveSchema(type, logical);
+        }
+
         switch (type)
         {
             case "record" or "error":
@@ -139,7 +181,13 @@ internal sealed partial class AvroSchemaParser
 
             var type = Read(Required(field, "type", $"field '{name}'"), space);
             var fieldAliases = StringArray(field, "aliases", $"field '{name}'");
-            record.AddField(new AvroField(name, fieldAliases, type, field.TryGetProperty("default", out _)));
+            JsonElement? defaultValue = field.TryGetProperty("default", out var d) ? d.Clone() : null;
+            var added = new AvroField(name, fieldAliases, type, defaultValue);
+            record.AddField(added);
+            if (defaultValue.HasValue)
+            {
+                _defaults.Add((record, added));
+            }
         }
 
         return record;
@@ -183,10 +231,26 @@ internal sealed partial class AvroSchemaParser
             throw new AvroSchemaParseException($"The 'size' of fixed '{fullName}' must be a non-negative integer.");
         }
 
-        var schema = new AvroFixedSchema(fullName, aliases, bytes);
+        var schema = new AvroFixedSchema(fullName, aliases, bytes, ReadLogicalType(element));
         Register(schema);
         return schema;
     }
+
+    // Like Avro's Java parser, a malformed annotation is kept as written but never fails the schema.
+    private static AvroLogicalType? ReadLogicalType(JsonElement element)
+    {
+        if (!element.TryGetProperty("logicalType", out var name) || name.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        return new AvroLogicalType(name.GetString()!, OptionalInt(element, "precision"), OptionalInt(element, "scale"));
+    }
+
+    private static int? OptionalInt(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
+            ? number
+            : null;
 
     private static (string FullName, string? Namespace, IReadOnlyList<string> Aliases) ReadName(
         JsonElement element, string? enclosingNamespace, string what)

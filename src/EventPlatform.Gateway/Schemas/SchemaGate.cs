@@ -1,0 +1,185 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Confluent.SchemaRegistry;
+using EventPlatform.Core.Errors;
+using EventPlatform.Core.Events;
+using EventPlatform.Gateway.Publishing;
+using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.SchemaRegistry.Schemas;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace EventPlatform.Gateway.Schemas;
+
+/// <summary>
+/// Property 1 on the publish path: every event is checked against its topic's registered schema
+/// (and its payload against the payload schema of its event type) and, when it matches, encoded
+/// the one way its topic is stored: the Confluent wire format (magic byte, schema id) followed by
+/// the Avro binary of the topic's latest schema (or the event's JSON, when the topic's schema is a
+/// JSON Schema). Whatever the input format, what reaches Kafka is the same.
+/// </summary>
+public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> options)
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_json;
+
+    /// <summary>Whether events are validated and encoded against the registry (else plain JSON).</summary>
+    public bool Enabled { get; } = options.Value.Enabled;
+
+    /// <summary>Validates an event for <paramref name="topic"/> and returns the record value to write.</summary>
+    public async ValueTask<GateOutcome> EncodeAsync(string topic, IngestEvent e)
+    {
+        SubjectSchema? valueSchema;
+        SubjectSchema? payloadSchema;
+        try
+        {
+            valueSchema = await schemas.LatestAsync(SchemaSubjects.Value(topic)).ConfigureAwait(false)
+                ?? await RegisterDefaultAsync(topic).ConfigureAwait(false);
+            payloadSchema = await schemas.LatestAsync(SchemaSubjects.Payload(e.EventType)).ConfigureAwait(false);
+        }
+        catch (SchemaUnavailableException ex)
+        {
+            return GateOutcome.Failed(Unavailable(ex));
+        }
+
+        // No await from here on: the thread-static buffer is ours until we return.
+        var json = t_json ??= new ArrayBufferWriter<byte>(1024);
+        json.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            EventJsonWriter.WriteFields(writer, e);
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(json.WrittenMemory);
+        var root = document.RootElement;
+        var problems = new Problems();
+
+        var output = new ArrayBufferWriter<byte>(json.WrittenCount + ConfluentWireFormat.HeaderLength);
+        ConfluentWireFormat.WriteHeader(output, valueSchema.Id);
+        switch (valueSchema)
+        {
+            case { Encoder: { } encoder }:
+                var encoded = encoder.Encode(root, output);
+                problems.Add(encoded.MissingFields, encoded.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "");
+                break;
+            case { Validator: { } validator }:
+                var checkedJson = validator.Validate(root);
+                problems.Add(checkedJson.MissingFields, checkedJson.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "");
+                output.Write(json.WrittenSpan);
+                break;
+            default:
+                return GateOutcome.Failed(new PublishFailure(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError,
+                    $"The schema registered for '{topic}' is {valueSchema.Schema.Type}; topics are stored as AVRO or JSON.",
+                    new JsonObject { ["schema_subject"] = valueSchema.Subject, ["schema_id"] = valueSchema.Id }));
+        }
+
+        var topicFailed = problems.Any;
+        if (payloadSchema?.Validator is { } payloadValidator && root.TryGetProperty("payload"u8, out var payload))
+        {
+            var checkedPayload = payloadValidator.Validate(payload);
+            problems.Add(checkedPayload.MissingFields, checkedPayload.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "payload");
+        }
+
+        if (problems.Any)
+        {
+            return GateOutcome.Failed(Mismatch(problems, valueSchema, topicFailed, payloadSchema));
+        }
+
+        return GateOutcome.Encoded(output.WrittenSpan.ToArray());
+    }
+
+    /// <summary>
+    /// A topic without a registered schema (a dynamic topic) gets the seed's Event schema, as
+    /// Confluent's serializers auto-register theirs.
+    /// </summary>
+    private async Task<SubjectSchema> RegisterDefaultAsync(string topic)
+    {
+        var subject = SchemaSubjects.Value(topic);
+        try
+        {
+            await schemas.Client.RegisterSchemaAsync(subject, new Schema(SeedAvroSchemas.EventWithMetadata, Confluent.SchemaRegistry.SchemaType.Avro)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SchemaRegistryException or HttpRequestException)
+        {
+            throw new SchemaUnavailableException($"Registering the event schema for '{topic}' failed: {ex.Message}", ex);
+        }
+
+        schemas.Invalidate(subject);
+        return await schemas.LatestAsync(subject).ConfigureAwait(false)
+            ?? throw new SchemaUnavailableException($"The schema registered for '{topic}' cannot be read back.", null);
+    }
+
+    /// <summary>The 503 for a registry that cannot be reached.</summary>
+    public static PublishFailure Unavailable(SchemaUnavailableException ex) =>
+        new(StatusCodes.Status503ServiceUnavailable, ErrorCodes.SchemaRegistryUnavailable,
+            "The schema registry cannot be reached and the schema this event needs is not known yet; the event was not published. Retry later.",
+            new JsonObject { ["reason"] = ex.Message });
+
+    private static PublishFailure Mismatch(Problems problems, SubjectSchema valueSchema, bool topicFailed, SubjectSchema? payloadSchema)
+    {
+        // The seed's example: missing_fields and the schema_version that refused the event.
+        var failing = topicFailed || payloadSchema is null ? valueSchema : payloadSchema;
+        var details = new JsonObject();
+        if (problems.Missing.Count > 0)
+        {
+            details["missing_fields"] = new JsonArray([.. problems.Missing.Select(f => JsonValue.Create(f))]);
+        }
+
+        if (problems.Invalid.Count > 0)
+        {
+            var invalid = new JsonObject();
+            foreach (var (path, reason) in problems.Invalid)
+            {
+                invalid[path] = reason;
+            }
+
+            details["invalid_fields"] = invalid;
+        }
+
+        details["schema_subject"] = failing.Subject;
+        details["schema_version"] = failing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        details["schema_id"] = failing.Id;
+        if (topicFailed && payloadSchema is not null && problems.PayloadFailed)
+        {
+            details["payload_schema_subject"] = payloadSchema.Subject;
+            details["payload_schema_version"] = payloadSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.SchemaValidationFailed, "Event does not match registered schema", details);
+    }
+
+    private sealed class Problems
+    {
+        public List<string> Missing { get; } = [];
+
+        public List<(string Path, string Reason)> Invalid { get; } = [];
+
+        public bool PayloadFailed { get; private set; }
+
+        public bool Any => Missing.Count > 0 || Invalid.Count > 0;
+
+        public void Add(IEnumerable<string> missing, IEnumerable<(string Path, string Reason)> invalid, string prefix)
+        {
+            var before = Missing.Count + Invalid.Count;
+            Missing.AddRange(missing.Select(m => Join(prefix, m)));
+            Invalid.AddRange(invalid.Select(i => (Join(prefix, i.Path), i.Reason)));
+            PayloadFailed |= prefix.Length > 0 && Missing.Count + Invalid.Count > before;
+        }
+
+        private static string Join(string prefix, string path) =>
+            prefix.Length == 0 ? path : path is "" or "$" ? prefix : path.StartsWith('[') ? prefix + path : prefix + "." + path;
+    }
+}
+
+/// <summary>The value to write, or why the event is refused.</summary>
+public readonly record struct GateOutcome(byte[]? Value, PublishFailure? Failure)
+{
+    /// <summary>The event matched; <paramref name="value"/> is its record value.</summary>
+    public static GateOutcome Encoded(byte[] value) => new(value, null);
+
+    /// <summary>The event is refused.</summary>
+    public static GateOutcome Failed(PublishFailure failure) => new(null, failure);
+}
