@@ -7,6 +7,7 @@ using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Metrics;
 using EventPlatform.Gateway.Publishing;
+using EventPlatform.Gateway.Schemas;
 using EventPlatform.Gateway.Streaming;
 using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
@@ -43,6 +44,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(sp => new TopicRouter(sp.GetRequiredService<TopicPlan>(), sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DynamicTopics));
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();
+        services.AddGatewaySchemas(configuration);
         services.AddSingleton<EventIngestor>();
 
         services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();

@@ -55,6 +55,8 @@ public sealed class GatewayServer : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             // Tests post far more than a client's 100 requests a minute; rate-limit tests turn it on.
             ["Gateway:RateLimit:Enabled"] = "false",
+            // Most tests are about other things; schema tests start a registry and turn this on (WithRegistry).
+            ["Gateway:Schemas:Enabled"] = "false",
             ["Logging:LogLevel:EventPlatform.Kafka.Producer"] = "Error",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
@@ -67,6 +69,22 @@ public sealed class GatewayServer : IAsyncDisposable
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Urls.First();
         return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    /// <summary>Settings that validate against (and register the seed schemas in) <paramref name="registry"/>.</summary>
+    public static Dictionary<string, string?> WithRegistry(RegistryServer registry, IReadOnlyDictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Schemas:Enabled"] = "true",
+            ["SchemaRegistry:Url"] = registry.Url,
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     public async ValueTask DisposeAsync()

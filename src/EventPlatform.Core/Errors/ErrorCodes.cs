@@ -18,6 +18,15 @@ public static class ErrorCodes
     /// <summary>400: the event type has no topic and dynamic topic creation is off.</summary>
     public const string UnknownEventType = "UNKNOWN_EVENT_TYPE";
 
+    /// <summary>400: a binary event names a schema id the registry does not have, or is not in Confluent's wire format.</summary>
+    public const string UnknownSchema = "UNKNOWN_SCHEMA";
+
+    /// <summary>400: a binary event could not be decoded with the schema it names.</summary>
+    public const string InvalidEncoding = "INVALID_ENCODING";
+
+    /// <summary>503: the schema registry cannot be reached and the schema needed is not cached.</summary>
+    public const string SchemaRegistryUnavailable = "SCHEMA_REGISTRY_UNAVAILABLE";
+
     /// <summary>400: the topic in the path is not the topic the event's type routes to.</summary>
     public const string TopicMismatch = "TOPIC_MISMATCH";
 

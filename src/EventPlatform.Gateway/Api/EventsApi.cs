@@ -7,6 +7,7 @@ using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
+using EventPlatform.Gateway.Schemas;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,9 +29,9 @@ public static class EventsApi
     }
 
     /// <summary>Validates one event, writes it to Kafka, and answers with where it landed.</summary>
-    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
+    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, WireEventDecoder wire, IOptions<GatewayOptions> options)
     {
-        var refused = CheckRequest(topic, context, ingestor);
+        var refused = CheckRequest(topic, context, ingestor, binary: ingestor.SchemasEnabled);
         if (refused is not null)
         {
             return refused;
@@ -42,7 +43,21 @@ public static class EventsApi
             return TooLarge(context, options.Value.MaxEventBytes);
         }
 
-        var parsed = EventJsonReader.ReadSingle(body.Memory);
+        // Avro and Protobuf bodies are decoded with the schema they name, then judged like JSON.
+        var json = body.Memory;
+        if (RequestBody.FormatOf(context.Request) is InputFormat.Avro or InputFormat.Protobuf)
+        {
+            var format = RequestBody.FormatOf(context.Request) == InputFormat.Avro ? WireFormat.Avro : WireFormat.Protobuf;
+            var (decoded, undecodable) = await wire.DecodeAsync(body.Memory, format).ConfigureAwait(false);
+            if (undecodable is not null)
+            {
+                return Failure(context, undecodable);
+            }
+
+            json = decoded;
+        }
+
+        var parsed = EventJsonReader.ReadSingle(json);
         if (parsed.SyntaxError is { } syntax)
         {
             return InvalidJson(context, syntax);
@@ -78,7 +93,7 @@ public static class EventsApi
     /// </summary>
     public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
     {
-        var refused = CheckRequest(topic, context, ingestor);
+        var refused = CheckRequest(topic, context, ingestor, binary: false);
         if (refused is not null)
         {
             return refused;
@@ -159,18 +174,23 @@ public static class EventsApi
     /// <summary>Whose idempotency keys these are: the token's subject.</summary>
     private static string Subject(HttpContext context) => context.User.FindFirst("sub")?.Value ?? "-";
 
-    private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor)
+    /// <param name="binary">Whether Avro and Protobuf bodies are taken (single events, with schemas on).</param>
+    private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor, bool binary)
     {
         if (ingestor.CheckPath(topic) is { } pathFailure)
         {
             return Failure(context, pathFailure);
         }
 
-        if (!RequestBody.IsJson(context.Request))
+        var format = RequestBody.FormatOf(context.Request);
+        if (format is null || (format != InputFormat.Json && !binary))
         {
+            var supported = binary
+                ? new JsonArray("application/json", InputFormats.AvroMediaType, InputFormats.AvroShortMediaType, InputFormats.ProtobufMediaType)
+                : new JsonArray("application/json");
             return ApiErrors.Result(context, StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
-                $"Content-Type must be application/json (UTF-8), not '{context.Request.ContentType ?? "(none)"}'.",
-                new JsonObject { ["supported"] = new JsonArray("application/json") });
+                $"Content-Type must be one of {string.Join(", ", supported.Select(x => x!.GetValue<string>()))}, not '{context.Request.ContentType ?? "(none)"}'.",
+                new JsonObject { ["supported"] = supported });
         }
 
         return null;

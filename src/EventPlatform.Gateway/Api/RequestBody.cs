@@ -74,6 +74,27 @@ internal sealed class RequestBody : IDisposable
         return new RequestBody(buffer, length);
     }
 
+    /// <summary>The body's format by its content type, or null when the gateway does not take it.</summary>
+    public static InputFormat? FormatOf(HttpRequest request)
+    {
+        if (IsJson(request))
+        {
+            return InputFormat.Json;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType))
+        {
+            return null;
+        }
+
+        var type = mediaType.MediaType;
+        return type.Equals(InputFormats.AvroMediaType, StringComparison.OrdinalIgnoreCase) || type.Equals(InputFormats.AvroShortMediaType, StringComparison.OrdinalIgnoreCase)
+            ? InputFormat.Avro
+            : type.Equals(InputFormats.ProtobufMediaType, StringComparison.OrdinalIgnoreCase) || type.Equals(InputFormats.ProtobufKafkaMediaType, StringComparison.OrdinalIgnoreCase)
+                ? InputFormat.Protobuf
+                : null;
+    }
+
     /// <summary>Whether the request says its body is JSON (application/json or a +json type).</summary>
     public static bool IsJson(HttpRequest request)
     {

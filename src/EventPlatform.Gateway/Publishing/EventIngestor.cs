@@ -2,18 +2,22 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
+using EventPlatform.Gateway.Schemas;
 using Microsoft.AspNetCore.Http;
 
 namespace EventPlatform.Gateway.Publishing;
 
 /// <summary>
 /// The path from a parsed event to Kafka, shared by every way events come in (single POST,
-/// batch, and later the WebSocket): route by <c>event_type</c>, check the path agrees, make the
-/// topic of a new type, publish.
+/// batch, WebSocket; JSON, Avro, Protobuf): route by <c>event_type</c>, check the path agrees, make
+/// the topic of a new type, validate against the registered schema and encode, publish.
 /// </summary>
-public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, EventPublisher publisher)
+public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, EventPublisher publisher, SchemaGate schemas)
 {
     public TopicRouter Router => router;
+
+    /// <summary>Whether events are validated against the registry (and binary formats taken).</summary>
+    public bool SchemasEnabled => schemas.Enabled;
 
     /// <summary>Whether a request path names a topic that takes events; null when it does.</summary>
     public PublishFailure? CheckPath(string pathTopic)
@@ -53,7 +57,16 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
             }
         }
 
-        return await publisher.PublishAsync(e, topic, cancellationToken).ConfigureAwait(false);
+        if (!schemas.Enabled)
+        {
+            return await publisher.PublishAsync(e, topic, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Property 1: only events that match the registered schema are written, in its encoding.
+        var gate = await schemas.EncodeAsync(topic, e).ConfigureAwait(false);
+        return gate.Failure is { } refused
+            ? PublishOutcome.Failed(topic, refused)
+            : await publisher.PublishAsync(e, gate.Value!, topic, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The failure for an event that could not be read.</summary>

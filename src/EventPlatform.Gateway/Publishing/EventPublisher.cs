@@ -39,11 +39,18 @@ public sealed partial class EventPublisher(
     public Task<PublishOutcome> PublishAsync(IngestEvent e, string topic, CancellationToken cancellationToken) =>
         PublishAsync(topic, ToMessage(e), cancellationToken);
 
-    /// <summary>The Kafka record for an event: key = partition key, value = canonical JSON, timestamp = event time.</summary>
-    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e) => new()
+    /// <summary>Publishes one event whose record value is already encoded (the schema gate's Confluent wire format).</summary>
+    public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, CancellationToken cancellationToken) =>
+        PublishAsync(topic, ToMessage(e, value), cancellationToken);
+
+    /// <summary>
+    /// The Kafka record for an event: key = partition key, value = <paramref name="value"/> (else
+    /// canonical JSON), timestamp = event time.
+    /// </summary>
+    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e, byte[]? value = null) => new()
     {
         Key = e.PartitionKey is { } key ? Encoding.UTF8.GetBytes(key) : null,
-        Value = EventJsonWriter.ToUtf8Bytes(e),
+        Value = value ?? EventJsonWriter.ToUtf8Bytes(e),
         Timestamp = new Timestamp(e.Timestamp),
     };
 

@@ -4,6 +4,7 @@ using EventPlatform.SchemaRegistry.Schemas;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ConfluentSchemaType = Confluent.SchemaRegistry.SchemaType;
+using SchemaType = EventPlatform.SchemaRegistry.Schemas.SchemaType;
 
 namespace EventPlatform.Gateway.Schemas;
 

@@ -6,6 +6,8 @@ using EventPlatform.Kafka.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using EventPlatform.Gateway.Schemas;
+
 namespace EventPlatform.Gateway.Streaming;
 
 /// <summary>
@@ -48,9 +50,12 @@ public sealed partial class LatestEventsReader : IDisposable
     private readonly ConcurrentBag<Reader> _idle = [];
     private volatile bool _disposed;
 
-    public LatestEventsReader(KafkaTopicInspector inspector, IOptions<KafkaOptions> kafka, IOptions<StreamingOptions> options, ILogger<LatestEventsReader> logger)
+    private readonly StoredEventDecoder _decoder;
+
+    public LatestEventsReader(KafkaTopicInspector inspector, StoredEventDecoder decoder, IOptions<KafkaOptions> kafka, IOptions<StreamingOptions> options, ILogger<LatestEventsReader> logger)
     {
         _inspector = inspector;
+        _decoder = decoder;
         _options = options.Value;
         _logger = logger;
         _slots = new SemaphoreSlim(_options.LatestReaders, _options.LatestReaders);
@@ -184,7 +189,7 @@ public sealed partial class LatestEventsReader : IDisposable
 
                     var offset = record.Offset.Value;
                     if (!record.IsPartitionEOF && offset < tail.End && record.Message.Value is { } value
-                        && EventJsonReader.ReadSingle(value).Result.Event is { } e)
+                        && _decoder.Decode(value) is { } e)
                     {
                         tail.Events.Add(new StoredEvent(e, tail.Partition, offset));
                     }

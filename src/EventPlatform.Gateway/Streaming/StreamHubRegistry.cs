@@ -3,6 +3,8 @@ using EventPlatform.Kafka.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using EventPlatform.Gateway.Schemas;
+
 namespace EventPlatform.Gateway.Streaming;
 
 /// <summary>
@@ -21,9 +23,12 @@ internal sealed class StreamHubRegistry : IAsyncDisposable
     private readonly ILogger<StreamHubRegistry> _logger;
     private bool _disposed;
 
-    public StreamHubRegistry(KafkaTopicInspector inspector, IOptions<KafkaOptions> kafka, IOptions<StreamingOptions> options, TimeProvider time, ILogger<StreamHubRegistry> logger)
+    private readonly StoredEventDecoder _decoder;
+
+    public StreamHubRegistry(KafkaTopicInspector inspector, StoredEventDecoder decoder, IOptions<KafkaOptions> kafka, IOptions<StreamingOptions> options, TimeProvider time, ILogger<StreamHubRegistry> logger)
     {
         _inspector = inspector;
+        _decoder = decoder;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -59,7 +64,7 @@ internal sealed class StreamHubRegistry : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_hubs.TryGetValue(topic, out var hub) || hub.IsFailed)
             {
-                hub = new TopicStreamHub(topic, this, _inspector, _config, _options.LatestTimeout, _time, _logger);
+                hub = new TopicStreamHub(topic, this, _inspector, _decoder, _config, _options.LatestTimeout, _time, _logger);
                 _hubs[topic] = hub;
                 hub.Start();
             }

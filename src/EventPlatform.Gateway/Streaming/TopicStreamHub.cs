@@ -7,6 +7,8 @@ using EventPlatform.Core.Events;
 using EventPlatform.Hosting.Kafka;
 using Microsoft.Extensions.Logging;
 
+using EventPlatform.Gateway.Schemas;
+
 namespace EventPlatform.Gateway.Streaming;
 
 /// <summary>The topic asked for does not exist in the cluster.</summary>
@@ -52,12 +54,15 @@ internal sealed partial class TopicStreamHub
     private IConsumer<byte[]?, byte[]>? _consumer;
     private volatile bool _failed;
 
-    public TopicStreamHub(string topic, StreamHubRegistry registry, KafkaTopicInspector inspector, ConsumerConfig config, TimeSpan learnTimeout, TimeProvider time, ILogger logger)
+    private readonly StoredEventDecoder _decoder;
+
+    public TopicStreamHub(string topic, StreamHubRegistry registry, KafkaTopicInspector inspector, StoredEventDecoder decoder, ConsumerConfig config, TimeSpan learnTimeout, TimeProvider time, ILogger logger)
     {
         _learnTimeout = learnTimeout;
         Topic = topic;
         _registry = registry;
         _inspector = inspector;
+        _decoder = decoder;
         _config = config;
         _time = time;
         _logger = logger;
@@ -194,7 +199,7 @@ internal sealed partial class TopicStreamHub
                 }
 
                 lastError = ErrorCode.NoError;
-                if (EventJsonReader.ReadSingle(value).Result.Event is not { } e)
+                if (_decoder.Decode(value) is not { } e)
                 {
                     continue;
                 }

@@ -230,7 +230,7 @@ public sealed class RestApiTests(RegistryFixture fixture)
         Assert.Equal(200, (await PutAsync(Http, $"mode/{used}?force=true", new { mode = "IMPORT" })).Status);
     }
 
-    [Fact(Skip = "Avro references arrive with the Avro codec branch")]
+    [Fact]
     public async Task References_resolve_named_types_and_protect_what_they_reference()
     {
         var addressSubject = RegistryFixture.NewSubject("address");

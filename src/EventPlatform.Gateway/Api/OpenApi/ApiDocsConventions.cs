@@ -58,8 +58,13 @@ public static class ApiDocsConventions
             .WithDescription(
                 "Validates the event, routes it to its topic by `event_type` and writes it to Kafka (acks=all, idempotent producer). " +
                 "The answer is sent only after Kafka acknowledged the write, and says where the event landed. " +
-                "The record key is `user_id`, else `device_id`.")
-            .Accepts<EventDocument>(Json)
+                "The record key is `user_id`, else `device_id`. " +
+                "The event is checked against the schema registered for the topic (subject `{topic}-value`, and `payload-{event_type}` for the payload): " +
+                "a mismatch is 400 `SCHEMA_VALIDATION_FAILED` naming the schema version and the failing fields. " +
+                "Bodies: `application/json`; Avro in Confluent's wire format (magic byte 0, 4-byte schema id, Avro binary) as " +
+                "`application/vnd.kafka.avro.v2+binary` or `avro/binary`; Protobuf in Confluent's wire format (magic byte, schema id, message indexes, Protobuf binary) " +
+                "as `application/x-protobuf`. Whatever the input, Kafka gets one encoding per topic: Confluent's wire format with the topic's Avro schema id.")
+            .Accepts<EventDocument>(Json, InputFormats.AvroMediaType, InputFormats.AvroShortMediaType, InputFormats.ProtobufMediaType)
             .ProducesJson<RouteHandlerBuilder, EventResponse>(StatusCodes.Status200OK, "Kafka acknowledged the event.")
             .ProducesErrors(
                 StatusCodes.Status400BadRequest,

@@ -1,0 +1,80 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EventPlatform.Core.Errors;
+using EventPlatform.Gateway.Publishing;
+using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.SchemaRegistry.Schemas;
+using Microsoft.AspNetCore.Http;
+
+namespace EventPlatform.Gateway.Schemas;
+
+/// <summary>The binary input formats (Property 3), each in Confluent's wire format.</summary>
+public enum WireFormat
+{
+    /// <summary>Magic byte, schema id, Avro binary.</summary>
+    Avro,
+
+    /// <summary>Magic byte, schema id, message indexes, Protobuf binary.</summary>
+    Protobuf,
+}
+
+/// <summary>
+/// Reads an event sent in Confluent's wire format: finds the writer's schema by the id in the
+/// message (through the cache), decodes the body with it, and returns the event as the API's JSON,
+/// which then takes the same path as a JSON request (model check, schema check, canonical encoding).
+/// </summary>
+public sealed class WireEventDecoder(GatewaySchemas schemas)
+{
+    /// <summary>Decodes a binary event to event JSON, or says why it cannot.</summary>
+    public async ValueTask<(byte[]? Json, PublishFailure? Failure)> DecodeAsync(ReadOnlyMemory<byte> message, WireFormat format)
+    {
+        if (!ConfluentWireFormat.TryReadHeader(message.Span, out var id, out var offset, out var error))
+        {
+            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+                $"The body is not in Confluent's wire format (magic byte 0, 4-byte schema id, then the {format} body): {error}"));
+        }
+
+        SubjectSchema writer;
+        try
+        {
+            writer = await schemas.ByIdAsync(id).ConfigureAwait(false);
+        }
+        catch (UnknownSchemaException)
+        {
+            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+                $"The schema registry has no schema with id {id}.", new JsonObject { ["schema_id"] = id }));
+        }
+        catch (SchemaUnavailableException ex)
+        {
+            return (null, SchemaGate.Unavailable(ex));
+        }
+
+        try
+        {
+            return format switch
+            {
+                WireFormat.Avro when writer.Decoder is { } decoder => (DecodeAvro(decoder, message.Span[offset..]), null),
+                _ => (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+                    $"Schema id {id} is a {writer.Schema.Type} schema; a {format} body needs a {format.ToString().ToUpperInvariant()} schema.",
+                    new JsonObject { ["schema_id"] = id, ["schema_type"] = writer.Schema.Type.ToString() })),
+            };
+        }
+        catch (Exception ex) when (ex is AvroDecodeException or FormatException or JsonException)
+        {
+            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEncoding,
+                $"The {format} body could not be decoded with schema id {id}: {ex.Message}", new JsonObject { ["schema_id"] = id }));
+        }
+    }
+
+    private static byte[] DecodeAvro(AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
+    {
+        var decoded = new ArrayBufferWriter<byte>(body.Length * 2 + 64);
+        using (var writer = new Utf8JsonWriter(decoded))
+        {
+            decoder.Decode(body, writer);
+        }
+
+        return EventShape.FromAvroJson(decoded.WrittenSpan);
+    }
+}
