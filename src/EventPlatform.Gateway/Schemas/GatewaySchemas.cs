@@ -62,7 +62,11 @@ public sealed partial class GatewaySchemas(
     }
 
     /// <summary>Forgets a subject's latest version, so the next use looks it up (after a registration).</summary>
-    public void Invalidate(string subject) => _latest.TryRemove(subject, out _);
+    public void Invalidate(string subject)
+    {
+        _latest.TryRemove(subject, out _);
+        client.ClearLatestCaches();
+    }
 
     private async Task<SubjectSchema> AwaitByIdAsync(int id, Task<SubjectSchema> task)
     {

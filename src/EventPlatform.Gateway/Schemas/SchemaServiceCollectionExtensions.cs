@@ -29,6 +29,8 @@ public static class SchemaServiceCollectionExtensions
                 Url = url ?? "http://127.0.0.1:8081",
                 RequestTimeoutMs = (int)options.RequestTimeout.TotalMilliseconds,
                 MaxCachedSchemas = 10_000,
+                // Our cache decides when to look again; the client's own "latest" cache would keep a version forever.
+                LatestCacheTtlSecs = 1,
             });
         });
         services.AddSingleton<GatewaySchemas>();

@@ -92,7 +92,7 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     /// <summary>The version of the subject that holds this schema.</summary>
     public SubjectVersion Lookup(string subject, RegisterRequest request, bool normalize, bool deleted)
     {
-        var (content, _) = Prepare(request, normalize, log.Read(s => ResolveReferences(s, request)));
+        var (content, parsed) = Prepare(request, normalize, log.Read(s => ResolveReferences(s, request)));
         return log.Read(s =>
         {
             var versions = s.Versions(subject).Where(v => deleted || !v.Deleted).ToList();
@@ -101,7 +101,7 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
                 throw RegistryErrors.SubjectNotFound(subject);
             }
 
-            return versions.LastOrDefault(v => Matches(v.Content, content)) ?? throw RegistryErrors.SchemaNotFound();
+            return versions.LastOrDefault(v => Matches(v, content, parsed)) ?? throw RegistryErrors.SchemaNotFound();
         });
     }
 
@@ -312,7 +312,7 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         if (!import)
         {
             // Already registered (and live) under this subject: the same answer again, no new version.
-            var same = versions.LastOrDefault(v => !v.Deleted && Matches(v.Content, content));
+            var same = versions.LastOrDefault(v => !v.Deleted && Matches(v, content, parsed));
             if (same is not null)
             {
                 return (same, null);
@@ -383,11 +383,21 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     private static JsonElement? NullIfJsonNull(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.Clone() : null;
 
-    // Metadata and rules count when the request carries them (Confluent: other metadata, other version).
-    private static bool Matches(SchemaContent stored, SchemaContent candidate) =>
-        stored.Type == candidate.Type
-        && string.Equals(stored.Schema, candidate.Schema, StringComparison.Ordinal)
-        && stored.References.SequenceEqual(candidate.References)
+    // The same schema written differently (key order, whitespace, full or short names) is the same
+    // schema, as Confluent compares parsed schemas. Metadata and rules count when the request
+    // carries them (Confluent: other metadata, other version).
+    private bool Matches(SubjectVersion version, SchemaContent candidate, ParsedSchema parsed)
+    {
+        var stored = version.Content;
+        return stored.Type == candidate.Type
+            && stored.References.SequenceEqual(candidate.References)
+            && (string.Equals(stored.Schema, candidate.Schema, StringComparison.Ordinal)
+                || string.Equals(ParsedById(version.Id).NormalizedText, parsed.NormalizedText, StringComparison.Ordinal))
+            && SameExtras(stored, candidate);
+    }
+
+    private static bool SameExtras(SchemaContent stored, SchemaContent candidate) =>
+        true
         && (candidate.Metadata is null || stored.SameAs(candidate with { RuleSet = stored.RuleSet }))
         && (candidate.RuleSet is null || stored.SameAs(candidate with { Metadata = stored.Metadata }));
 
