@@ -61,6 +61,11 @@ public sealed class ProtobufMessageDescriptor
         IReadOnlyList<string> oneofs)
     {
         Fields = fields;
+        for (var i = 0; i < fields.Count; i++)
+        {
+            fields[i].Index = i;
+        }
+
         NestedMessages = nested;
         Oneofs = oneofs;
         var maxDense = fields.Where(f => f.Number < DenseLimit).Select(f => f.Number).DefaultIfEmpty(0).Max();
@@ -137,6 +142,9 @@ public sealed class ProtobufFieldDescriptor
 
     /// <summary>True for a map field (repeated entry message).</summary>
     public bool IsMap => IsRepeated && MessageType is { IsMapEntry: true };
+
+    /// <summary>The field's position in <see cref="ProtobufMessageDescriptor.Fields"/>.</summary>
+    internal int Index { get; set; }
 
     /// <summary>The name, pre-encoded for <see cref="Utf8JsonWriter"/>.</summary>
     internal JsonEncodedText EncodedName { get; }
