@@ -41,13 +41,13 @@ public static class ProtobufJsonGenerators
 
     public static Arbitrary<SampleJson> Samples() => Arb.From(Sample().Select(c => new SampleJson(c)));
 
-    /// <summary>A Struct: an object of any JSON values.</summary>
-    public static Gen<JsonObject> Struct(int depth) =>
-        Gen.ListOf(Gen.Zip(Text, Value(depth)))
+    /// <summary>A Struct: an object of any JSON values (Google's JSON formatter refuses empty keys).</summary>
+    public static Gen<JsonObject> Struct(int depth, bool emptyKeys = true) =>
+        Gen.ListOf(Gen.Zip(emptyKeys ? Text : NonEmptyText, Value(depth, emptyKeys)))
             .Select(pairs => new JsonObject(pairs.Take(4).DistinctBy(p => p.Item1)
                 .Select(p => KeyValuePair.Create(p.Item1, p.Item2))));
 
-    private static Gen<JsonNode?> Value(int depth)
+    private static Gen<JsonNode?> Value(int depth, bool emptyKeys)
     {
         var leaf = Gen.OneOf(
             Gen.Constant<JsonNode?>(null),
@@ -62,8 +62,8 @@ public static class ProtobufJsonGenerators
         return Gen.OneOf(
             leaf,
             leaf,
-            Gen.ListOf(Value(depth - 1)).Select(items => (JsonNode?)new JsonArray([.. items.Take(4)])),
-            Struct(depth - 1).Select(o => (JsonNode?)o));
+            Gen.ListOf(Value(depth - 1, emptyKeys)).Select(items => (JsonNode?)new JsonArray([.. items.Take(4)])),
+            Struct(depth - 1, emptyKeys).Select(o => (JsonNode?)o));
     }
 
     /// <summary>An RFC 3339 UTC timestamp with 0, 3, 6 or 9 fraction digits (the decoder's form).</summary>

@@ -24,6 +24,18 @@ public class ProtobufTranscoderTests
     }
 
     [Fact]
+    public void One_descriptor_is_shared_by_threads()
+    {
+        var inputs = Enumerable.Range(0, 64).Select(i => $$$"""{"event_id":"e{{{i}}}","payload":{"n":{{{i}}},"tags":["a","b"]}}""").ToArray();
+        var fresh = Parse(SeedProtobufSchemas.Event).Messages[0];
+        var results = new string[inputs.Length];
+
+        Parallel.For(0, inputs.Length, i => results[i] = Decode(Encode(inputs[i], fresh), fresh));
+
+        Assert.Equal(inputs, results);
+    }
+
+    [Fact]
     public void Field_names_are_the_declared_ones_and_camel_case_is_accepted_on_input()
     {
         var bytes = Encode("""{"eventId": "e1", "event_type": "click", "userId": "u"}""", EventMessage);
