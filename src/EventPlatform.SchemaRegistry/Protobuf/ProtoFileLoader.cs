@@ -46,18 +46,21 @@ internal static class ProtoFileLoader
             return schema;
         }
 
-        FileDescriptorProto descriptor;
         try
         {
-            descriptor = FileDescriptorSet.Serializer.Deserialize<FileDescriptorProto>(
+            var descriptor = FileDescriptorSet.Serializer.Deserialize<FileDescriptorProto>(
                 new ReadOnlyMemory<byte>(Convert.FromBase64String(schema.Trim())));
+            return ProtoTextWriter.Render(descriptor, ProtoTextStyle.Canonical);
         }
-        catch (Exception e) when (e is FormatException or ProtoBuf.ProtoException or InvalidOperationException or EndOfStreamException)
+        catch (NotSupportedException)
         {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Any bytes can arrive here: whatever the deserializer or the renderer trips on is the schema's fault.
             throw new InvalidSchemaException($"Invalid schema {fileName}: not .proto text nor a base64 FileDescriptorProto: {e.Message}", e);
         }
-
-        return ProtoTextWriter.Render(descriptor, ProtoTextStyle.Canonical);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 extern alias gpb;
 using EventPlatform.SchemaRegistry.Protobuf;
 using EventPlatform.SchemaRegistry.Schemas;
+using FsCheck.Xunit;
 using Google.Protobuf.Reflection;
 using WellKnown = gpb::Google.Protobuf.WellKnownTypes;
 using static EventPlatform.SchemaRegistry.Tests.Protobuf.ProtobufTestSchemas;
@@ -121,12 +122,30 @@ public class ProtobufParseTests
     [InlineData("syntax = \"proto3\";\nimport \"other.proto\";\nmessage M {}", "unable to find: 'other.proto' (line 2")]
     [InlineData("syntax = \"proto3\"; message M { int32 x = 1; int32 y = 1; }", "line 1")]
     [InlineData("hello", "Invalid schema")]
+    [InlineData("message {", "Invalid schema")]
+    [InlineData("syntax = \"proto4\"; message M {}", "Invalid schema")]
+    [InlineData("syntax = \"proto2\"; message M { optional group G = 1 { optional int32 x = 2; } }", "groups are not supported")]
+    [InlineData("syntax = \"proto3\"; message M { map<double, int32> m = 1; }", "Invalid schema")]
     [InlineData("AAAAAAAA", "Invalid schema")]
     public void Invalid_schemas_are_rejected_with_the_parser_message_and_line(string schema, string expected)
     {
         var error = Assert.Throws<InvalidSchemaException>(() => Parse(schema));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Property(MaxTest = 200)]
+    public void Arbitrary_base64_is_a_valid_schema_or_an_invalid_schema_error(byte[] bytes)
+    {
+        var text = Convert.ToBase64String([0x0A, .. bytes]);
+
+        try
+        {
+            Assert.NotNull(Parse(text).CanonicalText);
+        }
+        catch (InvalidSchemaException)
+        {
+        }
     }
 
     [Fact]

@@ -23,6 +23,18 @@ public class ProtobufTranscoderTests
         Assert.Equal(Compact(sample.Case.Expected), Compact(Decode(bytes, SampleMessage)));
     }
 
+    [Property(MaxTest = 300)]
+    public void Arbitrary_bytes_decode_or_fail_with_a_decode_exception(byte[] bytes, bool sample)
+    {
+        try
+        {
+            Assert.NotNull(Decode(bytes, sample ? SampleMessage : EventMessage));
+        }
+        catch (ProtobufDecodeException)
+        {
+        }
+    }
+
     [Fact]
     public void One_descriptor_is_shared_by_threads()
     {
