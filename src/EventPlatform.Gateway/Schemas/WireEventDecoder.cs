@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.SchemaRegistry.Protobuf;
 using EventPlatform.SchemaRegistry.Schemas;
 using Microsoft.AspNetCore.Http;
 
@@ -55,12 +56,13 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
             return format switch
             {
                 WireFormat.Avro when writer.Decoder is { } decoder => (DecodeAvro(decoder, message.Span[offset..]), null),
+                WireFormat.Protobuf when writer.Schema is ParsedProtobufSchema proto => (DecodeProtobuf(proto, message.Span[offset..]), null),
                 _ => (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
                     $"Schema id {id} is a {writer.Schema.Type} schema; a {format} body needs a {format.ToString().ToUpperInvariant()} schema.",
                     new JsonObject { ["schema_id"] = id, ["schema_type"] = writer.Schema.Type.ToString() })),
             };
         }
-        catch (Exception ex) when (ex is AvroDecodeException or FormatException or JsonException)
+        catch (Exception ex) when (ex is AvroDecodeException or ProtobufDecodeException or FormatException or JsonException or ArgumentException)
         {
             return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEncoding,
                 $"The {format} body could not be decoded with schema id {id}: {ex.Message}", new JsonObject { ["schema_id"] = id }));
@@ -76,5 +78,19 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
         }
 
         return EventShape.FromAvroJson(decoded.WrittenSpan);
+    }
+
+    private static byte[] DecodeProtobuf(ParsedProtobufSchema schema, ReadOnlySpan<byte> body)
+    {
+        // After the schema id: which message of the file (Confluent's message indexes), then the message.
+        var read = ProtobufMessageIndexes.Read(body, out var indexes);
+        var descriptor = schema.GetMessage([.. indexes]);
+        var decoded = new ArrayBufferWriter<byte>(body.Length * 2 + 64);
+        using (var writer = new Utf8JsonWriter(decoded))
+        {
+            ProtobufJsonTranscoder.Decode(body[read..], descriptor, writer);
+        }
+
+        return decoded.WrittenSpan.ToArray();
     }
 }

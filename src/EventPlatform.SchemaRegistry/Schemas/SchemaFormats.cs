@@ -1,5 +1,6 @@
 using EventPlatform.SchemaRegistry.Avro;
 using EventPlatform.SchemaRegistry.JsonSchemas;
+using EventPlatform.SchemaRegistry.Protobuf;
 
 namespace EventPlatform.SchemaRegistry.Schemas;
 
@@ -12,7 +13,7 @@ public sealed class SchemaFormats
     public SchemaFormats(IEnumerable<ISchemaFormat> formats) => _formats = formats.ToDictionary(f => f.Type);
 
     /// <summary>Every format of this build.</summary>
-    public static SchemaFormats All { get; } = new([AvroFormat.Instance, JsonSchemaFormat.Instance]);
+    public static SchemaFormats All { get; } = new([AvroFormat.Instance, JsonSchemaFormat.Instance, ProtobufFormat.Instance]);
 
     /// <summary>The types, as <c>GET /schemas/types</c> lists them.</summary>
     public IEnumerable<SchemaType> Types => _formats.Keys.Order();
