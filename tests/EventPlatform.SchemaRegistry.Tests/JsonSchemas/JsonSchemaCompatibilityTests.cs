@@ -98,7 +98,7 @@ public class JsonSchemaCompatibilityTests
     [Fact]
     public void Other_schema_types_are_incompatible()
     {
-        var avro = Avro.AvroFormat.Instance.Parse("\"string\"", []);
+        var avro = global::EventPlatform.SchemaRegistry.Avro.AvroFormat.Instance.Parse("\"string\"", []);
         Assert.NotEmpty(Parse("{}").ReadIncompatibilities(avro));
     }
 

@@ -216,7 +216,7 @@ public class ProtobufCompatibilityTests
     [Fact]
     public void Another_schema_type_is_incompatible()
     {
-        var avro = Avro.AvroFormat.Instance.Parse("\"string\"", []);
+        var avro = global::EventPlatform.SchemaRegistry.Avro.AvroFormat.Instance.Parse("\"string\"", []);
 
         Assert.Equal("TYPE_MISMATCH", Assert.Single(Parse(Event).ReadIncompatibilities(avro)).Kind);
     }
