@@ -501,7 +501,7 @@ internal sealed class FanoutRun(WsFanoutOptions options, TextWriter output) : IA
     {
         var n = Interlocked.Increment(ref sequence);
         return (n, Encoding.UTF8.GetBytes(Invariant(
-            $$$"""{"event_id":"evt_fan_{{{runId}}}_{{{n}}}","timestamp":"{{{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ}}}","event_type":"{{{eventType}}}","user_id":"user_{{{n % 1000}}}","device_id":"device_{{{n % 1000}}}","payload":{"sent_at_ticks":{{{sentAt}}},"seq":{{{n}}}}}""")));
+            $$$"""{"event_id":"evt_fan_{{{runId}}}_{{{n}}}","timestamp":"{{{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ}}}","event_type":"{{{eventType}}}","user_id":"user_{{{n % 1000}}}","device_id":"device_{{{n % 1000}}}","payload":{"sent_at_ticks":{{{sentAt}}},"seq":{{{n}}},"temperature":21.5,"amount":1.0}}""")));
     }
 
     private async Task ProgressAsync(CancellationToken stop)
