@@ -18,15 +18,7 @@ public static class GatewayApp
         IReadOnlyDictionary<string, string?>? overrides = null,
         Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
-        builder.Configuration.AddSeedEnvironmentVariables();
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.Configuration.AddCommandLine(args);
-        PlatformLogging.Configure(builder.Logging, builder.Configuration);
+        var builder = PlatformWebApplication.CreateBuilder(args, overrides);
 
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.WebHost.UseUrls(gateway.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -27,15 +27,7 @@ public static class RegistryApp
         IReadOnlyDictionary<string, string?>? overrides = null,
         Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
-        builder.Configuration.AddSeedEnvironmentVariables();
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.Configuration.AddCommandLine(args);
-        PlatformLogging.Configure(builder.Logging, builder.Configuration);
+        var builder = PlatformWebApplication.CreateBuilder(args, overrides);
 
         var options = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>() ?? new RegistryOptions();
         builder.WebHost.UseUrls(options.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
