@@ -63,6 +63,15 @@ public static class RegistryApi
         app.MapGet("/subjects/{subject}/versions/{version}/schema", static (HttpContext c, SchemaRegistryService r, string subject, string version) =>
             WriteRawAsync(c, r.Version(subject, version, Flag(c, "deleted")).Content.Schema));
 
+        app.MapGet("/subjects/{subject}/metadata", static (HttpContext c, SchemaRegistryService r, string subject) =>
+        {
+            // ?key=k1&value=v1&key=k2&value=v2, pairs in order.
+            var keys = c.Request.Query["key"];
+            var values = c.Request.Query["value"];
+            var pairs = keys.Zip(values, (k, v) => KeyValuePair.Create(k ?? "", v ?? "")).ToList();
+            return WriteAsync(c, ToResponse(r.LatestWithMetadata(subject, pairs, Flag(c, "deleted"))), RegistryJsonContext.Api.SchemaResponse);
+        });
+
         app.MapGet("/subjects/{subject}/versions/{version}/referencedby", static (HttpContext c, SchemaRegistryService r, string subject, string version) =>
             WriteAsync(c, r.ReferencedBy(subject, version).ToList(), RegistryJsonContext.Api.ListInt32));
 

@@ -40,6 +40,27 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     /// <summary>A version by number, or <c>latest</c> / <c>-1</c>.</summary>
     public SubjectVersion Version(string subject, string version, bool deleted) => log.Read(s => FindVersion(s, subject, version, deleted));
 
+    /// <summary>
+    /// The latest version whose <c>metadata.properties</c> hold every given pair (Confluent's
+    /// <c>GET /subjects/{s}/metadata</c>, used by newer clients' <c>use.latest.with.metadata</c>).
+    /// </summary>
+    public SubjectVersion LatestWithMetadata(string subject, IReadOnlyList<KeyValuePair<string, string>> properties, bool deleted) => log.Read(s =>
+    {
+        var versions = s.Versions(subject).Where(v => deleted || !v.Deleted).ToList();
+        if (versions.Count == 0)
+        {
+            throw RegistryErrors.SubjectNotFound(subject);
+        }
+
+        return versions.LastOrDefault(v => properties.All(p => HasProperty(v.Content.Metadata, p.Key, p.Value)))
+            ?? throw RegistryErrors.SchemaNotFound();
+    });
+
+    private static bool HasProperty(JsonElement? metadata, string key, string value) =>
+        metadata is { ValueKind: JsonValueKind.Object } m
+        && m.TryGetProperty("properties", out var props) && props.ValueKind == JsonValueKind.Object
+        && props.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(value);
+
     /// <summary>The ids of schemas that reference this version.</summary>
     public IReadOnlyList<int> ReferencedBy(string subject, string version) => log.Read(s =>
     {

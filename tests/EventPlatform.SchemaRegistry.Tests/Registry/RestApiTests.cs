@@ -273,6 +273,12 @@ public sealed class RestApiTests(RegistryFixture fixture)
         // Same schema, other metadata: a new version (Confluent treats metadata as part of the schema).
         (_, body) = await PostAsync(Http, $"subjects/{subject}/versions", new { schema = TestSchemas.V1, metadata = new { properties = new Dictionary<string, string> { ["owner"] = "someone-else" } } });
         Assert.Equal(2, body!["version"]!.GetValue<int>());
+
+        // Newer clients find a version by its metadata.
+        (status, body) = await GetAsync(Http, $"subjects/{subject}/metadata?key=owner&value=data-platform");
+        Assert.Equal(200, status);
+        Assert.Equal(1, body!["version"]!.GetValue<int>());
+        Assert.Equal(40403, ErrorCode((await GetAsync(Http, $"subjects/{subject}/metadata?key=owner&value=nobody")).Body));
     }
 
     [Fact]
