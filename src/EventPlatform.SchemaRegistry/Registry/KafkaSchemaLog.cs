@@ -78,9 +78,18 @@ public sealed partial class KafkaSchemaLog(
     /// <summary>Reads the log up to its current end: afterwards the state includes every write acknowledged before the call.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
-        var end = await Task.Run(
-            () => _consumer!.QueryWatermarkOffsets(new TopicPartition(_options.Topic, 0), kafka.Value.AdminTimeout).High.Value,
-            cancellationToken).ConfigureAwait(false);
+        long end;
+        try
+        {
+            end = await Task.Run(
+                () => _consumer!.QueryWatermarkOffsets(new TopicPartition(_options.Topic, 0), kafka.Value.AdminTimeout).High.Value,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (KafkaException e)
+        {
+            throw RegistryErrors.StoreError($"The Kafka store cannot be read ({e.Error.Code}): {e.Error.Reason}");
+        }
+
         await WaitUntilReadAsync(end - 1, cancellationToken).ConfigureAwait(false);
     }
 
