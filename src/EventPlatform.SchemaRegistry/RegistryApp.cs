@@ -50,6 +50,7 @@ public static class RegistryApp
         services.AddSingleton<KafkaSchemaLog>();
         services.AddHostedService(sp => sp.GetRequiredService<KafkaSchemaLog>());
         services.AddSingleton<SchemaRegistryService>();
+        services.AddSingleton<RegistryMetrics>();
         return services;
     }
 
@@ -57,6 +58,7 @@ public static class RegistryApp
     public static WebApplication MapSchemaRegistry(this WebApplication app)
     {
         app.UsePlatformHttpMetrics();
+        app.Services.GetRequiredService<RegistryMetrics>(); // instruments exist before the first scrape
         app.UseRequestIds();
         app.UseRegistryErrors();
         app.MapPlatformMetrics();

@@ -4,6 +4,7 @@ using EventPlatform.SchemaRegistry.Registry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventPlatform.SchemaRegistry.Api;
 
@@ -43,11 +44,21 @@ public static class RegistryApi
         app.MapGet("/subjects/{subject}/versions", static (HttpContext c, SchemaRegistryService r, string subject) =>
             WriteAsync(c, r.Versions(subject, Flag(c, "deleted")).ToList(), RegistryJsonContext.Api.ListInt32));
 
-        app.MapPost("/subjects/{subject}/versions", static async (HttpContext c, SchemaRegistryService r, string subject) =>
+        app.MapPost("/subjects/{subject}/versions", static async (HttpContext c, SchemaRegistryService r, RegistryMetrics metrics, string subject) =>
         {
             var request = await ReadAsync(c, RegistryJsonContext.Api.RegisterRequest).ConfigureAwait(false);
-            var registered = await r.RegisterAsync(subject, request, Flag(c, "normalize"), c.RequestAborted).ConfigureAwait(false);
-            await WriteAsync(c, ToResponse(registered), RegistryJsonContext.Api.SchemaResponse).ConfigureAwait(false);
+            var type = string.IsNullOrEmpty(request.SchemaType) ? "AVRO" : request.SchemaType.ToUpperInvariant();
+            try
+            {
+                var (registered, created) = await r.RegisterWithOutcomeAsync(subject, request, Flag(c, "normalize"), c.RequestAborted).ConfigureAwait(false);
+                metrics.Registration(type, created ? "registered" : "existing");
+                await WriteAsync(c, ToResponse(registered), RegistryJsonContext.Api.SchemaResponse).ConfigureAwait(false);
+            }
+            catch (SchemaRegistryException e)
+            {
+                metrics.Registration(type, e.Status switch { 409 => "incompatible", 422 when e.ErrorCode == 42201 => "invalid", _ => "refused" });
+                throw;
+            }
         });
 
         app.MapPost("/subjects/{subject}", static async (HttpContext c, SchemaRegistryService r, string subject) =>
@@ -132,6 +143,7 @@ public static class RegistryApi
     {
         var request = await ReadAsync(c, RegistryJsonContext.Api.RegisterRequest).ConfigureAwait(false);
         var messages = r.CheckCompatibility(subject, version, request, Flag(c, "normalize"));
+        c.RequestServices.GetService<RegistryMetrics>()?.CompatibilityCheck(messages.Count == 0);
         var verbose = Flag(c, "verbose");
         await WriteAsync(c, new CompatibilityResponse(messages.Count == 0, verbose ? [.. messages] : null), RegistryJsonContext.Api.CompatibilityResponse).ConfigureAwait(false);
     }

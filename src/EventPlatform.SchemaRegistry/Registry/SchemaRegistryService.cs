@@ -70,7 +70,11 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     });
 
     /// <summary>Registers a schema under a subject, or returns the version that already holds it.</summary>
-    public async Task<SubjectVersion> RegisterAsync(string subject, RegisterRequest request, bool normalize, CancellationToken cancellationToken)
+    public async Task<SubjectVersion> RegisterAsync(string subject, RegisterRequest request, bool normalize, CancellationToken cancellationToken) =>
+        (await RegisterWithOutcomeAsync(subject, request, normalize, cancellationToken).ConfigureAwait(false)).Version;
+
+    /// <summary>Registers a schema; also says whether a new version was made (false: it was already there).</summary>
+    public async Task<(SubjectVersion Version, bool Created)> RegisterWithOutcomeAsync(string subject, RegisterRequest request, bool normalize, CancellationToken cancellationToken)
     {
         ValidateSubject(subject);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -84,14 +88,14 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
                 var (existing, proposal) = log.Read(s => Plan(s, subject, request, normalize));
                 if (existing is not null)
                 {
-                    return existing;
+                    return (existing, false);
                 }
 
                 await AppendAsync(SchemaKey(proposal!), JsonSerializer.SerializeToUtf8Bytes(LogRecordMapping.ToValue(proposal!), LogJsonContext.Default.SchemaValue), timeout.Token).ConfigureAwait(false);
                 var stored = log.Read(s => s.Version(subject, proposal!.Version));
                 if (stored?.Writer == proposal!.Writer)
                 {
-                    return stored;
+                    return (stored, true);
                 }
 
                 if (attempt == MaxWriteAttempts)

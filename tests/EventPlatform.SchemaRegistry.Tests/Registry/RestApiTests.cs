@@ -293,4 +293,17 @@ public sealed class RestApiTests(RegistryFixture fixture)
         Assert.Equal(40403, ErrorCode((await PostAsync(Http, $"subjects/{subject}", AvroBody(TestSchemas.NoDefault))).Body));
         Assert.Equal(40401, ErrorCode((await PostAsync(Http, $"subjects/{RegistryFixture.NewSubject()}", AvroBody(TestSchemas.V1))).Body));
     }
+
+    [Fact]
+    public async Task Prometheus_metrics_count_registrations_and_show_the_state()
+    {
+        var subject = RegistryFixture.NewSubject();
+        await PostAsync(Http, $"subjects/{subject}/versions", AvroBody(TestSchemas.V1));
+        await PostAsync(Http, $"subjects/{subject}/versions", AvroBody(TestSchemas.NoDefault));
+        var text = await Http.GetStringAsync("metrics");
+        Assert.Contains("schema_registry_registrations_total{", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"incompatible\"", text, StringComparison.Ordinal);
+        Assert.Contains("schema_registry_subjects ", text, StringComparison.Ordinal);
+        Assert.Contains("http_requests_total{", text, StringComparison.Ordinal);
+    }
 }
