@@ -43,7 +43,11 @@ public static class RegistryApp
     /// <summary>The registry's services: Kafka store, formats, operations, metrics.</summary>
     public static IServiceCollection AddSchemaRegistry(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RegistryOptions>().Bind(configuration.GetSection(RegistryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RegistryOptions>()
+            .Bind(configuration.GetSection(RegistryOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => SchemaRegistryService.TryParseLevel(o.DefaultCompatibility, out _), "Registry:DefaultCompatibility must be a Confluent compatibility level (NONE, BACKWARD, ..., FULL_TRANSITIVE).")
+            .ValidateOnStart();
         services.AddPlatformKafka(configuration, KafkaClientId);
         services.AddPlatformMetrics();
         services.AddSingleton(SchemaFormats.All);

@@ -21,7 +21,7 @@ public sealed partial class KafkaSchemaLog(
     ILogger<KafkaSchemaLog> logger) : IHostedService, IDisposable
 {
     private readonly RegistryOptions _options = options.Value;
-    private readonly RegistryState _state = new();
+    private readonly RegistryState _state = new(options.Value.DefaultCompatibility.ToUpperInvariant());
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();

@@ -15,8 +15,18 @@ public sealed class RegistryState
     private readonly Dictionary<string, RegistryConfig> _subjectConfig = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegistryMode> _subjectMode = new(StringComparer.Ordinal);
 
+    private readonly RegistryConfig _defaultConfig;
+
+    /// <summary>Creates an empty state.</summary>
+    /// <param name="defaultCompatibility">The level until the log sets a global one (Confluent's default: BACKWARD).</param>
+    public RegistryState(string defaultCompatibility = "BACKWARD")
+    {
+        _defaultConfig = new RegistryConfig(defaultCompatibility, null);
+        GlobalConfig = _defaultConfig;
+    }
+
     /// <summary>The global compatibility configuration.</summary>
-    public RegistryConfig GlobalConfig { get; private set; } = new("BACKWARD", null);
+    public RegistryConfig GlobalConfig { get; private set; }
 
     /// <summary>The global mode.</summary>
     public RegistryMode GlobalMode { get; private set; } = RegistryMode.READWRITE;
@@ -173,7 +183,7 @@ public sealed class RegistryState
         var parsed = config is null ? null : new RegistryConfig(config.CompatibilityLevel, config.Normalize);
         if (key.Subject is null)
         {
-            GlobalConfig = parsed ?? new RegistryConfig("BACKWARD", null);
+            GlobalConfig = parsed ?? _defaultConfig;
         }
         else if (parsed is null)
         {
