@@ -14,7 +14,8 @@ namespace EventPlatform.SchemaRegistry.Registry;
 /// </summary>
 public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats formats, IOptions<RegistryOptions> options)
 {
-    private const int MaxWriteAttempts = 5;
+    // Another instance may take the version we proposed; each lost race is retried on the new state.
+    private const int MaxWriteAttempts = 25;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConcurrentDictionary<int, ParsedSchema> _parsedById = new();
     private readonly TimeSpan _writeTimeout = options.Value.WriteTimeout;
@@ -102,6 +103,9 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
                 {
                     throw RegistryErrors.StoreError($"Registering under '{subject}' lost {attempt} races with other registry instances; retry.");
                 }
+
+                // A short random pause, so that two instances racing for the same subject fall out of step.
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt), timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
