@@ -23,12 +23,14 @@ public static class LoadGenCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Events per request: 1 uses the single-event route, more the batch route.", DefaultValueFactory = _ => defaults.BatchSize };
         var connections = new Option<int>("--connections") { Description = "Most HTTP connections to the gateway.", DefaultValueFactory = _ => defaults.Connections };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight; requests due beyond it are dropped and reported.", DefaultValueFactory = _ => defaults.MaxInFlight };
+        var format = new Option<BodyFormat>("--format") { Description = "Body encoding of single events: json, avro or protobuf (Confluent wire format; ids from --registry).", DefaultValueFactory = _ => defaults.Format };
+        var registry = new Option<string>("--registry") { Description = "The schema registry, for the avro and protobuf formats' schema ids.", DefaultValueFactory = _ => defaults.RegistryUrl };
         var token = new Option<string?>("--token") { Description = "Bearer token (default: a development token)." };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
 
         var command = new Command("loadgen", "Send events to the ingestion gateway at a fixed rate or concurrency and report throughput and latency.")
         {
-            url, topic, rate, concurrency, duration, warmup, batchSize, connections, maxInFlight, token, json,
+            url, topic, rate, concurrency, duration, warmup, batchSize, connections, maxInFlight, format, registry, token, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,6 +45,8 @@ public static class LoadGenCommand
                 BatchSize = parse.GetValue(batchSize),
                 Connections = parse.GetValue(connections),
                 MaxInFlight = parse.GetValue(maxInFlight),
+                Format = parse.GetValue(format),
+                RegistryUrl = parse.GetValue(registry)!,
                 Token = parse.GetValue(token) ?? defaultToken(),
                 JsonOutputPath = parse.GetValue(json),
             };
@@ -56,7 +60,18 @@ public static class LoadGenCommand
                 return 1;
             }
 
-            var report = await LoadGenerator.RunAsync(options, Console.Out, ct).ConfigureAwait(false);
+            LoadGenReport report;
+            try
+            {
+                report = await LoadGenerator.RunAsync(options, Console.Out, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException)
+            {
+                // The schema lookup before the run failed: say why instead of a stack trace.
+                await Console.Error.WriteLineAsync("loadgen: " + ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+
             report.WriteSummary(Console.Out);
             return report.Succeeded ? 0 : 1;
         });

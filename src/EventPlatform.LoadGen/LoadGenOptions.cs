@@ -28,6 +28,12 @@ public sealed class LoadGenOptions
     /// </summary>
     public TimeSpan Warmup { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The body encoding: JSON, or Avro or Protobuf in Confluent's wire format (single events only).</summary>
+    public BodyFormat Format { get; set; } = BodyFormat.Json;
+
+    /// <summary>The schema registry, asked for the schema ids of the Avro and Protobuf formats.</summary>
+    public string RegistryUrl { get; set; } = "http://127.0.0.1:8081";
+
     /// <summary>Events per request: 1 uses the single-event route, more the batch route.</summary>
     public int BatchSize { get; set; } = 1;
 
@@ -49,9 +55,14 @@ public sealed class LoadGenOptions
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
-        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!IsHttpUrl(Url))
         {
             throw new ArgumentException($"Url must be an absolute http(s) address, not '{Url}'.", nameof(Url));
+        }
+
+        if (Format != BodyFormat.Json && !IsHttpUrl(RegistryUrl))
+        {
+            throw new ArgumentException($"RegistryUrl must be an absolute http(s) address, not '{RegistryUrl}'.", nameof(RegistryUrl));
         }
 
         if (string.IsNullOrWhiteSpace(Topic))
@@ -64,8 +75,12 @@ public sealed class LoadGenOptions
         Check(Duration > TimeSpan.Zero, nameof(Duration), "must be positive");
         Check(Warmup >= TimeSpan.Zero, nameof(Warmup), "must not be negative");
         Check(BatchSize >= 1, nameof(BatchSize), "must be at least 1");
+        Check(BatchSize == 1 || Format == BodyFormat.Json, nameof(BatchSize), "must be 1 for Avro and Protobuf (the batch route takes JSON arrays)");
         Check(Connections >= 1, nameof(Connections), "must be at least 1");
         Check(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
+
+        static bool IsHttpUrl(string text) =>
+            Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
         static void Check(bool ok, string name, string rule)
         {

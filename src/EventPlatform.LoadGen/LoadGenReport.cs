@@ -12,6 +12,7 @@ public sealed record LatencySummary(long Count, double P50, double P95, double P
 /// warmup is left out). Rates are per second of that period, which lasts until its last request
 /// was answered, so a backlog drained after the end lowers the rate rather than hiding.
 /// </summary>
+/// <param name="Format">The body encoding: json, avro or protobuf.</param>
 /// <param name="Mode">"open" (fixed rate, latency from each request's intended send time) or "closed" (fixed concurrency).</param>
 /// <param name="TargetRate">Requests per second asked for; 0 in closed loop.</param>
 /// <param name="Requests">Requests that ended: answered with any status, or failed without an answer.</param>
@@ -25,6 +26,7 @@ public sealed record LatencySummary(long Count, double P50, double P95, double P
 public sealed record LoadGenReport(
     string Url,
     string Topic,
+    string Format,
     string Mode,
     double TargetRate,
     int Concurrency,
@@ -68,7 +70,7 @@ public sealed record LoadGenReport(
         var shape = Mode == "open"
             ? Invariant($"open loop at {TargetRate:N0} req/s")
             : Invariant($"closed loop with {Concurrency} workers");
-        writer.WriteLine(Invariant($"Load test: {shape}, {BatchSize} event(s) per request, topic {Topic}, {Url}{(Cancelled ? " (CANCELLED)" : "")}"));
+        writer.WriteLine(Invariant($"Load test: {shape}, {BatchSize} {Format} event(s) per request, topic {Topic}, {Url}{(Cancelled ? " (CANCELLED)" : "")}"));
         writer.WriteLine(Invariant($"  measured     {MeasuredSeconds:F2} s after {WarmupSeconds:F1} s warmup"));
         writer.WriteLine(Invariant($"  requests     {Requests:N0}: ok {Ok:N0}, non-2xx {NonSuccess:N0}, transport errors {TransportErrors:N0}, dropped {Dropped:N0}"));
         foreach (var (status, count) in NonSuccessByStatus)

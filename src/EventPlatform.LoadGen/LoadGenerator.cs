@@ -24,8 +24,10 @@ public static class LoadGenerator
         var cpuAtStart = process.TotalProcessorTime;
         var wallStart = Stopwatch.GetTimestamp();
 
+        // Schema ids are looked up before the clock starts: a registry that cannot answer ends the run here.
+        var bodies = await RegistryLookup.BodiesAsync(options, new EventBodyFactory(options.Topic, Guid.NewGuid().ToString("N")[..12]), cancellationToken).ConfigureAwait(false);
         using var client = CreateClient(options);
-        var run = new LoadRun(options, client, output);
+        var run = new LoadRun(options, client, output, bodies);
         var result = await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
 
         process.Refresh();
@@ -66,10 +68,9 @@ public static class LoadGenerator
 }
 
 /// <summary>The state of one run: its clock, its two tallies, and the requests in flight.</summary>
-internal sealed class LoadRun(LoadGenOptions options, HttpClient client, TextWriter output)
+internal sealed class LoadRun(LoadGenOptions options, HttpClient client, TextWriter output, RequestBodies bodies)
 {
     private readonly Uri uri = new(options.Url.TrimEnd('/') + "/api/v1/events/" + Uri.EscapeDataString(options.Topic) + (options.BatchSize > 1 ? "/batch" : ""));
-    private readonly EventBodyFactory bodies = new(options.Topic, Guid.NewGuid().ToString("N")[..12]);
     private readonly Tally warmup = new();
     private readonly Tally measured = new();
     private readonly LongHistogram sendLag = new(Tally.HighestMicros, 3);
@@ -191,7 +192,7 @@ internal sealed class LoadRun(LoadGenOptions options, HttpClient client, TextWri
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
                 Content = new ByteArrayContent(bodies.Create(options.BatchSize, IsBatch)),
             };
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", bodies.ContentType);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             (long accepted, long rejected) = (options.BatchSize, 0);
@@ -308,6 +309,7 @@ internal sealed class LoadRun(LoadGenOptions options, HttpClient client, TextWri
         return new LoadGenReport(
             Url: options.Url,
             Topic: options.Topic,
+            Format: options.Format.ToString().ToLowerInvariant(),
             Mode: options.Rate > 0 ? "open" : "closed",
             TargetRate: options.Rate,
             Concurrency: options.Rate > 0 ? 0 : options.Concurrency,

@@ -9,45 +9,108 @@ namespace EventPlatform.Gateway.Schemas;
 /// milliseconds, <c>payload</c> and <c>metadata</c> as JSON text) back into the API's event JSON
 /// (an RFC 3339 timestamp, payload and metadata as objects), which the event reader then checks.
 /// </summary>
+/// <remarks>
+/// One forward pass with a reader: every other value is copied as its raw bytes, so the only
+/// allocation per event is the result (this runs for every Avro request).
+/// </remarks>
 internal static class EventShape
 {
+    [ThreadStatic]
+    private static ReusableJsonOutput? t_output;
+
     public static byte[] FromAvroJson(ReadOnlySpan<byte> decoded)
     {
-        using var document = JsonDocument.Parse(decoded.ToArray());
-        var output = new ArrayBufferWriter<byte>(decoded.Length + 64);
-        using (var writer = new Utf8JsonWriter(output))
+        var reader = new Utf8JsonReader(decoded);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            writer.WriteStartObject();
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.NameEquals("timestamp"u8) && property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt64(out var millis))
-                {
-                    writer.WriteString("timestamp"u8, DateTimeOffset.FromUnixTimeMilliseconds(millis).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-                }
-                else if ((property.NameEquals("payload"u8) || property.NameEquals("metadata"u8)) && property.Value.ValueKind == JsonValueKind.String && TryParseObject(property.Value.GetString()!, out var raw))
-                {
-                    writer.WritePropertyName(property.Name);
-                    writer.WriteRawValue(raw, skipInputValidation: true);
-                }
-                else
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
+            // Not a record: the event reader says what is wrong with it, as for a JSON body.
+            return decoded.ToArray();
         }
 
-        return output.WrittenSpan.ToArray();
+        var output = t_output ??= new ReusableJsonOutput();
+        var writer = output.Start();
+        writer.WriteStartObject();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isTimestamp = reader.ValueTextEquals("timestamp"u8);
+            var isJsonText = reader.ValueTextEquals("payload"u8) || reader.ValueTextEquals("metadata"u8);
+            if (reader.ValueIsEscaped)
+            {
+                writer.WritePropertyName(reader.GetString()!);
+            }
+            else
+            {
+                writer.WritePropertyName(reader.ValueSpan);
+            }
+
+            reader.Read();
+            if (isTimestamp && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var millis))
+            {
+                WriteTimestamp(writer, millis);
+            }
+            else if (isJsonText && reader.TokenType == JsonTokenType.String)
+            {
+                WriteObjectOrString(writer, ref reader, decoded);
+            }
+            else
+            {
+                writer.WriteRawValue(RawValue(ref reader, decoded), skipInputValidation: true);
+            }
+        }
+
+        writer.WriteEndObject();
+        return output.ToArray();
     }
 
-    private static bool TryParseObject(string text, out string raw)
+    private static void WriteTimestamp(Utf8JsonWriter writer, long millis)
     {
-        raw = text;
+        Span<byte> text = stackalloc byte[40];
+        DateTimeOffset.FromUnixTimeMilliseconds(millis).TryFormat(text, out var length, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        writer.WriteStringValue(text[..length]);
+    }
+
+    /// <summary>JSON text holding an object is written as that object, anything else stays a string.</summary>
+    private static void WriteObjectOrString(Utf8JsonWriter writer, ref Utf8JsonReader reader, ReadOnlySpan<byte> decoded)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
         try
         {
-            using var parsed = JsonDocument.Parse(text);
-            return parsed.RootElement.ValueKind == JsonValueKind.Object;
+            var text = rented.AsSpan(0, reader.CopyString(rented));
+            if (IsOneObject(text))
+            {
+                writer.WriteRawValue(text, skipInputValidation: true);
+            }
+            else
+            {
+                writer.WriteRawValue(RawValue(ref reader, decoded), skipInputValidation: true);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The current value as written in <paramref name="decoded"/> (a container is skipped to its end).</summary>
+    private static ReadOnlySpan<byte> RawValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> decoded)
+    {
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        return decoded[start..(int)reader.BytesConsumed];
+    }
+
+    private static bool IsOneObject(ReadOnlySpan<byte> text)
+    {
+        var reader = new Utf8JsonReader(text);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            reader.Skip();
+            return !reader.Read();
         }
         catch (JsonException)
         {

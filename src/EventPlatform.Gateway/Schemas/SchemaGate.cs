@@ -22,7 +22,10 @@ namespace EventPlatform.Gateway.Schemas;
 public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> options)
 {
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_json;
+    private static ReusableJsonOutput? t_json;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_output;
 
     /// <summary>Whether events are validated and encoded against the registry (else plain JSON).</summary>
     public bool Enabled { get; } = options.Value.Enabled;
@@ -43,32 +46,31 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
             return GateOutcome.Failed(Unavailable(ex));
         }
 
-        // No await from here on: the thread-static buffer is ours until we return.
-        var json = t_json ??= new ArrayBufferWriter<byte>(1024);
-        json.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(json))
-        {
-            writer.WriteStartObject();
-            EventJsonWriter.WriteFields(writer, e);
-            writer.WriteEndObject();
-        }
+        // No await from here on: the thread-static buffers are ours until we return.
+        var json = t_json ??= new ReusableJsonOutput();
+        var writer = json.Start();
+        writer.WriteStartObject();
+        EventJsonWriter.WriteFields(writer, e);
+        writer.WriteEndObject();
+        var eventJson = json.Written;
 
+        var output = t_output ??= new ArrayBufferWriter<byte>(1024);
+        output.ResetWrittenCount();
         using var document = JsonDocument.Parse(json.WrittenMemory);
         var root = document.RootElement;
-        var problems = new Problems();
+        Problems? problems = null;
 
-        var output = new ArrayBufferWriter<byte>(json.WrittenCount + ConfluentWireFormat.HeaderLength);
         ConfluentWireFormat.WriteHeader(output, valueSchema.Id);
         switch (valueSchema)
         {
             case { Encoder: { } encoder }:
                 var encoded = encoder.Encode(root, output);
-                problems.Add(encoded.MissingFields, encoded.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "");
+                Problems.Add(ref problems, encoded.IsValid, encoded.MissingFields, encoded.InvalidFields, f => (f.Path, f.Reason), prefix: "");
                 break;
             case { Validator: { } validator }:
                 var checkedJson = validator.Validate(root);
-                problems.Add(checkedJson.MissingFields, checkedJson.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "");
-                output.Write(json.WrittenSpan);
+                Problems.Add(ref problems, checkedJson.IsValid, checkedJson.MissingFields, checkedJson.InvalidFields, f => (f.Path, f.Reason), prefix: "");
+                output.Write(eventJson);
                 break;
             default:
                 return GateOutcome.Failed(new PublishFailure(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError,
@@ -76,14 +78,14 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
                     new JsonObject { ["schema_subject"] = valueSchema.Subject, ["schema_id"] = valueSchema.Id }));
         }
 
-        var topicFailed = problems.Any;
+        var topicFailed = problems is not null;
         if (payloadSchema?.Validator is { } payloadValidator && root.TryGetProperty("payload"u8, out var payload))
         {
             var checkedPayload = payloadValidator.Validate(payload);
-            problems.Add(checkedPayload.MissingFields, checkedPayload.InvalidFields.Select(f => (f.Path, f.Reason)), prefix: "payload");
+            Problems.Add(ref problems, checkedPayload.IsValid, checkedPayload.MissingFields, checkedPayload.InvalidFields, f => (f.Path, f.Reason), prefix: "payload");
         }
 
-        if (problems.Any)
+        if (problems is not null)
         {
             return GateOutcome.Failed(Mismatch(problems, valueSchema, topicFailed, payloadSchema));
         }
@@ -159,14 +161,19 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
 
         public bool PayloadFailed { get; private set; }
 
-        public bool Any => Missing.Count > 0 || Invalid.Count > 0;
-
-        public void Add(IEnumerable<string> missing, IEnumerable<(string Path, string Reason)> invalid, string prefix)
+        /// <summary>Adds a check's problems; a passed check costs nothing (no list, no enumerator: this runs per event).</summary>
+        public static void Add<T>(ref Problems? problems, bool valid, IEnumerable<string> missing, IEnumerable<T> invalid, Func<T, (string Path, string Reason)> describe, string prefix)
         {
-            var before = Missing.Count + Invalid.Count;
-            Missing.AddRange(missing.Select(m => Join(prefix, m)));
-            Invalid.AddRange(invalid.Select(i => (Join(prefix, i.Path), i.Reason)));
-            PayloadFailed |= prefix.Length > 0 && Missing.Count + Invalid.Count > before;
+            if (valid)
+            {
+                return;
+            }
+
+            problems ??= new Problems();
+            var before = problems.Missing.Count + problems.Invalid.Count;
+            problems.Missing.AddRange(missing.Select(m => Join(prefix, m)));
+            problems.Invalid.AddRange(invalid.Select(describe).Select(i => (Join(prefix, i.Path), i.Reason)));
+            problems.PayloadFailed |= prefix.Length > 0 && problems.Missing.Count + problems.Invalid.Count > before;
         }
 
         private static string Join(string prefix, string path) =>

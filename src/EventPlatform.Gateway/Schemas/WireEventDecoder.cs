@@ -27,6 +27,10 @@ public enum WireFormat
 /// </summary>
 public sealed class WireEventDecoder(GatewaySchemas schemas)
 {
+    // The decoded JSON before EventShape reshapes it: only used between awaits.
+    [ThreadStatic]
+    private static ReusableJsonOutput? t_decoded;
+
     /// <summary>Decodes a binary event to event JSON, or says why it cannot.</summary>
     public async ValueTask<(byte[]? Json, PublishFailure? Failure)> DecodeAsync(ReadOnlyMemory<byte> message, WireFormat format)
     {
@@ -71,26 +75,18 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
 
     private static byte[] DecodeAvro(AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
     {
-        var decoded = new ArrayBufferWriter<byte>(body.Length * 2 + 64);
-        using (var writer = new Utf8JsonWriter(decoded))
-        {
-            decoder.Decode(body, writer);
-        }
-
-        return EventShape.FromAvroJson(decoded.WrittenSpan);
+        var output = t_decoded ??= new ReusableJsonOutput();
+        decoder.Decode(body, output.Start());
+        return EventShape.FromAvroJson(output.Written);
     }
 
     private static byte[] DecodeProtobuf(ParsedProtobufSchema schema, ReadOnlySpan<byte> body)
     {
         // After the schema id: which message of the file (Confluent's message indexes), then the message.
         var read = ProtobufMessageIndexes.Read(body, out var indexes);
-        var descriptor = schema.GetMessage([.. indexes]);
-        var decoded = new ArrayBufferWriter<byte>(body.Length * 2 + 64);
-        using (var writer = new Utf8JsonWriter(decoded))
-        {
-            ProtobufJsonTranscoder.Decode(body[read..], descriptor, writer);
-        }
-
-        return decoded.WrittenSpan.ToArray();
+        var descriptor = schema.GetMessage(indexes is int[] array ? array : [.. indexes]);
+        var output = t_decoded ??= new ReusableJsonOutput();
+        ProtobufJsonTranscoder.Decode(body[read..], descriptor, output.Start());
+        return output.ToArray();
     }
 }
