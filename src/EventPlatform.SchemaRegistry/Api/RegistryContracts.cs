@@ -5,39 +5,22 @@ using EventPlatform.SchemaRegistry.Registry;
 namespace EventPlatform.SchemaRegistry.Api;
 
 /// <summary>A schema as Confluent's API returns it (fields absent when they do not apply).</summary>
-public sealed class SchemaResponse
+public sealed class SchemaResponse : SchemaBody
 {
     /// <summary>The subject.</summary>
     [JsonPropertyName("subject")]
+    [JsonPropertyOrder(-3)]
     public string? Subject { get; set; }
 
     /// <summary>The version.</summary>
     [JsonPropertyName("version")]
+    [JsonPropertyOrder(-2)]
     public int? Version { get; set; }
 
     /// <summary>The global id.</summary>
     [JsonPropertyName("id")]
+    [JsonPropertyOrder(-1)]
     public int? Id { get; set; }
-
-    /// <summary>JSON or PROTOBUF; absent for AVRO, as in Confluent's responses.</summary>
-    [JsonPropertyName("schemaType")]
-    public string? SchemaType { get; set; }
-
-    /// <summary>The schema text.</summary>
-    [JsonPropertyName("schema")]
-    public string? Schema { get; set; }
-
-    /// <summary>References, when the schema has any.</summary>
-    [JsonPropertyName("references")]
-    public List<ReferenceDto>? References { get; set; }
-
-    /// <summary>Metadata, when registered with some.</summary>
-    [JsonPropertyName("metadata")]
-    public JsonElement? Metadata { get; set; }
-
-    /// <summary>Rules, when registered with some.</summary>
-    [JsonPropertyName("ruleSet")]
-    public JsonElement? RuleSet { get; set; }
 
     /// <summary>Soft-deleted (only listed with deleted=true).</summary>
     [JsonPropertyName("deleted")]

@@ -35,31 +35,19 @@ internal sealed class LogKey
 }
 
 /// <summary>A subject version as stored (Confluent's SchemaValue fields).</summary>
-internal sealed class SchemaValue
+internal sealed class SchemaValue : SchemaBody
 {
     [JsonPropertyName("subject")]
+    [JsonPropertyOrder(-3)]
     public string Subject { get; set; } = "";
 
     [JsonPropertyName("version")]
+    [JsonPropertyOrder(-2)]
     public int Version { get; set; }
 
     [JsonPropertyName("id")]
+    [JsonPropertyOrder(-1)]
     public int Id { get; set; }
-
-    [JsonPropertyName("schemaType")]
-    public string? SchemaType { get; set; }
-
-    [JsonPropertyName("schema")]
-    public string Schema { get; set; } = "";
-
-    [JsonPropertyName("references")]
-    public List<ReferenceDto>? References { get; set; }
-
-    [JsonPropertyName("metadata")]
-    public JsonElement? Metadata { get; set; }
-
-    [JsonPropertyName("ruleSet")]
-    public JsonElement? RuleSet { get; set; }
 
     [JsonPropertyName("deleted")]
     public bool Deleted { get; set; }
@@ -140,7 +128,7 @@ internal static class LogRecordMapping
         }
 
         var references = value.References?.Select(r => new SchemaReference(r.Name ?? "", r.Subject ?? "", r.Version ?? 0)).ToList() ?? [];
-        return new SubjectVersion(value.Subject, value.Version, value.Id, new SchemaContent(type, value.Schema, references, value.Metadata, value.RuleSet), value.Deleted, writer);
+        return new SubjectVersion(value.Subject, value.Version, value.Id, new SchemaContent(type, value.Schema ?? "", references, value.Metadata, value.RuleSet), value.Deleted, writer);
     }
 
     /// <summary>Confluent's schemaType: absent means AVRO; names are case-insensitive.</summary>
