@@ -29,17 +29,11 @@ public sealed partial class IdempotencyStore(
     private readonly IdempotencyOptions _options = options.Value;
     private readonly IdempotencyLedger _ledger = new(options.Value.Window, options.Value.ClaimTimeout);
     private readonly Lock _gate = new();
-    private readonly CancellationTokenSource _stop = new();
-    private long[] _positions = [];
-    private PriorityQueue<TaskCompletionSource, long>[] _waiters = [];
     private TaskCompletionSource _advanced = NewSignal();
     private IProducer<byte[], byte[]>? _producer;
-    private IConsumer<byte[], byte[]>? _consumer;
-    private Thread? _reader;
+    private TopicFollower? _follower;
+    private DateTimeOffset _lastPrune;
     private int _disposed;
-
-    // Only the reader thread touches this: waiters released by the record just read.
-    private readonly List<TaskCompletionSource> _ready = [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,35 +51,12 @@ public sealed partial class IdempotencyStore(
         producerConfig.LingerMs = 5;
         _producer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
 
-        var consumerConfig = KafkaClientConfig.ForConsumer(k, "eventplatform-idempotency-reader", k.BootstrapServers!, "unused");
-        consumerConfig.FetchWaitMaxMs = 5;
-        consumerConfig.FetchMinBytes = 1;
-        consumerConfig.EnablePartitionEof = false;
-        _consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).SetLogHandler((_, _) => { }).Build();
+        var consumer = TopicFollower.CreateConsumer(k, "eventplatform-idempotency-reader", fetchWaitMaxMs: 5);
+        _lastPrune = time.GetUtcNow();
+        _follower = new TopicFollower(consumer, _options.Topic, _options.Partitions, _gate, Apply, error => LogReadError(logger, error.Code, error.Reason));
 
         // Read what the topic holds now before taking traffic.
-        var ends = new long[_options.Partitions];
-        _positions = new long[_options.Partitions];
-        _waiters = [.. Enumerable.Range(0, _options.Partitions).Select(_ => new PriorityQueue<TaskCompletionSource, long>())];
-        var assignment = new List<TopicPartitionOffset>(_options.Partitions);
-        for (var p = 0; p < _options.Partitions; p++)
-        {
-            var marks = _consumer.QueryWatermarkOffsets(new TopicPartition(_options.Topic, p), k.AdminTimeout);
-            ends[p] = marks.High.Value;
-            _positions[p] = marks.Low.Value;
-            assignment.Add(new TopicPartitionOffset(_options.Topic, p, marks.Low));
-        }
-
-        _consumer.Assign(assignment);
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "idempotency-reader" };
-        _reader.Start();
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        linked.CancelAfter(k.AdminTimeout * 6);
-        for (var p = 0; p < ends.Length; p++)
-        {
-            await WaitUntilReadAsync(p, ends[p] - 1, linked.Token).ConfigureAwait(false);
-        }
+        var ends = await _follower.StartAsync(k.AdminTimeout, "idempotency-reader", cancellationToken).ConfigureAwait(false);
 
         LogCaughtUp(logger, _options.Topic, ends.Sum(), _ledger.Count);
     }
@@ -120,23 +91,8 @@ public sealed partial class IdempotencyStore(
     }
 
     /// <summary>Waits until this instance has read the record at <paramref name="offset"/> of <paramref name="partition"/>.</summary>
-    public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken)
-    {
-        TaskCompletionSource waiter;
-        lock (_gate)
-        {
-            if (_positions[partition] > offset)
-            {
-                return Task.CompletedTask;
-            }
-
-            // Each waiter is woken only by the record it waits for, not by every record read.
-            waiter = NewSignal();
-            _waiters[partition].Enqueue(waiter, offset);
-        }
-
-        return waiter.Task.WaitAsync(cancellationToken);
-    }
+    public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken) =>
+        _follower!.WaitUntilReadAsync(partition, offset, cancellationToken);
 
     /// <summary>Completes when anything new has been read (for requests waiting on another's claim).</summary>
     public Task NextChangeAsync()
@@ -147,77 +103,39 @@ public sealed partial class IdempotencyStore(
         }
     }
 
-    private void ReadLoop()
+    /// <summary>One record of the topic, on the follower's thread.</summary>
+    private void Apply(ConsumeResult<byte[]?, byte[]?> record)
     {
-        var lastPrune = time.GetUtcNow();
-        while (!_stop.IsCancellationRequested)
+        IdempotencyRecord? value = null;
+        try
         {
-            ConsumeResult<byte[], byte[]>? record;
-            try
-            {
-                record = _consumer!.Consume(TimeSpan.FromMilliseconds(100));
-            }
-            catch (ConsumeException ex)
-            {
-                LogReadError(logger, ex.Error.Code, ex.Error.Reason);
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            if (record?.Message is null)
-            {
-                continue;
-            }
-
-            IdempotencyRecord? value = null;
-            try
-            {
-                value = JsonSerializer.Deserialize(record.Message.Value, IdempotencyJsonContext.Default.IdempotencyRecord);
-            }
-            catch (JsonException)
-            {
-                // Not ours: skip it rather than stop deduplicating.
-            }
-
-            TaskCompletionSource signal;
-            var partition = record.Partition.Value;
-            lock (_gate)
-            {
-                if (value is not null && record.Message.Key is { } key)
-                {
-                    _ledger.Apply(Encoding.UTF8.GetString(key), value);
-                }
-
-                _positions[partition] = record.Offset.Value + 1;
-                var waiters = _waiters[partition];
-                while (waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
-                {
-                    waiters.Dequeue();
-                    _ready.Add(waiter);
-                }
-
-                signal = _advanced;
-                _advanced = NewSignal();
-
-                var now = time.GetUtcNow();
-                if (now - lastPrune > TimeSpan.FromMinutes(1))
-                {
-                    _ledger.Prune(now.ToUnixTimeMilliseconds());
-                    lastPrune = now;
-                }
-            }
-
-            foreach (var waiter in _ready)
-            {
-                waiter.TrySetResult();
-            }
-
-            _ready.Clear();
-            signal.TrySetResult();
+            value = record.Message.Value is { } bytes ? JsonSerializer.Deserialize(bytes, IdempotencyJsonContext.Default.IdempotencyRecord) : null;
         }
+        catch (JsonException)
+        {
+            // Not ours: skip it rather than stop deduplicating.
+        }
+
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            if (value is not null && record.Message.Key is { } key)
+            {
+                _ledger.Apply(Encoding.UTF8.GetString(key), value);
+            }
+
+            signal = _advanced;
+            _advanced = NewSignal();
+
+            var now = time.GetUtcNow();
+            if (now - _lastPrune > TimeSpan.FromMinutes(1))
+            {
+                _ledger.Prune(now.ToUnixTimeMilliseconds());
+                _lastPrune = now;
+            }
+        }
+
+        signal.TrySetResult();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -229,8 +147,7 @@ public sealed partial class IdempotencyStore(
             return Task.CompletedTask;
         }
 
-        _stop.Cancel();
-        _reader?.Join(TimeSpan.FromSeconds(5));
+        _follower?.Stop();
         _producer?.Flush(TimeSpan.FromSeconds(10));
         return Task.CompletedTask;
     }
@@ -243,11 +160,8 @@ public sealed partial class IdempotencyStore(
             return;
         }
 
-        _stop.Cancel();
-        _reader?.Join(TimeSpan.FromSeconds(5));
-        _consumer?.Dispose();
+        _follower?.Dispose();
         _producer?.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read: {Records} records, {Keys} keys remembered")]

@@ -23,13 +23,8 @@ public sealed partial class KafkaSchemaLog(
     private readonly RegistryOptions _options = options.Value;
     private readonly RegistryState _state = new(options.Value.DefaultCompatibility.ToUpperInvariant());
     private readonly Lock _gate = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();
-    private readonly List<TaskCompletionSource> _ready = [];
     private IProducer<byte[], byte[]?>? _producer;
-    private IConsumer<byte[], byte[]?>? _consumer;
-    private Thread? _reader;
-    private long _position;
+    private TopicFollower? _follower;
     private int _disposed;
 
     /// <summary>Whether the log has been read to its end once (the registry is ready).</summary>
@@ -55,42 +50,38 @@ public sealed partial class KafkaSchemaLog(
         producerConfig.LingerMs = 0; // registry writes are rare and a caller waits for each
         _producer = new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }).Build();
 
-        var consumerConfig = KafkaClientConfig.ForConsumer(k, "eventplatform-schema-registry-reader", k.BootstrapServers!, "unused");
-        consumerConfig.FetchWaitMaxMs = 10;
-        consumerConfig.FetchMinBytes = 1;
-        consumerConfig.EnablePartitionEof = false;
-        _consumer = new ConsumerBuilder<byte[], byte[]?>(consumerConfig).SetLogHandler((_, _) => { }).Build();
-
-        var partition = new TopicPartition(_options.Topic, 0);
-        var marks = _consumer.QueryWatermarkOffsets(partition, k.AdminTimeout);
-        _position = marks.Low.Value;
-        _consumer.Assign(new TopicPartitionOffset(partition, marks.Low));
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "schema-registry-reader" };
-        _reader.Start();
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        linked.CancelAfter(k.AdminTimeout * 6);
-        await WaitUntilReadAsync(marks.High.Value - 1, linked.Token).ConfigureAwait(false);
+        var consumer = TopicFollower.CreateConsumer(k, "eventplatform-schema-registry-reader", fetchWaitMaxMs: 10);
+        _follower = new TopicFollower(consumer, _options.Topic, partitions: 1, _gate,
+            record =>
+            {
+                if (record.Message.Key is { } key)
+                {
+                    lock (_gate)
+                    {
+                        _state.Apply(key, record.Message.Value, record.Message.Value is null);
+                    }
+                }
+            },
+            error => LogReadError(logger, error.Code, error.Reason));
+        var ends = await _follower.StartAsync(k.AdminTimeout, "schema-registry-reader", cancellationToken).ConfigureAwait(false);
         IsReady = true;
-        LogCaughtUp(logger, _options.Topic, marks.High.Value, Read(s => s.SubjectNames.Count()), Read(s => s.MaxId));
+        LogCaughtUp(logger, _options.Topic, ends[0], Read(s => s.SubjectNames.Count()), Read(s => s.MaxId));
     }
 
     /// <summary>Reads the log up to its current end: afterwards the state includes every write acknowledged before the call.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
-        long end;
+        long[] ends;
         try
         {
-            end = await Task.Run(
-                () => _consumer!.QueryWatermarkOffsets(new TopicPartition(_options.Topic, 0), kafka.Value.AdminTimeout).High.Value,
-                cancellationToken).ConfigureAwait(false);
+            ends = await Task.Run(() => _follower!.HighWatermarks(kafka.Value.AdminTimeout), cancellationToken).ConfigureAwait(false);
         }
         catch (KafkaException e)
         {
             throw RegistryErrors.StoreError($"The Kafka store cannot be read ({e.Error.Code}): {e.Error.Reason}");
         }
 
-        await WaitUntilReadAsync(end - 1, cancellationToken).ConfigureAwait(false);
+        await _follower!.WaitUntilReadAsync(ends, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Appends a record and waits until this instance has read it back.</summary>
@@ -108,79 +99,13 @@ public sealed partial class KafkaSchemaLog(
             throw RegistryErrors.StoreError($"Writing to the Kafka store failed: {e.Error.Reason}");
         }
 
-        await WaitUntilReadAsync(written.Offset.Value, cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task WaitUntilReadAsync(long offset, CancellationToken cancellationToken)
-    {
-        TaskCompletionSource waiter;
-        lock (_gate)
-        {
-            if (_position > offset)
-            {
-                return Task.CompletedTask;
-            }
-
-            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Enqueue(waiter, offset);
-        }
-
-        return waiter.Task.WaitAsync(cancellationToken);
-    }
-
-    private void ReadLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            ConsumeResult<byte[], byte[]?>? record;
-            try
-            {
-                record = _consumer!.Consume(TimeSpan.FromMilliseconds(100));
-            }
-            catch (ConsumeException e)
-            {
-                LogReadError(logger, e.Error.Code, e.Error.Reason);
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            if (record?.Message is null)
-            {
-                continue;
-            }
-
-            lock (_gate)
-            {
-                if (record.Message.Key is { } key)
-                {
-                    _state.Apply(key, record.Message.Value, record.Message.Value is null);
-                }
-
-                _position = record.Offset.Value + 1;
-                while (_waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
-                {
-                    _waiters.Dequeue();
-                    _ready.Add(waiter);
-                }
-            }
-
-            foreach (var waiter in _ready)
-            {
-                waiter.TrySetResult();
-            }
-
-            _ready.Clear();
-        }
+        await _follower!.WaitUntilReadAsync(0, written.Offset.Value, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _stop.Cancel();
-        _reader?.Join(TimeSpan.FromSeconds(5));
+        _follower?.Stop();
         _producer?.Flush(TimeSpan.FromSeconds(10));
         return Task.CompletedTask;
     }
@@ -193,11 +118,8 @@ public sealed partial class KafkaSchemaLog(
             return;
         }
 
-        _stop.Cancel();
-        _reader?.Join(TimeSpan.FromSeconds(5));
-        _consumer?.Dispose();
+        _follower?.Dispose();
         _producer?.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Schema registry store {Topic} read: {Records} records, {Subjects} subjects, highest id {MaxId}")]
