@@ -31,7 +31,7 @@ public static class EventsApi
     /// <summary>Validates one event, writes it to Kafka, and answers with where it landed.</summary>
     public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, WireEventDecoder wire, IOptions<GatewayOptions> options)
     {
-        var refused = CheckRequest(topic, context, ingestor, binary: ingestor.SchemasEnabled);
+        var refused = CheckRequest(topic, context, ingestor, binary: ingestor.SchemasEnabled, out var input);
         if (refused is not null)
         {
             return refused;
@@ -45,9 +45,9 @@ public static class EventsApi
 
         // Avro and Protobuf bodies are decoded with the schema they name, then judged like JSON.
         var json = body.Memory;
-        if (RequestBody.FormatOf(context.Request) is InputFormat.Avro or InputFormat.Protobuf)
+        if (input is InputFormat.Avro or InputFormat.Protobuf)
         {
-            var format = RequestBody.FormatOf(context.Request) == InputFormat.Avro ? WireFormat.Avro : WireFormat.Protobuf;
+            var format = input == InputFormat.Avro ? WireFormat.Avro : WireFormat.Protobuf;
             var (decoded, undecodable) = await wire.DecodeAsync(body.Memory, format).ConfigureAwait(false);
             if (undecodable is not null)
             {
@@ -93,7 +93,7 @@ public static class EventsApi
     /// </summary>
     public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
     {
-        var refused = CheckRequest(topic, context, ingestor, binary: false);
+        var refused = CheckRequest(topic, context, ingestor, binary: false, out _);
         if (refused is not null)
         {
             return refused;
@@ -175,14 +175,17 @@ public static class EventsApi
     private static string Subject(HttpContext context) => context.User.FindFirst("sub")?.Value ?? "-";
 
     /// <param name="binary">Whether Avro and Protobuf bodies are taken (single events, with schemas on).</param>
-    private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor, bool binary)
+    /// <param name="input">The body's format (when the request is not refused).</param>
+    private static IResult? CheckRequest(string topic, HttpContext context, EventIngestor ingestor, bool binary, out InputFormat input)
     {
+        input = InputFormat.Json;
         if (ingestor.CheckPath(topic) is { } pathFailure)
         {
             return Failure(context, pathFailure);
         }
 
         var format = RequestBody.FormatOf(context.Request);
+        input = format ?? InputFormat.Json;
         if (format is null || (format != InputFormat.Json && !binary))
         {
             var supported = binary

@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using EventPlatform.Core;
 
@@ -16,11 +14,5 @@ namespace EventPlatform.Gateway.Api;
 public sealed partial class GatewayJsonContext : JsonSerializerContext
 {
     /// <summary>The instance the API writes with (readable quotes; see <see cref="CoreJsonContext.Api"/>).</summary>
-    public static GatewayJsonContext Api { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new UtcTimestampConverter() },
-    });
+    public static GatewayJsonContext Api { get; } = new(CoreJsonContext.ApiOptions(omitNulls: true));
 }

@@ -18,6 +18,18 @@ internal static class EventShape
     [ThreadStatic]
     private static ReusableJsonOutput? t_output;
 
+    [ThreadStatic]
+    private static ReusableJsonOutput? t_decoded;
+
+    /// <summary>Decodes an Avro body with <paramref name="decoder"/> and returns the event as the API's JSON.</summary>
+    /// <exception cref="EventPlatform.SchemaRegistry.Avro.AvroDecodeException">The body does not decode.</exception>
+    public static byte[] FromAvro(EventPlatform.SchemaRegistry.Avro.AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
+    {
+        var decoded = t_decoded ??= new ReusableJsonOutput();
+        decoder.Decode(body, decoded.Start());
+        return FromAvroJson(decoded.Written);
+    }
+
     public static byte[] FromAvroJson(ReadOnlySpan<byte> decoded)
     {
         var reader = new Utf8JsonReader(decoded);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using EventPlatform.Core.Events;
 using EventPlatform.SchemaRegistry.Avro;
@@ -40,13 +39,7 @@ public sealed class StoredEventDecoder(GatewaySchemas schemas)
             var body = value.AsSpan(offset);
             if (schema.Decoder is { } decoder)
             {
-                var decoded = new ArrayBufferWriter<byte>(body.Length * 2 + 64);
-                using (var writer = new Utf8JsonWriter(decoded))
-                {
-                    decoder.Decode(body, writer);
-                }
-
-                return EventJsonReader.ReadSingle(EventShape.FromAvroJson(decoded.WrittenSpan)).Result.Event;
+                return EventJsonReader.ReadSingle(EventShape.FromAvro(decoder, body)).Result.Event;
             }
 
             return schema.Schema.Type == SchemaType.JSON ? EventJsonReader.ReadSingle(body.ToArray()).Result.Event : null;

@@ -59,7 +59,7 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
         {
             return format switch
             {
-                WireFormat.Avro when writer.Decoder is { } decoder => (DecodeAvro(decoder, message.Span[offset..]), null),
+                WireFormat.Avro when writer.Decoder is { } decoder => (EventShape.FromAvro(decoder, message.Span[offset..]), null),
                 WireFormat.Protobuf when writer.Schema is ParsedProtobufSchema proto => (DecodeProtobuf(proto, message.Span[offset..]), null),
                 _ => (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
                     $"Schema id {id} is a {writer.Schema.Type} schema; a {format} body needs a {format.ToString().ToUpperInvariant()} schema.",
@@ -71,13 +71,6 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
             return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEncoding,
                 $"The {format} body could not be decoded with schema id {id}: {ex.Message}", new JsonObject { ["schema_id"] = id }));
         }
-    }
-
-    private static byte[] DecodeAvro(AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
-    {
-        var output = t_decoded ??= new ReusableJsonOutput();
-        decoder.Decode(body, output.Start());
-        return EventShape.FromAvroJson(output.Written);
     }
 
     private static byte[] DecodeProtobuf(ParsedProtobufSchema schema, ReadOnlySpan<byte> body)

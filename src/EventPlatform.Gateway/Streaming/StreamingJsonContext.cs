@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using EventPlatform.Core;
 
@@ -17,11 +15,5 @@ namespace EventPlatform.Gateway.Streaming;
 public sealed partial class StreamingJsonContext : JsonSerializerContext
 {
     /// <summary>The instance the API writes with (the same settings as <see cref="Api.GatewayJsonContext.Api"/>).</summary>
-    public static StreamingJsonContext Api { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new UtcTimestampConverter() },
-    });
+    public static StreamingJsonContext Api { get; } = new(CoreJsonContext.ApiOptions(omitNulls: true));
 }

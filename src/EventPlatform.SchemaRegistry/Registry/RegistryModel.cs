@@ -43,7 +43,8 @@ public sealed record SchemaContent(
             && JsonEquals(RuleSet, other.RuleSet);
     }
 
-    private static bool JsonEquals(JsonElement? a, JsonElement? b) =>
+    /// <summary>Whether two optional JSON values are equal (absent and JSON null alike).</summary>
+    internal static bool JsonEquals(JsonElement? a, JsonElement? b) =>
         (a is null || a.Value.ValueKind == JsonValueKind.Null) == (b is null || b.Value.ValueKind == JsonValueKind.Null)
         && (a is null || a.Value.ValueKind == JsonValueKind.Null || JsonElement.DeepEquals(a.Value, b!.Value));
 }

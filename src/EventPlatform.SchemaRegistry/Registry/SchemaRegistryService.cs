@@ -426,9 +426,8 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
     }
 
     private static bool SameExtras(SchemaContent stored, SchemaContent candidate) =>
-        true
-        && (candidate.Metadata is null || stored.SameAs(candidate with { RuleSet = stored.RuleSet }))
-        && (candidate.RuleSet is null || stored.SameAs(candidate with { Metadata = stored.Metadata }));
+        (candidate.Metadata is null || SchemaContent.JsonEquals(stored.Metadata, candidate.Metadata))
+        && (candidate.RuleSet is null || SchemaContent.JsonEquals(stored.RuleSet, candidate.RuleSet));
 
     private IReadOnlyList<ResolvedReference> ResolveReferences(RegistryState s, RegisterRequest request)
     {
