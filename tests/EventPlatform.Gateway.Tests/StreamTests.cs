@@ -167,6 +167,31 @@ public sealed class StreamTests(StreamingFixture streaming)
     }
 
     [Theory]
+    [InlineData("api/v1/stream/{0}")]
+    [InlineData("api/v1/ingest/{0}")]
+    public async Task A_browser_style_query_string_token_opens_both_WebSocket_routes(string route)
+    {
+        var (_, topic) = streaming.NewTopic("qstoken");
+        var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, route, topic) + "?access_token=" + Uri.EscapeDataString(GatewayServer.Token());
+        await using var socket = await TestSocket.ConnectAsync(streaming.Gateway, path, withToken: false);
+        Assert.Equal(WebSocketState.Open, socket.Socket.State);
+
+        var bad = string.Format(System.Globalization.CultureInfo.InvariantCulture, route, topic) + "?access_token=not-a-jwt";
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.ConnectRefusedAsync(streaming.Gateway, bad, withToken: false));
+    }
+
+    [Theory]
+    [InlineData("api/v1/events/iot.sensors/latest")]
+    [InlineData("api/v1/stream/iot.sensors")]
+    public async Task A_query_string_token_is_ignored_outside_a_WebSocket_upgrade(string path)
+    {
+        using var anonymous = new HttpClient { BaseAddress = streaming.Gateway.BaseAddress };
+        var response = await anonymous.GetAsync(path + "?access_token=" + Uri.EscapeDataString(GatewayServer.Token()));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Responses.AssertIsErrorResponse(await response.JsonAsync(), "AUTHENTICATION_REQUIRED");
+    }
+
+    [Theory]
     [InlineData("api/v1/stream/iot.sensors")]
     [InlineData("api/v1/ingest/iot.sensors")]
     public async Task A_plain_GET_to_a_WebSocket_route_is_400(string path)

@@ -37,9 +37,9 @@ public static class StreamingServiceCollectionExtensions
         var group = app.MapGroup("/api/v1").RequireAuthorization();
         group.MapGet("/events/{topic}/latest", LatestEventsApi.GetLatestAsync).WithName("GetLatestEvents")
             .RequireTopicAccess(TopicAction.Read).RequireRateLimiting(RateLimiting.EventsPolicy).WithLatestEventsDocs();
-        group.MapGet("/stream/{topic}", StreamSocketEndpoint.HandleAsync).WithName("StreamEvents")
+        group.MapGet("/stream/{topic}", StreamSocketEndpoint.HandleAsync).WithName("StreamEvents").WithMetadata(QueryStringTokenAllowed.Instance)
             .RequireTopicAccess(TopicAction.Read).RequireRateLimiting(RateLimiting.EventsPolicy).WithStreamSocketDocs();
-        group.MapGet("/ingest/{topic}", IngestSocketEndpoint.HandleAsync).WithName("IngestEventsOverWebSocket")
+        group.MapGet("/ingest/{topic}", IngestSocketEndpoint.HandleAsync).WithName("IngestEventsOverWebSocket").WithMetadata(QueryStringTokenAllowed.Instance)
             .RequireTopicAccess(TopicAction.Write).RequireRateLimiting(RateLimiting.EventsPolicy).WithIngestSocketDocs();
         return app;
     }
