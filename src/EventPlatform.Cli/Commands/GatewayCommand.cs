@@ -1,6 +1,5 @@
 using System.CommandLine;
 using EventPlatform.Gateway;
-using Microsoft.Extensions.Hosting;
 
 namespace EventPlatform.Cli.Commands;
 
@@ -17,9 +16,7 @@ internal static class GatewayCommand
         command.SetAction(async (parse, ct) =>
         {
             await using var app = GatewayApp.Create([.. parse.UnmatchedTokens]);
-            await app.StartAsync(ct).ConfigureAwait(false);
-            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            return 0;
+            return await ServiceRun.RunAsync(app, "gateway", ct).ConfigureAwait(false);
         });
         return command;
     }

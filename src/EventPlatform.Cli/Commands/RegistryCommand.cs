@@ -1,6 +1,5 @@
 using System.CommandLine;
 using EventPlatform.SchemaRegistry;
-using Microsoft.Extensions.Hosting;
 
 namespace EventPlatform.Cli.Commands;
 
@@ -18,9 +17,7 @@ internal static class RegistryCommand
         command.SetAction(async (parse, ct) =>
         {
             await using var app = RegistryApp.Create([.. parse.UnmatchedTokens]);
-            await app.StartAsync(ct).ConfigureAwait(false);
-            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            return 0;
+            return await ServiceRun.RunAsync(app, "schema registry", ct).ConfigureAwait(false);
         });
         return command;
     }

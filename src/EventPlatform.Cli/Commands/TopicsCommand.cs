@@ -21,11 +21,13 @@ internal static class TopicsCommand
             var options = configuration.GetSection(KafkaOptions.SectionName).Get<KafkaOptions>() ?? new KafkaOptions();
             var bootstrap = options.BootstrapServers ?? "127.0.0.1:9092";
             var plan = options.ReplicationFactor is { } rf ? TopicPlan.Seed.WithReplicationFactor(rf) : TopicPlan.Seed;
-            using var admin = new AdminClientBuilder(KafkaClientConfig.ForAdmin(options, "eventplatform-topics", bootstrap)).Build();
+            var adminConfig = KafkaClientConfig.ForAdmin(options, "eventplatform-topics", bootstrap);
+            adminConfig.Set("allow.auto.create.topics", "false"); // listing must not create what it lists
+            using var admin = new AdminClientBuilder(adminConfig).Build();
 
             if (parse.GetValue(apply))
             {
-                var provisioner = new AdminTopicProvisioner(admin, options.AdminTimeout, NullLogger<AdminTopicProvisioner>.Instance);
+                using var provisioner = AdminTopicProvisioner.Create(adminConfig, options.AdminTimeout, options.TopicReadyTimeout, NullLogger<AdminTopicProvisioner>.Instance);
                 foreach (var (topic, outcome) in await provisioner.ApplyAsync(plan, ct).ConfigureAwait(false))
                 {
                     Console.WriteLine($"{topic.Name,-24} {outcome}");

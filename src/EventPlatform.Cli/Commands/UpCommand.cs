@@ -48,9 +48,9 @@ internal static class UpCommand
                 }
             })
             : null;
-        if (registry is not null)
+        if (registry is not null && await ServiceRun.TryStartAsync(registry, "schema registry", cancellationToken).ConfigureAwait(false) is { } registryFailed)
         {
-            await registry.StartAsync(cancellationToken).ConfigureAwait(false);
+            return registryFailed;
         }
 
         var registryUrl = externalRegistry ?? LocalUrl(registryUrls);
@@ -69,16 +69,31 @@ internal static class UpCommand
                 services.AddSingleton(cluster);
             }
         });
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (await ServiceRun.TryStartAsync(app, "gateway", cancellationToken).ConfigureAwait(false) is { } gatewayFailed)
+        {
+            await StopAsync(registry).ConfigureAwait(false);
+            return gatewayFailed;
+        }
+
+        // One platform: a part that stops for good (its state topic failed) stops the other too.
+        using var registryStops = registry?.Lifetime.ApplicationStopping.Register(app.Lifetime.StopApplication);
         PrintBanner(app, cluster, external, urls, registryUrl, jwt);
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await StopAsync(registry).ConfigureAwait(false);
+
+        var exitCode = Math.Max(ServiceRun.ExitCode(app), registry is null ? 0 : ServiceRun.ExitCode(registry));
+        Console.WriteLine(exitCode == 0
+            ? "Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed."
+            : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.");
+        return exitCode;
+    }
+
+    private static async Task StopAsync(WebApplication? registry)
+    {
         if (registry is not null)
         {
             await registry.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
-
-        Console.WriteLine("Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed.");
-        return 0;
     }
 
     private static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');

@@ -26,4 +26,10 @@ public sealed record TopicSpec(string Name, int Partitions, short ReplicationFac
 {
     /// <summary>Kafka's own limit on topic names.</summary>
     public const int MaxNameLength = 249;
+
+    /// <summary>
+    /// Topic-level configs set when the topic is created (<c>cleanup.policy</c>, <c>retention.ms</c>,
+    /// ...); see <see cref="TopicConfigs"/>. Clusters that refuse topic configs get the topic without them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Configs { get; init; } = TopicConfigs.None;
 }

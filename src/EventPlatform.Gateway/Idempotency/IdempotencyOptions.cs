@@ -20,10 +20,21 @@ public sealed class IdempotencyOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The Kafka topic shared by every gateway instance (compacted on a real cluster).</summary>
+    /// <summary>
+    /// The Kafka topic shared by every gateway instance. Created, where the cluster allows, with
+    /// <c>retention.ms</c> = <see cref="Window"/> + <see cref="RetentionMargin"/>.
+    /// </summary>
     [Required]
     public string Topic { get; set; } = "_eventplatform.idempotency";
 
+    /// <summary>Partitions of the topic when the platform creates it (an existing topic keeps its own count).</summary>
     [Range(1, 1000)]
     public int Partitions { get; set; } = 12;
+
+    /// <summary>
+    /// Added to <see cref="Window"/> for the topic's retention, so that a record is never deleted
+    /// while it can still answer a retry (records carry their producer's timestamp; clocks differ).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan RetentionMargin { get; set; } = TimeSpan.FromHours(1);
 }

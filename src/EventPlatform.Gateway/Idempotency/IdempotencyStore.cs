@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using EventPlatform.Core.Topics;
+using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Hosting;
@@ -17,13 +18,15 @@ namespace EventPlatform.Gateway.Idempotency;
 /// </summary>
 /// <remarks>
 /// Starting blocks until the topic has been read to its end, so a restarted gateway knows every
-/// key before it takes traffic. Thread-safe.
+/// key before it takes traffic. When the topic can no longer be read, the gateway stops (through
+/// <see cref="ServiceFailure"/>) rather than publish without deduplication. Thread-safe.
 /// </remarks>
 public sealed partial class IdempotencyStore(
     IOptions<IdempotencyOptions> options,
     IOptions<KafkaOptions> kafka,
     ITopicProvisioner provisioner,
     TimeProvider time,
+    ServiceFailure failure,
     ILogger<IdempotencyStore> logger) : IHostedService, IDisposable
 {
     private readonly IdempotencyOptions _options = options.Value;
@@ -43,7 +46,7 @@ public sealed partial class IdempotencyStore(
         }
 
         var k = kafka.Value;
-        await provisioner.EnsureTopicAsync(new TopicSpec(_options.Topic, _options.Partitions, k.ReplicationFactor ?? 3, TopicRole.Internal), cancellationToken).ConfigureAwait(false);
+        await provisioner.EnsureTopicAsync(TopicFor(_options, k), cancellationToken).ConfigureAwait(false);
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-idempotency", k.BootstrapServers!);
         // Claims are on the request path, but the embedded broker returns one batch per partition per
@@ -51,14 +54,30 @@ public sealed partial class IdempotencyStore(
         producerConfig.LingerMs = 5;
         _producer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
 
-        var consumer = TopicFollower.CreateConsumer(k, "eventplatform-idempotency-reader", fetchWaitMaxMs: 5);
         _lastPrune = time.GetUtcNow();
-        _follower = new TopicFollower(consumer, _options.Topic, _options.Partitions, _gate, Apply, error => LogReadError(logger, error.Code, error.Reason));
+        var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-idempotency-reader", "idempotency-reader") with { FetchWaitMaxMs = 5 };
+        _follower = new TopicFollower(k, settings, _gate, Apply, failure.StateTopicFailed, logger, time);
 
-        // Read what the topic holds now before taking traffic.
-        var ends = await _follower.StartAsync(k.AdminTimeout, "idempotency-reader", cancellationToken).ConfigureAwait(false);
+        // Read what the topic holds now before taking traffic. The partition count is the cluster's
+        // (a topic auto-created by the broker has its default count); claims go where the producer puts them.
+        var ends = await _follower.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        LogCaughtUp(logger, _options.Topic, ends.Sum(), _ledger.Count);
+        LogCaughtUp(logger, _options.Topic, _follower.Partitions, ends.Sum(), _ledger.Count);
+    }
+
+    /// <summary>
+    /// The topic as it is created where the cluster allows: deleted by age once no record in it can
+    /// matter any more (the window plus a margin for clock differences between producers and brokers).
+    /// Not compacted: compaction keeps only a key's last record, which may be a losing claim.
+    /// </summary>
+    public static TopicSpec TopicFor(IdempotencyOptions options, KafkaOptions kafka)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kafka);
+        return new TopicSpec(options.Topic, options.Partitions, kafka.ReplicationFactor ?? 3, TopicRole.Internal)
+        {
+            Configs = TopicConfigs.RetainedFor(options.Window + options.RetentionMargin),
+        };
     }
 
     /// <summary>The key's result, if it settled within the window.</summary>
@@ -164,9 +183,6 @@ public sealed partial class IdempotencyStore(
         _producer?.Dispose();
     }
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read: {Records} records, {Keys} keys remembered")]
-    private static partial void LogCaughtUp(ILogger logger, string topic, long records, int keys);
-
-    [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, Message = "Reading the idempotency topic failed: {Code} {Reason}")]
-    private static partial void LogReadError(ILogger logger, ErrorCode code, string reason);
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read ({Partitions} partitions): {Records} records, {Keys} keys remembered")]
+    private static partial void LogCaughtUp(ILogger logger, string topic, int partitions, long records, int keys);
 }

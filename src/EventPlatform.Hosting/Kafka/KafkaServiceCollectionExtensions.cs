@@ -4,7 +4,9 @@ using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Configuration;
+using EventPlatform.Hosting.Lifetime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +19,8 @@ public static class KafkaServiceCollectionExtensions
     /// <summary>
     /// Adds <see cref="KafkaOptions"/> (validated at start), a process-wide idempotent producer
     /// with the seed's settings and its metrics (<see cref="KafkaProducerStatistics"/>), a topic
-    /// provisioner and a health probe. When an
+    /// provisioner, a health probe and the <see cref="ServiceFailure"/> that stops the service when
+    /// a part fails for good. When an
     /// <see cref="EmbeddedKafkaCluster"/> is registered, topics are made through its API.
     /// </summary>
     public static IServiceCollection AddPlatformKafka(this IServiceCollection services, IConfiguration configuration, string clientId)
@@ -44,6 +47,7 @@ public static class KafkaServiceCollectionExtensions
         });
 
         services.AddSingleton<KafkaHealthProbe>();
+        services.TryAddSingleton<ServiceFailure>();
         services.AddSingleton<ITopicProvisioner>(sp =>
         {
             var embedded = sp.GetService<EmbeddedKafkaCluster>();
@@ -53,8 +57,8 @@ public static class KafkaServiceCollectionExtensions
             }
 
             var options = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
-            var admin = new DependentAdminClientBuilder(sp.GetRequiredService<IProducer<byte[]?, byte[]>>().Handle).Build();
-            return new AdminTopicProvisioner(admin, options.AdminTimeout, sp.GetRequiredService<ILogger<AdminTopicProvisioner>>());
+            var config = KafkaClientConfig.ForAdmin(options, clientId + "-admin", options.BootstrapServers!);
+            return AdminTopicProvisioner.Create(config, options.AdminTimeout, options.TopicReadyTimeout, sp.GetRequiredService<ILogger<AdminTopicProvisioner>>());
         });
 
         services.AddSingleton(sp =>

@@ -51,6 +51,21 @@ public sealed class KafkaOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan AdminTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a service that starts waits for a topic it needs to exist with a leader for every
+    /// partition: after creating it, while the broker auto-creates it, or while an operator creates
+    /// it (when this client may not). Past it the service does not start, and says why.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan TopicReadyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a state topic (the registry's schemas, the idempotency keys) may stay unknown, or
+    /// authentication keep failing, before the service reading it stops instead of waiting on.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StateTopicErrorGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     public bool UsesEmbeddedBroker => string.IsNullOrWhiteSpace(BootstrapServers);
 }
 

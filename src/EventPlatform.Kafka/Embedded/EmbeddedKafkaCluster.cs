@@ -79,6 +79,10 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         }
 
         LibrdkafkaNative.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)options.GroupInitialRebalanceDelay.TotalMilliseconds);
+
+        // Without a controller in its metadata, an admin request waits for one until it times out;
+        // with one, CreateTopics fails at once as unsupported, as on a broker without the Admin API.
+        _ = LibrdkafkaNative.rd_kafka_mock_set_controller_id(cluster, 1);
         var bootstraps = Marshal.PtrToStringUTF8(LibrdkafkaNative.rd_kafka_mock_cluster_bootstraps(cluster))!;
         var brokers = bootstraps.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(ParseEndPoint)

@@ -1,114 +1,258 @@
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace EventPlatform.Kafka.Topics;
 
 /// <summary>
 /// Reads every partition of a topic from its start, in order, on a thread of its own, handing each
-/// record to its owner, and lets callers wait until a given offset has been read and applied. The pattern of a state kept in a Kafka topic (the gateway's idempotency keys, the schema
-/// registry's schemas): append, then wait to read your own record back.
+/// record to its owner, and lets callers wait until a given offset has been read and applied. The
+/// pattern of a state kept in a Kafka topic (the gateway's idempotency keys, the schema registry's
+/// schemas): append, then wait to read your own record back.
 /// </summary>
-/// <remarks>Thread-safe. Disposing stops the thread and disposes the consumer.</remarks>
-public sealed class TopicFollower : IDisposable
+/// <remarks>
+/// <para>
+/// The partition count is the cluster's, found when starting (a topic auto-created with the
+/// broker's default count is followed whole), except for a <see cref="TopicFollowerSettings.SinglePartition"/>
+/// log, which is partition 0 alone.
+/// </para>
+/// <para>
+/// Errors: transient ones (brokers down, leader changes) are retried by the client and logged at
+/// most once per <see cref="TopicFollowerSettings.ErrorLogInterval"/>. A fatal one (a fatal client
+/// error, an authorization failure, or the topic or a partition staying unknown or unauthenticated
+/// for <see cref="TopicFollowerSettings.PersistentErrorGrace"/>) stops the follower: it is logged
+/// as critical, every waiter and later caller gets a <see cref="TopicFollowerException"/>, and
+/// the owner's <c>onFatal</c> is called once, on a thread-pool thread (a host stops itself there:
+/// its state can no longer be kept up to date, and serving from a stale copy would break its promises).
+/// </para>
+/// <para>Thread-safe. Disposing stops the thread and disposes the consumer.</para>
+/// </remarks>
+public sealed partial class TopicFollower : IDisposable
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
-    private readonly string _topic;
+    private readonly IAdminClient _inspector;
+    private readonly TopicFollowerSettings _settings;
     private readonly Lock _gate;
     private readonly Action<ConsumeResult<byte[]?, byte[]?>> _apply;
-    private readonly Action<Error> _onError;
-    private readonly long[] _positions;
-    private readonly PriorityQueue<TaskCompletionSource, long>[] _waiters;
+    private readonly Action<TopicFollowerException> _onFatal;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly List<TaskCompletionSource> _ready = [];
     private readonly CancellationTokenSource _stop = new();
+    private long[] _positions = [];
+    private PriorityQueue<TaskCompletionSource, long>[] _waiters = [];
+    private TopicFollowerException? _failure;
     private Thread? _thread;
     private int _disposed;
 
-    /// <param name="consumer">A consumer for this follower alone (it is assigned, never subscribed).</param>
-    /// <param name="topic">The topic.</param>
-    /// <param name="partitions">How many partitions it has.</param>
+    // Error bookkeeping, touched only by the reading thread (librdkafka calls the error handler from Consume).
+    private DateTimeOffset _lastErrorLog = DateTimeOffset.MinValue;
+    private int _unloggedErrors;
+    private Error? _persistentError;
+    private DateTimeOffset _persistentSince;
+    private DateTimeOffset _lastPersistentErrorAt;
+    private DateTimeOffset _lastProbe;
+
+    /// <param name="kafka">Where the cluster is and how to reach it.</param>
+    /// <param name="settings">The topic and how to read it.</param>
     /// <param name="gate">The owner's lock, which the owner's <paramref name="apply"/> takes to change its state.</param>
     /// <param name="apply">
     /// Applies one record to the owner's state, on the follower's thread, not under
     /// <paramref name="gate"/> (so it can decode first); the offset counts as read only after it returns.
     /// </param>
-    /// <param name="onError">Told about consume errors (the follower keeps reading).</param>
+    /// <param name="onFatal">Told once when the follower stops for good (see the remarks); the host wires it to stopping the service.</param>
+    /// <param name="logger">The owner's logger.</param>
+    /// <param name="time">The clock of the error bookkeeping.</param>
     public TopicFollower(
-        IConsumer<byte[]?, byte[]?> consumer,
-        string topic,
-        int partitions,
+        KafkaOptions kafka,
+        TopicFollowerSettings settings,
         Lock gate,
         Action<ConsumeResult<byte[]?, byte[]?>> apply,
-        Action<Error> onError)
+        Action<TopicFollowerException> onFatal,
+        ILogger logger,
+        TimeProvider? time = null)
     {
-        _consumer = consumer;
-        _topic = topic;
+        ArgumentNullException.ThrowIfNull(kafka);
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
         _gate = gate;
         _apply = apply;
-        _onError = onError;
-        _positions = new long[partitions];
-        _waiters = [.. Enumerable.Range(0, partitions).Select(_ => new PriorityQueue<TaskCompletionSource, long>())];
-    }
+        _onFatal = onFatal;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
 
-    /// <summary>
-    /// A consumer for a follower: assigned rather than subscribed (the group id is never used),
-    /// short fetch waits (callers wait for their own records), no end-of-partition events.
-    /// </summary>
-    public static IConsumer<byte[]?, byte[]?> CreateConsumer(KafkaOptions options, string clientId, int fetchWaitMaxMs)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var config = KafkaClientConfig.ForConsumer(options, clientId, options.BootstrapServers!, "unused");
-        config.FetchWaitMaxMs = fetchWaitMaxMs;
+        // Assigned rather than subscribed (the group id is never used), short fetch waits (callers
+        // wait for their own records), no end-of-partition events, and never auto-creating the topic.
+        var config = KafkaClientConfig.ForConsumer(kafka, settings.ClientId, kafka.BootstrapServers!, "unused");
+        config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
         config.FetchMinBytes = 1;
         config.EnablePartitionEof = false;
-        return new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+        config.AllowAutoCreateTopics = false;
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, error) => OnError(error))
+            .Build();
+        _inspector = new DependentAdminClientBuilder(_consumer.Handle).Build();
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic => _settings.Topic;
+
+    /// <summary>How many partitions are followed (known once started).</summary>
+    public int Partitions => _positions.Length;
+
+    /// <summary>Why the follower stopped for good; null while it is healthy.</summary>
+    public TopicFollowerException? Failure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failure;
+            }
+        }
     }
 
     /// <summary>
-    /// Starts reading every partition from its low watermark and waits until everything the topic
-    /// held at the start has been applied (at most six <paramref name="timeout"/>s); returns the
-    /// high watermarks found then.
+    /// Waits (up to <see cref="TopicFollowerSettings.ReadyTimeout"/>) until the topic exists with a
+    /// leader for every partition, starts reading every partition from its low watermark, and waits
+    /// until everything the topic held at the start has been applied (at most six
+    /// <see cref="TopicFollowerSettings.Timeout"/>s); returns the high watermarks found then.
     /// </summary>
-    /// <exception cref="KafkaException">The cluster did not answer.</exception>
-    public async Task<long[]> StartAsync(TimeSpan timeout, string threadName, CancellationToken cancellationToken)
+    /// <exception cref="TopicFollowerException">The topic never became usable, or a fatal error stopped the follower.</exception>
+    /// <exception cref="TimeoutException">The topic could not be read to its end in time.</exception>
+    public async Task<long[]> StartAsync(CancellationToken cancellationToken)
     {
-        var ends = Start(timeout, threadName);
+        var partitions = await WaitForPartitionsAsync(cancellationToken).ConfigureAwait(false);
+        if (_settings.SinglePartition && partitions > 1)
+        {
+            LogExtraPartitions(_logger, Topic, partitions);
+        }
+
+        var followed = _settings.SinglePartition ? 1 : partitions;
+        var ends = await Task.Run(() => Start(followed), cancellationToken).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        linked.CancelAfter(timeout * 6);
-        await WaitUntilReadAsync(ends, linked.Token).ConfigureAwait(false);
+        linked.CancelAfter(_settings.Timeout * 6);
+        try
+        {
+            await WaitUntilReadAsync(ends, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Reading topic '{Topic}' to its end ({ends.Sum()} records) took longer than {(_settings.Timeout * 6).TotalSeconds:0} s.");
+        }
+
         return ends;
     }
 
-    private long[] Start(TimeSpan timeout, string threadName)
+    private async Task<int> WaitForPartitionsAsync(CancellationToken cancellationToken)
     {
-        var ends = new long[_positions.Length];
-        var assignment = new List<TopicPartitionOffset>(_positions.Length);
-        for (var p = 0; p < _positions.Length; p++)
+        var deadline = _time.GetUtcNow() + _settings.ReadyTimeout;
+        var delay = TimeSpan.FromMilliseconds(50);
+        string state;
+        while (true)
         {
-            var marks = _consumer.QueryWatermarkOffsets(new TopicPartition(_topic, p), timeout);
+            try
+            {
+                var metadata = await Task.Run(() => _inspector.GetMetadata(Topic, _settings.Timeout), cancellationToken).ConfigureAwait(false);
+                var topic = metadata.Topics.FirstOrDefault(t => t.Topic == Topic);
+                if (topic is { Error.Code: ErrorCode.NoError, Partitions.Count: > 0 } && topic.Partitions.All(p => p.Leader >= 0))
+                {
+                    return topic.Partitions.Count;
+                }
+
+                state = topic is null || topic.Error.Code != ErrorCode.NoError
+                    ? $"it does not exist ({topic?.Error.Code ?? ErrorCode.UnknownTopicOrPart})"
+                    : "not every partition has a leader";
+                if (topic is not null && Classify(topic.Error) == TopicReadErrorKind.Fatal)
+                {
+                    throw Stop(topic.Error, $"topic '{Topic}' cannot be read: {topic.Error.Code} {topic.Error.Reason}");
+                }
+            }
+            catch (KafkaException e) when (e is not TopicFollowerException)
+            {
+                state = $"the cluster did not answer ({e.Error.Code} {e.Error.Reason})";
+            }
+
+            if (_time.GetUtcNow() >= deadline)
+            {
+                throw new TopicFollowerException(Topic, new Error(ErrorCode.UnknownTopicOrPart),
+                    $"Topic '{Topic}' is not readable after {_settings.ReadyTimeout.TotalSeconds:0.#} s: {state}.");
+            }
+
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
+    }
+
+    private long[] Start(int partitions)
+    {
+        var ends = new long[partitions];
+        var positions = new long[partitions];
+        var assignment = new List<TopicPartitionOffset>(partitions);
+        for (var p = 0; p < partitions; p++)
+        {
+            WatermarkOffsets marks;
+            try
+            {
+                marks = _consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), _settings.Timeout);
+            }
+            catch (KafkaException e)
+            {
+                throw new TopicFollowerException(Topic, e.Error, $"The offsets of topic '{Topic}' partition {p} cannot be read: {e.Error.Code} {e.Error.Reason}.");
+            }
+
             ends[p] = marks.High.Value;
-            _positions[p] = marks.Low.Value;
-            assignment.Add(new TopicPartitionOffset(_topic, p, marks.Low));
+            positions[p] = marks.Low.Value;
+            assignment.Add(new TopicPartitionOffset(Topic, p, marks.Low));
+        }
+
+        lock (_gate)
+        {
+            _positions = positions;
+            _waiters = [.. Enumerable.Range(0, partitions).Select(_ => new PriorityQueue<TaskCompletionSource, long>())];
         }
 
         _consumer.Assign(assignment);
-        _thread = new Thread(ReadLoop) { IsBackground = true, Name = threadName };
+        _thread = new Thread(ReadLoop) { IsBackground = true, Name = _settings.ThreadName };
         _thread.Start();
         return ends;
     }
 
     /// <summary>The partitions' high watermarks now (what has been written so far).</summary>
-    /// <exception cref="KafkaException">The cluster did not answer.</exception>
-    public long[] HighWatermarks(TimeSpan timeout) =>
-        [.. Enumerable.Range(0, _positions.Length).Select(p => _consumer.QueryWatermarkOffsets(new TopicPartition(_topic, p), timeout).High.Value)];
+    /// <exception cref="KafkaException">The cluster did not answer, or the follower has stopped (<see cref="TopicFollowerException"/>).</exception>
+    public long[] HighWatermarks(TimeSpan timeout)
+    {
+        if (Failure is { } failure)
+        {
+            throw failure;
+        }
+
+        return [.. Enumerable.Range(0, _positions.Length).Select(p => _consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), timeout).High.Value)];
+    }
 
     /// <summary>Waits until the record at <paramref name="offset"/> of <paramref name="partition"/> has been read and applied.</summary>
+    /// <exception cref="TopicFollowerException">The follower has stopped for good.</exception>
     public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken)
     {
         TaskCompletionSource waiter;
         lock (_gate)
         {
+            if (_failure is not null)
+            {
+                return Task.FromException(_failure);
+            }
+
+            if (partition >= _positions.Length)
+            {
+                // Partitions added to the topic after start are not followed: only a restart sees them.
+                return Task.FromException(new TopicFollowerException(Topic, new Error(ErrorCode.Local_UnknownPartition),
+                    $"Partition {partition} of topic '{Topic}' is not followed (it has {_positions.Length}); restart to follow partitions added since start."));
+            }
+
             if (_positions[partition] > offset)
             {
                 return Task.CompletedTask;
@@ -143,7 +287,7 @@ public sealed class TopicFollower : IDisposable
             }
             catch (ConsumeException e)
             {
-                _onError(e.Error);
+                OnError(e.Error);
                 continue;
             }
             catch (ObjectDisposedException)
@@ -153,9 +297,11 @@ public sealed class TopicFollower : IDisposable
 
             if (record?.Message is null)
             {
+                ProbeIfPersistentError();
                 continue;
             }
 
+            _persistentError = null;
             _apply(record);
             var partition = record.Partition.Value;
             lock (_gate)
@@ -178,13 +324,162 @@ public sealed class TopicFollower : IDisposable
         }
     }
 
+    /// <summary>How the follower treats an error it is told about.</summary>
+    public static TopicReadErrorKind Classify(Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (error.IsFatal)
+        {
+            return TopicReadErrorKind.Fatal;
+        }
+
+        return error.Code switch
+        {
+            ErrorCode.Local_Fatal or ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed
+                or ErrorCode.GroupAuthorizationFailed => TopicReadErrorKind.Fatal,
+            ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic or ErrorCode.Local_UnknownPartition
+                or ErrorCode.Local_Authentication or ErrorCode.SaslAuthenticationFailed => TopicReadErrorKind.FatalIfPersistent,
+            _ => TopicReadErrorKind.Transient,
+        };
+    }
+
+    private void OnError(Error error)
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        switch (Classify(error))
+        {
+            case TopicReadErrorKind.Fatal:
+                Stop(error, $"topic '{Topic}' cannot be read: {error.Code} {error.Reason}");
+                return;
+
+            case TopicReadErrorKind.FatalIfPersistent:
+                var now = _time.GetUtcNow();
+                // An episode is errors of this kind with no healthy stretch of a whole grace period between them.
+                if (_persistentError is null || now - _lastPersistentErrorAt > _settings.PersistentErrorGrace)
+                {
+                    _persistentSince = now;
+                    _lastProbe = now;
+                }
+
+                _persistentError = error;
+                _lastPersistentErrorAt = now;
+                if (now - _persistentSince >= _settings.PersistentErrorGrace)
+                {
+                    Stop(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
+                    return;
+                }
+
+                break;
+        }
+
+        LogTransient(error);
+    }
+
+    /// <summary>
+    /// While the topic is reported unknown, asks the cluster about it now and then: librdkafka may
+    /// report a vanished partition only once, so the grace period is judged on metadata too.
+    /// </summary>
+    private void ProbeIfPersistentError()
+    {
+        if (_persistentError is not { } error)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        if (now - _lastProbe < ProbeInterval)
+        {
+            return;
+        }
+
+        _lastProbe = now;
+        try
+        {
+            var topic = _inspector.GetMetadata(Topic, _settings.Timeout).Topics.FirstOrDefault(t => t.Topic == Topic);
+            if (topic is { Error.Code: ErrorCode.NoError } && topic.Partitions.Count >= _positions.Length && topic.Partitions.All(p => p.Leader >= 0))
+            {
+                _persistentError = null;
+                return;
+            }
+        }
+        catch (KafkaException)
+        {
+            // The cluster not answering is an outage, not a verdict on the topic: wait for the next probe.
+            return;
+        }
+
+        if (now - _persistentSince >= _settings.PersistentErrorGrace)
+        {
+            Stop(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
+        }
+    }
+
+    private void LogTransient(Error error)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _lastErrorLog < _settings.ErrorLogInterval)
+        {
+            _unloggedErrors++;
+            return;
+        }
+
+        LogReadError(_logger, Topic, error.Code, error.Reason, _unloggedErrors);
+        _lastErrorLog = now;
+        _unloggedErrors = 0;
+    }
+
+    private TopicFollowerException Stop(Error error, string description)
+    {
+        var failure = new TopicFollowerException(Topic, error, $"Stopped following {description}.");
+        List<TaskCompletionSource> waiting = [];
+        lock (_gate)
+        {
+            if (_failure is not null)
+            {
+                return _failure;
+            }
+
+            _failure = failure;
+            foreach (var queue in _waiters)
+            {
+                while (queue.TryDequeue(out var waiter, out _))
+                {
+                    waiting.Add(waiter);
+                }
+            }
+        }
+
+        _stop.Cancel();
+        LogFatal(_logger, Topic, error.Code, error.Reason, description);
+        foreach (var waiter in waiting)
+        {
+            waiter.TrySetException(failure);
+        }
+
+        // Not on the reading thread: stopping a host joins this thread.
+        ThreadPool.QueueUserWorkItem(static state => state.Owner._onFatal(state.Failure), (Owner: this, Failure: failure), preferLocal: false);
+        return failure;
+    }
+
     /// <summary>Stops reading (waits up to 5 s for the thread).</summary>
     public void Stop()
     {
         if (Volatile.Read(ref _disposed) == 0)
         {
             _stop.Cancel();
-            _thread?.Join(TimeSpan.FromSeconds(5));
+            JoinThread();
+        }
+    }
+
+    private void JoinThread()
+    {
+        if (_thread is { } thread && thread != Thread.CurrentThread)
+        {
+            thread.Join(TimeSpan.FromSeconds(5));
         }
     }
 
@@ -197,8 +492,88 @@ public sealed class TopicFollower : IDisposable
         }
 
         _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(5));
+        JoinThread();
+        _inspector.Dispose();
         _consumer.Dispose();
         _stop.Dispose();
     }
+
+    [LoggerMessage(EventId = 1120, Level = LogLevel.Warning, Message = "Reading topic {Topic} failed, retrying: {Code} {Reason} ({Unlogged} more errors since the last report)")]
+    private static partial void LogReadError(ILogger logger, string topic, ErrorCode code, string reason, int unlogged);
+
+    [LoggerMessage(EventId = 1121, Level = LogLevel.Critical, Message = "Stopped following topic {Topic}: {Code} {Reason}. The state kept in it can no longer be kept up to date ({Description})")]
+    private static partial void LogFatal(ILogger logger, string topic, ErrorCode code, string reason, string description);
+
+    [LoggerMessage(EventId = 1122, Level = LogLevel.Warning, Message = "Topic {Topic} has {Partitions} partitions but is a log of one: only partition 0 is read and written (records in the others are ignored). Recreate it with one partition")]
+    private static partial void LogExtraPartitions(ILogger logger, string topic, int partitions);
+}
+
+/// <summary>How a <see cref="TopicFollower"/> treats an error.</summary>
+public enum TopicReadErrorKind
+{
+    /// <summary>Retried by the client (brokers down, leader changes, timeouts); logged at a bounded rate.</summary>
+    Transient,
+
+    /// <summary>Stops the follower at once (fatal client errors, authorization failures).</summary>
+    Fatal,
+
+    /// <summary>Stops the follower when it lasts a whole grace period (unknown topic or partition, failed authentication).</summary>
+    FatalIfPersistent,
+}
+
+/// <summary>How a <see cref="TopicFollower"/> reads its topic.</summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="ClientId">The consumer's client id.</param>
+/// <param name="ThreadName">The reading thread's name.</param>
+public sealed record TopicFollowerSettings(string Topic, string ClientId, string ThreadName)
+{
+    /// <summary>The consumer's fetch.wait.max.ms: callers wait for their own records, so keep it short.</summary>
+    public int FetchWaitMaxMs { get; init; } = 10;
+
+    /// <summary>
+    /// Follow partition 0 only: the topic is one totally ordered log (the registry's <c>_schemas</c>).
+    /// A topic with more partitions (auto-created with the broker's default) is warned about once.
+    /// </summary>
+    public bool SinglePartition { get; init; }
+
+    /// <summary>How long one metadata or offsets request may take.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long starting waits for the topic to exist with a leader for every partition.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the topic may stay unknown (or authentication keep failing) before the follower gives up.</summary>
+    public TimeSpan PersistentErrorGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Transient errors are logged at most once per this interval (the others are counted).</summary>
+    public TimeSpan ErrorLogInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Settings with the timeouts of <paramref name="kafka"/>.</summary>
+    public static TopicFollowerSettings For(KafkaOptions kafka, string topic, string clientId, string threadName)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        return new TopicFollowerSettings(topic, clientId, threadName)
+        {
+            Timeout = kafka.AdminTimeout,
+            ReadyTimeout = kafka.TopicReadyTimeout,
+            PersistentErrorGrace = kafka.StateTopicErrorGrace,
+        };
+    }
+}
+
+/// <summary>A <see cref="TopicFollower"/> stopped for good, or could not start; the message names the topic and the error.</summary>
+public sealed class TopicFollowerException : KafkaException
+{
+    public TopicFollowerException(string topic, Error error, string message)
+        : base(new Error(error?.Code ?? ErrorCode.Unknown, message, error?.IsFatal ?? false))
+    {
+        Topic = topic;
+        KafkaError = error!;
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic { get; }
+
+    /// <summary>The client's error that stopped it.</summary>
+    public Error KafkaError { get; }
 }

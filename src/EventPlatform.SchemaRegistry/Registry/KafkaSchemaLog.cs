@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using EventPlatform.Core.Topics;
+using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Hosting;
@@ -14,10 +15,17 @@ namespace EventPlatform.SchemaRegistry.Registry;
 /// so instances agree and a restart loses nothing the broker keeps. Writes are appended, then
 /// waited for until read back, so a caller sees its own write applied (or beaten) before it answers.
 /// </summary>
+/// <remarks>
+/// The log is partition 0 of the topic: every write goes there explicitly, so a topic that ended up
+/// with more partitions (auto-created by a broker without CreateTopics) still holds one order. When the
+/// topic can no longer be read, the registry stops (through <see cref="ServiceFailure"/>) rather than
+/// answer from a stale copy, where it could hand out an id twice.
+/// </remarks>
 public sealed partial class KafkaSchemaLog(
     IOptions<RegistryOptions> options,
     IOptions<KafkaOptions> kafka,
     ITopicProvisioner provisioner,
+    ServiceFailure failure,
     ILogger<KafkaSchemaLog> logger) : IHostedService, IDisposable
 {
     private readonly RegistryOptions _options = options.Value;
@@ -44,14 +52,15 @@ public sealed partial class KafkaSchemaLog(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var k = kafka.Value;
-        await provisioner.EnsureTopicAsync(new TopicSpec(_options.Topic, 1, k.ReplicationFactor ?? 3, TopicRole.Internal), cancellationToken).ConfigureAwait(false);
+        await provisioner.EnsureTopicAsync(TopicFor(_options, k), cancellationToken).ConfigureAwait(false);
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-schema-registry", k.BootstrapServers!);
         producerConfig.LingerMs = 0; // registry writes are rare and a caller waits for each
         _producer = new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }).Build();
 
-        var consumer = TopicFollower.CreateConsumer(k, "eventplatform-schema-registry-reader", fetchWaitMaxMs: 10);
-        _follower = new TopicFollower(consumer, _options.Topic, partitions: 1, _gate,
+        // The log is partition 0, whatever the topic has (auto-created topics have the broker's default count).
+        var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-schema-registry-reader", "schema-registry-reader") with { SinglePartition = true };
+        _follower = new TopicFollower(k, settings, _gate,
             record =>
             {
                 if (record.Message.Key is { } key)
@@ -62,26 +71,37 @@ public sealed partial class KafkaSchemaLog(
                     }
                 }
             },
-            error => LogReadError(logger, error.Code, error.Reason));
-        var ends = await _follower.StartAsync(k.AdminTimeout, "schema-registry-reader", cancellationToken).ConfigureAwait(false);
+            failure.StateTopicFailed,
+            logger);
+        var ends = await _follower.StartAsync(cancellationToken).ConfigureAwait(false);
         IsReady = true;
         LogCaughtUp(logger, _options.Topic, ends[0], Read(s => s.SubjectNames.Count()), Read(s => s.MaxId));
+    }
+
+    /// <summary>
+    /// The topic as it is created where the cluster allows: one partition (one order of writes for
+    /// every instance) and compacted, as Confluent's registry makes <c>_schemas</c> (the record keys
+    /// are chosen so that the last record of each key is the state).
+    /// </summary>
+    public static TopicSpec TopicFor(RegistryOptions options, KafkaOptions kafka)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kafka);
+        return new TopicSpec(options.Topic, 1, kafka.ReplicationFactor ?? 3, TopicRole.Internal) { Configs = TopicConfigs.Compacted() };
     }
 
     /// <summary>Reads the log up to its current end: afterwards the state includes every write acknowledged before the call.</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
-        long[] ends;
         try
         {
-            ends = await Task.Run(() => _follower!.HighWatermarks(kafka.Value.AdminTimeout), cancellationToken).ConfigureAwait(false);
+            var ends = await Task.Run(() => _follower!.HighWatermarks(kafka.Value.AdminTimeout), cancellationToken).ConfigureAwait(false);
+            await _follower!.WaitUntilReadAsync(ends, cancellationToken).ConfigureAwait(false);
         }
         catch (KafkaException e)
         {
             throw RegistryErrors.StoreError($"The Kafka store cannot be read ({e.Error.Code}): {e.Error.Reason}");
         }
-
-        await _follower!.WaitUntilReadAsync(ends, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Appends a record and waits until this instance has read it back.</summary>
@@ -92,15 +112,24 @@ public sealed partial class KafkaSchemaLog(
         DeliveryResult<byte[], byte[]?> written;
         try
         {
-            written = await _producer!.ProduceAsync(_options.Topic, new Message<byte[], byte[]?> { Key = key, Value = value }, cancellationToken).ConfigureAwait(false);
+            written = await _producer!.ProduceAsync(Log, new Message<byte[], byte[]?> { Key = key, Value = value }, cancellationToken).ConfigureAwait(false);
         }
         catch (ProduceException<byte[], byte[]?> e)
         {
             throw RegistryErrors.StoreError($"Writing to the Kafka store failed: {e.Error.Reason}");
         }
 
-        await _follower!.WaitUntilReadAsync(0, written.Offset.Value, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _follower!.WaitUntilReadAsync(0, written.Offset.Value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TopicFollowerException e)
+        {
+            throw RegistryErrors.StoreError($"The Kafka store cannot be read ({e.Error.Code}): {e.Error.Reason}");
+        }
     }
+
+    private TopicPartition Log => new(_options.Topic, 0);
 
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken)
@@ -124,7 +153,4 @@ public sealed partial class KafkaSchemaLog(
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Schema registry store {Topic} read: {Records} records, {Subjects} subjects, highest id {MaxId}")]
     private static partial void LogCaughtUp(ILogger logger, string topic, long records, int subjects, int maxId);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Reading the schema registry store failed: {Code} {Reason}")]
-    private static partial void LogReadError(ILogger logger, ErrorCode code, string reason);
 }
