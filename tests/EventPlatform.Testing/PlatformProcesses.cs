@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EventPlatform.Testing;
+
+/// <summary>
+/// The platform's services as separate processes, as they run in production: the <c>broker</c>
+/// command (the embedded broker alone: a cluster without the mock API and without CreateTopics),
+/// and <c>registry</c>, <c>gateway</c> and <c>up</c> pointed at it over the network.
+/// </summary>
+/// <remarks>
+/// Every setting the children get is made here, in one place: when the registry requires
+/// credentials, they are added to <see cref="RegistryEnvironment"/> and <see cref="GatewayEnvironment"/>
+/// (and to <see cref="InProcessGatewaySettings"/> for gateways run in the test process).
+/// </remarks>
+public static class PlatformProcesses
+{
+    /// <summary>The JWT secret every child gateway verifies tokens with (the tests mint them with <see cref="GatewayServer.Token"/>).</summary>
+    public const string JwtSecret = GatewayServer.Secret;
+
+    /// <summary>How long a child may take to start: the machine is small and shared.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Starts <c>broker --port 0</c> and waits for the bootstrap it prints.</summary>
+    public static async Task<(CliProcess Process, string BootstrapServers)> StartBrokerAsync()
+    {
+        var broker = CliProcess.Start("broker", ["broker", "--port", "0", "--Embedded:GroupInitialRebalanceDelay=00:00:00"]);
+        try
+        {
+            const string Prefix = "KAFKA_BOOTSTRAP_SERVERS=";
+            var line = await broker.WaitForLineAsync(l => l.StartsWith(Prefix, StringComparison.Ordinal), StartTimeout).ConfigureAwait(false);
+            return (broker, line[Prefix.Length..].Trim());
+        }
+        catch
+        {
+            await broker.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The environment of a <c>registry</c> child.</summary>
+    public static Dictionary<string, string?> RegistryEnvironment(string bootstrapServers) => new()
+    {
+        ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
+    };
+
+    /// <summary>The environment of a <c>gateway</c> child.</summary>
+    public static Dictionary<string, string?> GatewayEnvironment(string bootstrapServers, string registryUrl) => new()
+    {
+        ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
+        ["JWT_SECRET_KEY"] = JwtSecret,
+        ["SCHEMA_REGISTRY_URL"] = registryUrl,
+    };
+
+    /// <summary>Starts a <c>registry</c> child on a free port and waits until it serves.</summary>
+    public static async Task<(CliProcess Process, Uri Url)> StartRegistryAsync(string name, string bootstrapServers, params string[] extraArguments)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var registry = CliProcess.Start(name, ["registry", $"--Registry:Urls={Listen(url)}", .. extraArguments], RegistryEnvironment(bootstrapServers));
+        await WaitOrDisposeAsync(registry, new Uri(url, "subjects")).ConfigureAwait(false);
+        return (registry, url);
+    }
+
+    /// <summary>Starts a <c>gateway</c> child on a free port and waits until its health route answers 200.</summary>
+    public static async Task<(CliProcess Process, Uri Url)> StartGatewayAsync(string name, string bootstrapServers, Uri registry, params string[] extraArguments)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var gateway = CliProcess.Start(name, ["gateway", $"--Gateway:Urls={Listen(url)}", .. extraArguments], GatewayEnvironment(bootstrapServers, registry.ToString().TrimEnd('/')));
+        await WaitOrDisposeAsync(gateway, new Uri(url, "api/v1/health")).ConfigureAwait(false);
+        return (gateway, url);
+    }
+
+    /// <summary>Starts <c>up</c> against an external cluster (its gateway and registry on free ports) and waits until the gateway is healthy.</summary>
+    public static async Task<(CliProcess Process, Uri Gateway, Uri Registry)> StartUpAsync(string bootstrapServers)
+    {
+        var gatewayUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var registryUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var environment = new Dictionary<string, string?>
+        {
+            ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
+            ["JWT_SECRET_KEY"] = JwtSecret,
+        };
+        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}"], environment);
+        await WaitOrDisposeAsync(up, new Uri(gatewayUrl, "api/v1/health")).ConfigureAwait(false);
+        return (up, gatewayUrl, registryUrl);
+    }
+
+    /// <summary>Settings of a gateway run in the test process against <paramref name="bootstrapServers"/> and <paramref name="registryUrl"/>.</summary>
+    public static Dictionary<string, string?> InProcessGatewaySettings(string bootstrapServers, string registryUrl) => new()
+    {
+        ["Gateway:Urls"] = "http://127.0.0.1:0",
+        ["Kafka:BootstrapServers"] = bootstrapServers,
+        ["Jwt:SecretKey"] = JwtSecret,
+        ["Jwt:Algorithm"] = "HS256",
+        ["SchemaRegistry:Url"] = registryUrl,
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    /// <summary>Settings of a registry run in the test process against <paramref name="bootstrapServers"/>.</summary>
+    public static Dictionary<string, string?> InProcessRegistrySettings(string bootstrapServers, string? topic = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Registry:Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = bootstrapServers,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (topic is not null)
+        {
+            settings["Registry:Topic"] = topic;
+        }
+
+        return settings;
+    }
+
+    private static async Task WaitOrDisposeAsync(CliProcess process, Uri health)
+    {
+        try
+        {
+            await process.WaitForHealthyAsync(health, StartTimeout).ConfigureAwait(false);
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string Listen(Uri url) => url.ToString().TrimEnd('/');
+
+    /// <summary>A loopback port nobody listens on now (the child binds it a moment later).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
