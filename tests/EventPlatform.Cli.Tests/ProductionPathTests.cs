@@ -223,3 +223,20 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         Assert.True((int)fresh["id"]! > (int)registered["id"]!);
     }
 }
+
+/// <summary>How the service commands end when they cannot start.</summary>
+public sealed class StartFailureTests
+{
+    [Fact]
+    public async Task A_gateway_that_cannot_reach_Kafka_exits_with_code_1_and_says_why()
+    {
+        await using var gateway = CliProcess.Start("gateway-unreachable",
+            ["gateway", $"--Gateway:Urls=http://127.0.0.1:{PlatformProcesses.FreePort()}", "--Kafka:AdminTimeout=00:00:02"],
+            PlatformProcesses.GatewayEnvironment($"127.0.0.1:{PlatformProcesses.FreePort()}", "http://127.0.0.1:1"));
+
+        var exitCode = await gateway.WaitForExitAsync(PlatformProcesses.StartTimeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The gateway did not start:", gateway.Output, StringComparison.Ordinal);
+    }
+}
