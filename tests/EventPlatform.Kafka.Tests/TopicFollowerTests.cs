@@ -115,6 +115,40 @@ public sealed class TopicFollowerTests : IDisposable
         _cluster.ClearRequestErrors(KafkaApiKey.Fetch);
     }
 
+    [Fact]
+    public async Task Transient_errors_are_retried_and_logged_at_a_bounded_rate()
+    {
+        _cluster.CreateTopic("flaky", 1, 3);
+        using var follower = Follower("flaky", s => s with { ErrorLogInterval = TimeSpan.FromHours(1) });
+        await follower.StartAsync(CancellationToken.None);
+
+        _cluster.SetAllBrokersDown();
+        try
+        {
+            await WaitUntilAsync(() => _logger.Entries.Any(e => e.Id.Id == 1120), TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            _cluster.SetAllBrokersUp();
+        }
+
+        var written = await ProduceAsync("flaky", 0, "after the outage");
+        await follower.WaitUntilReadAsync(0, written.Offset.Value, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(follower.Failure);
+        Assert.False(_fatal.Task.IsCompleted);
+        Assert.Single(_logger.Entries, e => e.Id.Id == 1120 && e.Level == LogLevel.Warning && e.Text.Contains("flaky", StringComparison.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold in time.");
+            await Task.Delay(20);
+        }
+    }
+
     [Theory]
     [InlineData(ErrorCode.TopicAuthorizationFailed, TopicReadErrorKind.Fatal)]
     [InlineData(ErrorCode.ClusterAuthorizationFailed, TopicReadErrorKind.Fatal)]
