@@ -1,10 +1,10 @@
 using Confluent.Kafka;
 using EventPlatform.Core.Topics;
+using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Configuration;
-using EventPlatform.Hosting.Lifetime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

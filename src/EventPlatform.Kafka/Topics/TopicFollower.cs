@@ -169,7 +169,7 @@ public sealed partial class TopicFollower : IDisposable
                     : "not every partition has a leader";
                 if (topic is not null && Classify(topic.Error) == TopicReadErrorKind.Fatal)
                 {
-                    throw Stop(topic.Error, $"topic '{Topic}' cannot be read: {topic.Error.Code} {topic.Error.Reason}");
+                    throw Fail(topic.Error, $"topic '{Topic}' cannot be read: {topic.Error.Code} {topic.Error.Reason}");
                 }
             }
             catch (KafkaException e) when (e is not TopicFollowerException)
@@ -353,7 +353,7 @@ public sealed partial class TopicFollower : IDisposable
         switch (Classify(error))
         {
             case TopicReadErrorKind.Fatal:
-                Stop(error, $"topic '{Topic}' cannot be read: {error.Code} {error.Reason}");
+                Fail(error, $"topic '{Topic}' cannot be read: {error.Code} {error.Reason}");
                 return;
 
             case TopicReadErrorKind.FatalIfPersistent:
@@ -369,7 +369,7 @@ public sealed partial class TopicFollower : IDisposable
                 _lastPersistentErrorAt = now;
                 if (now - _persistentSince >= _settings.PersistentErrorGrace)
                 {
-                    Stop(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
+                    Fail(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
                     return;
                 }
 
@@ -414,7 +414,7 @@ public sealed partial class TopicFollower : IDisposable
 
         if (now - _persistentSince >= _settings.PersistentErrorGrace)
         {
-            Stop(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
+            Fail(error, $"topic '{Topic}' has been unreadable for {(now - _persistentSince).TotalSeconds:0} s: {error.Code} {error.Reason}");
         }
     }
 
@@ -432,7 +432,7 @@ public sealed partial class TopicFollower : IDisposable
         _unloggedErrors = 0;
     }
 
-    private TopicFollowerException Stop(Error error, string description)
+    private TopicFollowerException Fail(Error error, string description)
     {
         var failure = new TopicFollowerException(Topic, error, $"Stopped following {description}.");
         List<TaskCompletionSource> waiting = [];
