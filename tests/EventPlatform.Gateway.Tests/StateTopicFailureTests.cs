@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.Testing;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace EventPlatform.Gateway.Tests;
 
-/// <summary>The idempotency topic failing for good stops the gateway, rather than publishing without deduplication.</summary>
+/// <summary>The idempotency topic as it is created, and failing for good: the gateway stops rather than publish without deduplication.</summary>
 public sealed class StateTopicFailureTests : IAsyncLifetime
 {
     private readonly EmbeddedKafkaFixture _kafka = new();
@@ -15,6 +16,17 @@ public sealed class StateTopicFailureTests : IAsyncLifetime
     public Task InitializeAsync() => _kafka.InitializeAsync();
 
     public Task DisposeAsync() => _kafka.DisposeAsync();
+
+    [Fact]
+    public void The_idempotency_topic_is_created_with_a_retention_of_its_window_plus_the_margin()
+    {
+        var options = new IdempotencyOptions { Window = TimeSpan.FromHours(2), RetentionMargin = TimeSpan.FromMinutes(30), Partitions = 6 };
+
+        var spec = IdempotencyStore.TopicFor(options, new Kafka.Configuration.KafkaOptions());
+
+        Assert.Equal(("_eventplatform.idempotency", 6, (short)3), (spec.Name, spec.Partitions, spec.ReplicationFactor));
+        Assert.Equal(new Dictionary<string, string> { ["cleanup.policy"] = "delete", ["retention.ms"] = "9000000" }, spec.Configs);
+    }
 
     [Fact]
     public async Task An_unreadable_idempotency_topic_stops_the_gateway_with_a_non_zero_exit_code_naming_the_topic()

@@ -1,5 +1,6 @@
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Embedded;
+using EventPlatform.SchemaRegistry.Registry;
 using EventPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,6 +16,15 @@ public sealed class StoreTopicTests : IAsyncLifetime
     public Task InitializeAsync() => _kafka.InitializeAsync();
 
     public Task DisposeAsync() => _kafka.DisposeAsync();
+
+    [Fact]
+    public void The_store_topic_is_created_with_one_partition_and_compacted()
+    {
+        var spec = KafkaSchemaLog.TopicFor(new RegistryOptions(), new Kafka.Configuration.KafkaOptions { ReplicationFactor = 2 });
+
+        Assert.Equal(("_schemas", 1, (short)2), (spec.Name, spec.Partitions, spec.ReplicationFactor));
+        Assert.Equal(new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, spec.Configs);
+    }
 
     [Fact]
     public async Task A_store_topic_with_several_partitions_is_used_as_one_log_in_partition_0()
