@@ -53,6 +53,8 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         return client.SendAsync(request);
     }
 
+    private static StringContent SchemaBody(string json) => new(json, Encoding.UTF8, "application/vnd.schemaregistry.v1+json");
+
     private static async Task<JsonObject> JsonAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -67,7 +69,7 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
     private async Task<Dictionary<string, List<TopicPartitionOffset>>> CopiesAsync(string registryUrl, IReadOnlyCollection<string> eventIds)
     {
         var records = await TopicContents.ReadAllAsync(broker.BootstrapServers, Topic, ReadTimeout);
-        using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+        using var registry = new CachedSchemaRegistryClient(PlatformProcesses.RegistryClientConfig(registryUrl));
         var deserializer = new AvroDeserializer<GenericRecord>(registry);
         var copies = eventIds.ToDictionary(id => id, _ => new List<TopicPartitionOffset>());
         foreach (var record in records)
@@ -101,8 +103,8 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         await gateway.StartAsync();
         using var client = Client(new Uri(gateway.Urls.First()));
 
-        using var http = new HttpClient();
-        var subjects = await http.GetFromJsonAsync<string[]>(registryUrl + "/subjects");
+        using var http = PlatformProcesses.RegistryClient(new Uri(registryUrl + "/"));
+        var subjects = await http.GetFromJsonAsync<string[]>("subjects");
         Assert.Contains("events.iot.sensors-value", subjects!);
         Assert.Contains("payload-iot.sensor", subjects!);
 
@@ -135,11 +137,12 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         await Task.WhenAll(registryA.StartAsync(), registryB.StartAsync(), gatewayA.StartAsync(), gatewayB.StartAsync());
 
         // Both registries read and write the same log.
-        using var http = new HttpClient();
+        using var a = PlatformProcesses.RegistryClient(new Uri(registryA.Urls.First() + "/"));
+        using var b = PlatformProcesses.RegistryClient(new Uri(registryB.Urls.First() + "/"));
         var schema = """{"schema":"{\"type\":\"record\",\"name\":\"Race\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}]}"}""";
-        var written = await http.PostAsync(registryA.Urls.First() + "/subjects/race-value/versions", new StringContent(schema, Encoding.UTF8, "application/vnd.schemaregistry.v1+json"));
+        var written = await a.PostAsync("subjects/race-value/versions", SchemaBody(schema));
         var id = (int)(await JsonAsync(written))["id"]!;
-        var read = await http.GetFromJsonAsync<JsonObject>(registryB.Urls.First() + "/subjects/race-value/versions/latest");
+        var read = await b.GetFromJsonAsync<JsonObject>("subjects/race-value/versions/latest");
         Assert.Equal(id, (int)read!["id"]!);
         Assert.Contains(schemas, TopicsOnCluster());
         Assert.Contains(idempotency, TopicsOnCluster());
@@ -201,25 +204,29 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         Assert.All(events, e => Assert.Single(copies[e.Id]));
 
         // The registry: ids survive a SIGKILL, and are not handed out again.
-        using var http = new HttpClient();
         var subject = $"kill-{run}-value";
         var schema = """{"schema":"{\"type\":\"record\",\"name\":\"Killed\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}]}"}""";
-        var registered = await JsonAsync(await http.PostAsync(new Uri(registryUrl, $"subjects/{subject}/versions"), new StringContent(schema, Encoding.UTF8, "application/vnd.schemaregistry.v1+json")));
-        var seedBefore = await http.GetFromJsonAsync<JsonObject>(new Uri(registryUrl, "subjects/events.iot.sensors-value/versions/latest"));
+        JsonObject registered;
+        JsonObject? seedBefore;
+        using (var http = PlatformProcesses.RegistryClient(registryUrl))
+        {
+            registered = await JsonAsync(await http.PostAsync($"subjects/{subject}/versions", SchemaBody(schema)));
+            seedBefore = await http.GetFromJsonAsync<JsonObject>("subjects/events.iot.sensors-value/versions/latest");
+        }
 
         registry1.Kill();
         Assert.NotEqual(0, await registry1.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         var (registryAgain, registryAgainUrl) = await PlatformProcesses.StartRegistryAsync("registry#2", broker.BootstrapServers);
         await using var registry2 = registryAgain;
+        using var again = PlatformProcesses.RegistryClient(registryAgainUrl);
 
-        var seedAfter = await http.GetFromJsonAsync<JsonObject>(new Uri(registryAgainUrl, "subjects/events.iot.sensors-value/versions/latest"));
+        var seedAfter = await again.GetFromJsonAsync<JsonObject>("subjects/events.iot.sensors-value/versions/latest");
         Assert.Equal(seedBefore!.ToJsonString(), seedAfter!.ToJsonString());
-        var byId = await http.GetAsync(new Uri(registryAgainUrl, $"schemas/ids/{(int)registered["id"]!}"));
-        Assert.Equal(HttpStatusCode.OK, byId.StatusCode);
-        var again = await JsonAsync(await http.PostAsync(new Uri(registryAgainUrl, $"subjects/{subject}/versions"), new StringContent(schema, Encoding.UTF8, "application/vnd.schemaregistry.v1+json")));
-        Assert.Equal((int)registered["id"]!, (int)again["id"]!);
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync($"schemas/ids/{(int)registered["id"]!}")).StatusCode);
+        var reRegistered = await JsonAsync(await again.PostAsync($"subjects/{subject}/versions", SchemaBody(schema)));
+        Assert.Equal((int)registered["id"]!, (int)reRegistered["id"]!);
         var other = """{"schema":"{\"type\":\"record\",\"name\":\"AfterKill\",\"fields\":[{\"name\":\"b\",\"type\":\"string\"}]}"}""";
-        var fresh = await JsonAsync(await http.PostAsync(new Uri(registryAgainUrl, $"subjects/after-{run}-value/versions"), new StringContent(other, Encoding.UTF8, "application/vnd.schemaregistry.v1+json")));
+        var fresh = await JsonAsync(await again.PostAsync($"subjects/after-{run}-value/versions", SchemaBody(other)));
         Assert.True((int)fresh["id"]! > (int)registered["id"]!);
     }
 }

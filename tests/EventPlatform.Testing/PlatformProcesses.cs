@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Confluent.SchemaRegistry;
 
 namespace EventPlatform.Testing;
 
@@ -9,9 +10,11 @@ namespace EventPlatform.Testing;
 /// and <c>registry</c>, <c>gateway</c> and <c>up</c> pointed at it over the network.
 /// </summary>
 /// <remarks>
-/// Every setting the children get is made here, in one place: when the registry requires
-/// credentials, they are added to <see cref="RegistryEnvironment"/> and <see cref="GatewayEnvironment"/>
-/// (and to <see cref="InProcessGatewaySettings"/> for gateways run in the test process).
+/// Every setting the services get, and every client the tests use to reach the registry, is made
+/// here, in one place. When the registry requires credentials they go into
+/// <see cref="RegistryEnvironment"/>, <see cref="InProcessRegistrySettings"/> (its users),
+/// <see cref="GatewayEnvironment"/>, <see cref="InProcessGatewaySettings"/> (the gateway's
+/// registry credentials), <see cref="RegistryClient"/> and <see cref="RegistryClientConfig"/>.
 /// </remarks>
 public static class PlatformProcesses
 {
@@ -112,6 +115,12 @@ public static class PlatformProcesses
 
         return settings;
     }
+
+    /// <summary>An HTTP client for the registry's REST API at <paramref name="baseAddress"/>, allowed to register schemas.</summary>
+    public static HttpClient RegistryClient(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Confluent's client settings for the registry at <paramref name="url"/> (reading schemas, for deserializers).</summary>
+    public static SchemaRegistryConfig RegistryClientConfig(string url) => new() { Url = url };
 
     private static async Task WaitOrDisposeAsync(CliProcess process, Uri health)
     {
