@@ -151,7 +151,12 @@ public sealed class GatewayProperties(GatewayFixture gateway)
         var body = await response.JsonAsync();
         Assert.Contains((string?)body["error_code"], new[] { "AUTHENTICATION_REQUIRED", "INVALID_TOKEN", "TOKEN_EXPIRED" });
         Responses.AssertIsErrorResponse(body, (string)body["error_code"]!);
-        Assert.Equal(before, HighWatermark("events.iot.sensors", partition));
+
+        // Nothing written: a good request on the same key after it lands exactly where the refused
+        // one would have been, and is the only new record (a stray write would be before it).
+        var marker = await (await gateway.Server.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(TestEvents.Iot("evt_" + Guid.NewGuid().ToString("N"), userId: Key)))).JsonAsync();
+        Assert.Equal((partition, before), ((int)marker["partition"]!, (long)marker["offset"]!));
+        Assert.Equal(before + 1, HighWatermark("events.iot.sensors", partition));
     }
 
     [Fact]

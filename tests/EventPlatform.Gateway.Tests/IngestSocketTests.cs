@@ -113,6 +113,10 @@ public sealed class IngestSocketTests(StreamingFixture streaming)
             var record = streaming.RecordAt(topic, (int)ack["partition"]!, (long)ack["offset"]!);
             Assert.Equal((string?)ack["event_id"], (string?)Responses.ParseRecord(record)["event_id"]);
         }
+
+        // The refused ones were not written: the whole topic, read to its end, holds only the two.
+        var all = await KafkaReader.ReadAllAsync(streaming.Kafka.BootstrapServers, topic);
+        Assert.Equal(["evt_0", "evt_3"], all.Select(r => (string)Responses.ParseRecord(r)["event_id"]!).Order());
     }
 
     [Fact]
