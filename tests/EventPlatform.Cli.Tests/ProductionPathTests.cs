@@ -68,7 +68,7 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
     /// </summary>
     private async Task<Dictionary<string, List<TopicPartitionOffset>>> CopiesAsync(string registryUrl, IReadOnlyCollection<string> eventIds)
     {
-        var records = await TopicContents.ReadAllAsync(broker.BootstrapServers, Topic, ReadTimeout);
+        var records = await KafkaReader.ReadAllAsync(broker.BootstrapServers, Topic, ReadTimeout);
         using var registry = new CachedSchemaRegistryClient(PlatformProcesses.RegistryClientConfig(registryUrl));
         var deserializer = new AvroDeserializer<GenericRecord>(registry);
         var copies = eventIds.ToDictionary(id => id, _ => new List<TopicPartitionOffset>());

@@ -39,7 +39,7 @@ public sealed class StoreTopicTests : IAsyncLifetime
             }
         }
 
-        var records = await TopicContents.ReadAllAsync(_kafka.BootstrapServers, "_schemas.wide", TimeSpan.FromSeconds(20));
+        var records = await KafkaReader.ReadAllAsync(_kafka.BootstrapServers, "_schemas.wide", TimeSpan.FromSeconds(20));
         Assert.NotEmpty(records);
         Assert.All(records, r => Assert.Equal(0, r.Partition.Value));
 
