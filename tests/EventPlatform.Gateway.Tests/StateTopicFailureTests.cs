@@ -44,6 +44,13 @@ public sealed class StateTopicFailureTests : IAsyncLifetime
         Assert.Equal(ExitCodes.DependencyFailed, failure.ExitCode);
         Assert.Contains("_eventplatform.idempotency", failure.Reason, StringComparison.Ordinal);
         Assert.Contains("TopicAuthorizationFailed", failure.Reason, StringComparison.Ordinal);
+
+        // Until the host has stopped, a request is refused as not published, never half-deduplicated.
+        using var response = await gateway.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(TestEvents.Iot($"evt_fatal_{Guid.NewGuid():N}")));
+        var body = await response.JsonAsync();
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("KAFKA_UNAVAILABLE", (string?)body["error_code"]);
+        Assert.Equal("idempotency_read", (string?)body["details"]!["stage"]);
         _kafka.Cluster.ClearRequestErrors(KafkaApiKey.Fetch);
     }
 }

@@ -85,7 +85,17 @@ public sealed partial class IdempotentPublisher(
                     new JsonObject { ["stage"] = "idempotency_claim", ["kafka_error"] = ex.Error.Code.ToString(), ["reason"] = ex.Error.Reason })), false);
             }
 
-            await store.WaitUntilReadAsync(claim.Partition.Value, claim.Offset.Value, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await store.WaitUntilReadAsync(claim.Partition.Value, claim.Offset.Value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Kafka.Topics.TopicFollowerException ex)
+            {
+                // The topic can no longer be read (the gateway is stopping): nobody can tell who holds the key.
+                return new(PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable,
+                    "The gateway can no longer read its idempotency topic and is stopping; the event was not published. Retry later.",
+                    new JsonObject { ["stage"] = "idempotency_read", ["kafka_error"] = ex.KafkaError.Code.ToString(), ["reason"] = ex.KafkaError.Reason })), false);
+            }
 
             if (store.Winner(key) == claimId)
             {
