@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using EventPlatform.Gateway;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Kafka.Embedded;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

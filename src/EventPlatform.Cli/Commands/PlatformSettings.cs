@@ -1,4 +1,5 @@
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 

@@ -15,7 +15,7 @@ internal static class TokenCommand
         {
             var jwt = PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true);
             var claims = parse.GetValue(scope) is { Length: > 0 } s ? new Dictionary<string, object> { [Gateway.Auth.TopicAccess.ScopeClaim] = s } : null;
-            Console.WriteLine(Gateway.Auth.JwtTokenIssuer.Create(jwt, parse.GetValue(subject)!, parse.GetValue(ttl), DateTimeOffset.UtcNow, claims));
+            Console.WriteLine(Hosting.Auth.JwtTokenIssuer.Create(jwt, parse.GetValue(subject)!, parse.GetValue(ttl), DateTimeOffset.UtcNow, claims));
             return 0;
         });
         return command;

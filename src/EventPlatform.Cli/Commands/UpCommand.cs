@@ -83,7 +83,7 @@ internal static class UpCommand
 
     private static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
 
-    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, Gateway.Auth.JwtOptions jwt)
+    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, Hosting.Auth.JwtOptions jwt)
     {
         var plan = app.Services.GetRequiredService<TopicPlan>();
         var gateway = LocalUrl(urls);
