@@ -10,7 +10,9 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     RegistryCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
-    LoadGenCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen")),
+    LoadGenCommand.Create(
+        () => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen"),
+        () => PlatformSettings.RegistryUserInfo(PlatformSettings.Load())),
     WsFanoutCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "wsfanout")),
 };
 
