@@ -79,6 +79,8 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             ["Gateway:Schemas:Enabled"] = "true",
             ["SchemaRegistry:Url"] = registry.Url,
+            // The registry is secured; the gateway registers its seed schemas as its administrator.
+            ["SchemaRegistry:BasicAuthUserInfo"] = RegistryServer.AdminUserInfo,
         };
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
