@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -32,6 +33,7 @@ public static partial class RegistrySecurity
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RegistryAuthOptions>>(sp => new Validation(sp.GetRequiredService<IOptions<JwtOptions>>()));
         services.AddSingleton<RegistryAuthenticator>();
+        services.AddHostedService<Announcement>();
         return services;
     }
 
@@ -39,17 +41,17 @@ public static partial class RegistrySecurity
     public static IApplicationBuilder UseRegistrySecurity(this IApplicationBuilder app)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("EventPlatform.SchemaRegistry.Security");
-        var options = app.ApplicationServices.GetRequiredService<IOptions<RegistryAuthOptions>>().Value;
-        if (!options.Enabled)
-        {
-            LogAuthenticationOff(logger);
-            return app;
-        }
-
-        var authenticator = app.ApplicationServices.GetRequiredService<RegistryAuthenticator>();
-        LogAuthenticationOn(logger, authenticator.Users.Count, authenticator.AcceptsTokens, options.AnonymousRead);
+        RegistryAuthenticator? resolved = null;
         return app.Use(async (context, next) =>
         {
+            // Resolved at the first request, when the host has started and so validated the settings.
+            var authenticator = resolved ??= context.RequestServices.GetRequiredService<RegistryAuthenticator>();
+            if (!authenticator.Options.Enabled)
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
             // No endpoint: 404 and 405 answers, which reveal nothing.
             if (context.GetEndpoint() is not RouteEndpoint endpoint || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
             {
@@ -84,6 +86,27 @@ public static partial class RegistrySecurity
             LogDenied(logger, caller.Name, required.Operation, context.Request.Path);
             await WriteAsync(context, StatusCodes.Status403Forbidden, ForbiddenErrorCode, message).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>Says at start how the registry is protected, and loudly when it is not.</summary>
+    private sealed class Announcement(RegistryAuthenticator authenticator, ILoggerFactory loggers) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var logger = loggers.CreateLogger("EventPlatform.SchemaRegistry.Security");
+            if (authenticator.Options.Enabled)
+            {
+                LogAuthenticationOn(logger, authenticator.Users.Count, authenticator.AcceptsTokens, authenticator.Options.AnonymousRead);
+            }
+            else
+            {
+                LogAuthenticationOff(logger);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static Task ChallengeAsync(HttpContext context, RegistryAuthenticator authenticator, string message)
