@@ -76,7 +76,9 @@ public static class DataDirectory
     private static void WriteOwnerOnly(string file, string content)
     {
         var temp = file + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        // A leftover temporary file would keep its old mode: start from none, and create it owner-only.
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -86,12 +88,6 @@ public static class DataDirectory
         using (var writer = new StreamWriter(stream))
         {
             writer.Write(content);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // UnixCreateMode applies only to a new file; a leftover temp file keeps its old mode otherwise.
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
         File.Move(temp, file, overwrite: true);
