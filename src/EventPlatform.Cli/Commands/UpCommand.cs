@@ -128,7 +128,7 @@ internal static class UpCommand
             $"  Gateway           {gateway}",
             devCredentials is not null
                 ? $"  Schema registry   {registryUrl}   (Confluent Schema Registry API: anonymous reads; writes need the user below)"
-                : $"  Schema registry   {registryUrl}   (external; credentials from SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO)",
+                : $"  Schema registry   {registryUrl}   (external; {(SchemaRegistryClientSettings.From(app.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})",
             $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
             $"  Health            GET  {gateway}/api/v1/health",
             $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",
@@ -146,7 +146,8 @@ internal static class UpCommand
         if (PlatformSettings.IsDevelopmentSecret)
         {
             // A token signed with a production secret is not printed: the console may be logged.
-            lines.Add("  Development JWT (signed with the development secret in ./data; mint more with the 'token' command):");
+            lines.Add($"  Development JWT (signed with the development secret in {dataDirectory}; mint more with the 'token' command,");
+            lines.Add("  'token --scope schemas:admin' for one the registry takes too):");
             lines.Add("  export TOKEN=" + PlatformSettings.DevelopmentToken(jwt));
             lines.Add("");
             lines.Add($"  Try:  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\");
