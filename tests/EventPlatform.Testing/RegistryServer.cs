@@ -69,6 +69,29 @@ public sealed class RegistryServer : IAsyncDisposable
         return config;
     }
 
+    /// <summary>
+    /// The settings that secure every registry the tests start: the three users and bearer tokens
+    /// signed with <see cref="GatewayServer.Secret"/>. Add them to a registry started otherwise
+    /// (<c>RegistryApp.Create</c>), and <see cref="AdminUserInfo"/> to its gateway's <c>SchemaRegistry:BasicAuthUserInfo</c>.
+    /// </summary>
+    public static Dictionary<string, string?> AuthSettings() => new()
+    {
+        ["Jwt:SecretKey"] = GatewayServer.Secret,
+        [$"Registry:Auth:Users:{AdminUser}:Password"] = AdminPassword,
+        [$"Registry:Auth:Users:{AdminUser}:Scopes"] = "schemas:admin",
+        [$"Registry:Auth:Users:{WriterUser}:Password"] = WriterPassword,
+        [$"Registry:Auth:Users:{WriterUser}:Scopes"] = "schemas:write",
+        [$"Registry:Auth:Users:{ReaderUser}:Password"] = ReaderPassword,
+        [$"Registry:Auth:Users:{ReaderUser}:Scopes"] = "schemas:read",
+    };
+
+    /// <summary>
+    /// <see cref="AuthSettings"/> as environment variables, for a <c>registry</c> child process;
+    /// its gateway gets <c>SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO</c> = <see cref="AdminUserInfo"/>.
+    /// </summary>
+    public static Dictionary<string, string?> AuthEnvironment() =>
+        AuthSettings().ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value);
+
     /// <summary>An <c>Authorization: Basic</c> header.</summary>
     public static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
@@ -85,15 +108,8 @@ public sealed class RegistryServer : IAsyncDisposable
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
-            ["Jwt:SecretKey"] = GatewayServer.Secret,
-            [$"Registry:Auth:Users:{AdminUser}:Password"] = AdminPassword,
-            [$"Registry:Auth:Users:{AdminUser}:Scopes"] = "schemas:admin",
-            [$"Registry:Auth:Users:{WriterUser}:Password"] = WriterPassword,
-            [$"Registry:Auth:Users:{WriterUser}:Scopes"] = "schemas:write",
-            [$"Registry:Auth:Users:{ReaderUser}:Password"] = ReaderPassword,
-            [$"Registry:Auth:Users:{ReaderUser}:Scopes"] = "schemas:read",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in AuthSettings().Concat(settings ?? new Dictionary<string, string?>()))
         {
             overrides[key] = value;
         }
