@@ -30,6 +30,9 @@ public static class RegistryAccessRules
         [("DELETE", "/mode/{subject}")] = new(RegistryScope.Admin, "delete a subject's mode"),
     };
 
+    /// <summary>The routes other than GETs that the table names (a test checks every mapped route is among them).</summary>
+    public static IReadOnlyCollection<(string Method, string Route)> Named => Table.Keys;
+
     /// <summary>What <paramref name="context"/>'s request needs on <paramref name="endpoint"/>.</summary>
     public static RequiredAccess For(HttpContext context, RouteEndpoint endpoint)
     {

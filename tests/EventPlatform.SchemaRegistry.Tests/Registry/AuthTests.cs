@@ -9,6 +9,11 @@ using Confluent.SchemaRegistry.Serdes;
 using EventPlatform.Hosting.Auth;
 using EventPlatform.SchemaRegistry.Security;
 using EventPlatform.Testing;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static EventPlatform.SchemaRegistry.Tests.Registry.Rest;
 using RecordSchema = global::Avro.RecordSchema;
@@ -363,5 +368,53 @@ public sealed class AuthTests(RegistryFixture fixture)
         var statusLine = await reader.ReadLineAsync() ?? "";
         var parts = statusLine.Split(' ');
         return parts.Length > 1 && int.TryParse(parts[1], out var status) ? status : -1;
+    }
+}
+
+/// <summary>The route-to-scope table covers every route the registry maps.</summary>
+[Collection(RegistryCollection.Name)]
+public sealed class AccessRuleTests(RegistryFixture fixture)
+{
+    [Fact]
+    public void Every_mapped_route_is_public_a_read_or_named_in_the_table()
+    {
+        var endpoints = fixture.Registry.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        Assert.NotEmpty(endpoints);
+        var mapped = new HashSet<(string Method, string Route)>();
+        foreach (var endpoint in endpoints.Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null))
+        {
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["(any)"])
+            {
+                if (method is not ("GET" or "HEAD"))
+                {
+                    mapped.Add((method, endpoint.RoutePattern.RawText ?? ""));
+                }
+            }
+        }
+
+        // A new route is closed (schemas:admin) until RegistryAccessRules gives it its right; an entry
+        // for a route that is gone would be a stale promise.
+        Assert.Equal(RegistryAccessRules.Named.OrderBy(r => r.Route).ThenBy(r => r.Method), mapped.OrderBy(r => r.Route).ThenBy(r => r.Method));
+    }
+
+    [Theory]
+    [InlineData("GET", "/subjects/{subject}/versions", "", RegistryScope.Read)]
+    [InlineData("POST", "/subjects/{subject}", "", RegistryScope.Read)]
+    [InlineData("POST", "/compatibility/subjects/{subject}/versions/{version}", "", RegistryScope.Read)]
+    [InlineData("POST", "/subjects/{subject}/versions", "", RegistryScope.Write)]
+    [InlineData("DELETE", "/subjects/{subject}", "", RegistryScope.Write)]
+    [InlineData("DELETE", "/subjects/{subject}", "?permanent=false", RegistryScope.Write)]
+    [InlineData("DELETE", "/subjects/{subject}", "?permanent=true", RegistryScope.Admin)]
+    [InlineData("DELETE", "/subjects/{subject}/versions/{version}", "?permanent=yes", RegistryScope.Admin)]
+    [InlineData("PUT", "/config", "", RegistryScope.Admin)]
+    [InlineData("DELETE", "/mode/{subject}", "", RegistryScope.Admin)]
+    [InlineData("PATCH", "/subjects/{subject}", "", RegistryScope.Admin)]
+    public void Routes_need_their_right(string method, string route, string query, RegistryScope expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        context.Request.QueryString = new QueryString(query.Length == 0 ? null : query);
+        var endpoint = new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse(route), 0, EndpointMetadataCollection.Empty, route);
+        Assert.Equal(expected, RegistryAccessRules.For(context, endpoint).Scope);
     }
 }
