@@ -17,6 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static EventPlatform.SchemaRegistry.Tests.Registry.Rest;
 using RecordSchema = global::Avro.RecordSchema;
+using ConfluentCompatibility = Confluent.SchemaRegistry.Compatibility;
 using Schema = Confluent.SchemaRegistry.Schema;
 
 namespace EventPlatform.SchemaRegistry.Tests.Registry;
@@ -155,6 +156,36 @@ public sealed class AuthTests(RegistryFixture fixture)
         }
 
         Assert.Equal(configure, (await PutAsync(client, $"config/{subject}", new { compatibility = "FULL" })).Status);
+    }
+
+    [Fact]
+    public async Task Confluent_client_with_a_static_bearer_token_registers_with_schemas_write()
+    {
+        var config = fixture.Registry.ClientConfig(userInfo: null);
+        config.BearerAuthCredentialsSource = BearerAuthCredentialsSource.StaticToken;
+        config.BearerAuthToken = GatewayServer.Token("bearer-client", scope: "schemas:write");
+        // Confluent Cloud's routing headers, which the client insists on; this registry ignores them.
+        config.BearerAuthLogicalCluster = "lsrc-local";
+        config.BearerAuthIdentityPoolId = "pool-local";
+        using var client = new CachedSchemaRegistryClient(config);
+        var subject = RegistryFixture.NewSubject("bearer");
+        Assert.True(await client.RegisterSchemaAsync(subject, new Schema(TestSchemas.V1, SchemaType.Avro)) > 0);
+        var refused = await Assert.ThrowsAsync<SchemaRegistryException>(() => client.UpdateCompatibilityAsync(ConfluentCompatibility.None, subject));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+    }
+
+    [Fact]
+    public async Task A_password_may_hold_colons()
+    {
+        await using var registry = await RegistryServer.StartAsync(fixture.Kafka.Cluster, "_schemas-colon-" + Guid.NewGuid().ToString("N"), new Dictionary<string, string?>
+        {
+            ["Registry:Auth:Users:colon:Password"] = "pass:word:with:colons",
+            ["Registry:Auth:Users:colon:Scopes"] = "schemas:write",
+        });
+        using var raw = registry.NewClient("colon", "pass:word:with:colons");
+        Assert.Equal(200, (await PostAsync(raw, $"subjects/{RegistryFixture.NewSubject("colon")}/versions", AvroBody(TestSchemas.V1))).Status);
+        using var client = new CachedSchemaRegistryClient(registry.ClientConfig("colon:pass:word:with:colons"));
+        Assert.True(await client.RegisterSchemaAsync(RegistryFixture.NewSubject("colon"), new Schema(TestSchemas.V1, SchemaType.Avro)) > 0);
     }
 
     [Fact]
