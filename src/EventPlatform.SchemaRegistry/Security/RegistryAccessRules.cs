@@ -9,8 +9,8 @@ public readonly record struct RequiredAccess(RegistryScope Scope, string Operati
 /// <summary>
 /// Which right each route of the registry needs, in one table. Every GET reads. A route the
 /// table does not name needs <see cref="RegistryScope.Admin"/>, so that a route added later
-/// is closed until someone decides otherwise; routes marked <c>AllowAnonymous</c> (metrics,
-/// health) are public.
+/// is closed until someone decides otherwise; routes marked <c>AllowAnonymous</c> (metrics)
+/// and <c>GET /</c> (a liveness check) are public.
 /// </summary>
 public static class RegistryAccessRules
 {
@@ -39,7 +39,8 @@ public static class RegistryAccessRules
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
         {
-            return new(RegistryScope.Read, "read schemas");
+            // Confluent's root answers {} and serves as a liveness check: it reveals nothing.
+            return endpoint.RoutePattern.RawText == "/" ? new(RegistryScope.None, "check the registry answers") : new(RegistryScope.Read, "read schemas");
         }
 
         if (!Table.TryGetValue((method.ToUpperInvariant(), endpoint.RoutePattern.RawText ?? ""), out var access))

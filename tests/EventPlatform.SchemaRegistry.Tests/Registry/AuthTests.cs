@@ -294,6 +294,7 @@ public sealed class AuthTests(RegistryFixture fixture)
         using var metrics = await anonymous.GetAsync("metrics");
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
 
+        Assert.Equal(200, (await GetAsync(anonymous, "")).Status); // the root, a liveness check
         var (status, body) = await GetAsync(anonymous, "subjects");
         Assert.Equal(401, status);
         Assert.Equal(401, ErrorCode(body));
@@ -429,6 +430,7 @@ public sealed class AccessRuleTests(RegistryFixture fixture)
     }
 
     [Theory]
+    [InlineData("GET", "/", "", RegistryScope.None)]
     [InlineData("GET", "/subjects/{subject}/versions", "", RegistryScope.Read)]
     [InlineData("POST", "/subjects/{subject}", "", RegistryScope.Read)]
     [InlineData("POST", "/compatibility/subjects/{subject}/versions/{version}", "", RegistryScope.Read)]
