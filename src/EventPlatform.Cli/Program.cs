@@ -8,9 +8,12 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     BrokerCommand.Create(),
     GatewayCommand.Create(),
     RegistryCommand.Create(),
+    RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
-    LoadGenCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen")),
+    LoadGenCommand.Create(
+        () => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen"),
+        () => PlatformSettings.RegistryUserInfo(PlatformSettings.Load())),
     WsFanoutCommand.Create(() => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "wsfanout")),
 };
 

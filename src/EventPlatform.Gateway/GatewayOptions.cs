@@ -7,9 +7,12 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
-    /// <summary>Where the API listens. <c>up</c> uses http://127.0.0.1:8000.</summary>
+    /// <summary>
+    /// Where the API listens: loopback only unless told otherwise; <c>http://0.0.0.0:8000</c> (or
+    /// <c>http://+:8000</c>) for every interface, as containers set it.
+    /// </summary>
     [Required]
-    public string Urls { get; set; } = "http://0.0.0.0:8000";
+    public string Urls { get; set; } = "http://127.0.0.1:8000";
 
     /// <summary>Largest body of a single-event request.</summary>
     [Range(1024, 64 * 1024 * 1024)]

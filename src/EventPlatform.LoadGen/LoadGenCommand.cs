@@ -8,9 +8,11 @@ public static class LoadGenCommand
 {
     /// <summary>
     /// Builds <c>loadgen</c>. <paramref name="defaultToken"/> is asked for a bearer token only when
-    /// <c>--token</c> is not given (minting one may need the platform's secret).
+    /// <c>--token</c> is not given (minting one may need the platform's secret);
+    /// <paramref name="defaultRegistryUserInfo"/> for the registry's credentials when
+    /// <c>--registry-user-info</c> is not given.
     /// </summary>
-    public static Command Create(Func<string> defaultToken)
+    public static Command Create(Func<string> defaultToken, Func<string?>? defaultRegistryUserInfo = null)
     {
         ArgumentNullException.ThrowIfNull(defaultToken);
         var defaults = new LoadGenOptions();
@@ -25,12 +27,13 @@ public static class LoadGenCommand
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight; requests due beyond it are dropped and reported.", DefaultValueFactory = _ => defaults.MaxInFlight };
         var format = new Option<BodyFormat>("--format") { Description = "Body encoding of single events: json, avro or protobuf (Confluent wire format; ids from --registry).", DefaultValueFactory = _ => defaults.Format };
         var registry = new Option<string>("--registry") { Description = "The schema registry, for the avro and protobuf formats' schema ids.", DefaultValueFactory = _ => defaults.RegistryUrl };
+        var registryUserInfo = new Option<string?>("--registry-user-info") { Description = "user:password for a secured registry (basic.auth.user.info; default: SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, else the development user of 'up')." };
         var token = new Option<string?>("--token") { Description = "Bearer token (default: a development token)." };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
 
         var command = new Command("loadgen", "Send events to the ingestion gateway at a fixed rate or concurrency and report throughput and latency.")
         {
-            url, topic, rate, concurrency, duration, warmup, batchSize, connections, maxInFlight, format, registry, token, json,
+            url, topic, rate, concurrency, duration, warmup, batchSize, connections, maxInFlight, format, registry, registryUserInfo, token, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,6 +50,7 @@ public static class LoadGenCommand
                 MaxInFlight = parse.GetValue(maxInFlight),
                 Format = parse.GetValue(format),
                 RegistryUrl = parse.GetValue(registry)!,
+                RegistryUserInfo = parse.GetValue(registryUserInfo) ?? (parse.GetValue(format) == BodyFormat.Json ? null : defaultRegistryUserInfo?.Invoke()),
                 Token = parse.GetValue(token) ?? defaultToken(),
                 JsonOutputPath = parse.GetValue(json),
             };

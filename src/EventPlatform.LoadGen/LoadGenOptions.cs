@@ -34,6 +34,12 @@ public sealed class LoadGenOptions
     /// <summary>The schema registry, asked for the schema ids of the Avro and Protobuf formats.</summary>
     public string RegistryUrl { get; set; } = "http://127.0.0.1:8081";
 
+    /// <summary>
+    /// <c>user:password</c> for the registry (Confluent's <c>basic.auth.user.info</c>): the Protobuf
+    /// format registers its schema, which a secured registry allows only to writers.
+    /// </summary>
+    public string? RegistryUserInfo { get; set; }
+
     /// <summary>Events per request: 1 uses the single-event route, more the batch route.</summary>
     public int BatchSize { get; set; } = 1;
 
@@ -63,6 +69,11 @@ public sealed class LoadGenOptions
         if (Format != BodyFormat.Json && !IsHttpUrl(RegistryUrl))
         {
             throw new ArgumentException($"RegistryUrl must be an absolute http(s) address, not '{RegistryUrl}'.", nameof(RegistryUrl));
+        }
+
+        if (!string.IsNullOrEmpty(RegistryUserInfo) && RegistryUserInfo.IndexOf(':', StringComparison.Ordinal) <= 0)
+        {
+            throw new ArgumentException("RegistryUserInfo must be user:password.", nameof(RegistryUserInfo));
         }
 
         if (string.IsNullOrWhiteSpace(Topic))

@@ -22,6 +22,10 @@ internal static class RegistryLookup
         }
 
         using var registry = new HttpClient { BaseAddress = new Uri(options.RegistryUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(10) };
+        if (!string.IsNullOrEmpty(options.RegistryUserInfo))
+        {
+            registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(options.RegistryUserInfo)));
+        }
         if (options.Format == BodyFormat.Avro)
         {
             // The topic's value subject (Confluent's TopicNameStrategy), as the gateway registers it.

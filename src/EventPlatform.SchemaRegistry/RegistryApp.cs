@@ -5,6 +5,7 @@ using EventPlatform.Hosting.Metrics;
 using EventPlatform.SchemaRegistry.Api;
 using EventPlatform.SchemaRegistry.Registry;
 using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.SchemaRegistry.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -40,7 +41,7 @@ public static class RegistryApp
         return app;
     }
 
-    /// <summary>The registry's services: Kafka store, formats, operations, metrics.</summary>
+    /// <summary>The registry's services: Kafka store, formats, operations, metrics, authentication.</summary>
     public static IServiceCollection AddSchemaRegistry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RegistryOptions>()
@@ -55,6 +56,7 @@ public static class RegistryApp
         services.AddHostedService(sp => sp.GetRequiredService<KafkaSchemaLog>());
         services.AddSingleton<SchemaRegistryService>();
         services.AddSingleton<RegistryMetrics>();
+        services.AddRegistrySecurity(configuration);
         return services;
     }
 
@@ -65,6 +67,7 @@ public static class RegistryApp
         app.Services.GetRequiredService<RegistryMetrics>(); // instruments exist before the first scrape
         app.UseRequestIds();
         app.UseRegistryErrors();
+        app.UseRegistrySecurity();
         app.MapPlatformMetrics();
         app.MapRegistryApi();
         return app;

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Testing;
 using FsCheck;
 using FsCheck.Fluent;

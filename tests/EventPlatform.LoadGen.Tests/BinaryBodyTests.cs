@@ -48,7 +48,7 @@ public sealed class BinaryBodyTests(GatewayWithRegistry platform) : IClassFixtur
     [InlineData(BodyFormat.Protobuf, "transactions")]
     public async Task Binary_bodies_decode_with_the_gateways_decoders_to_the_generated_events_and_pass_its_schemas(BodyFormat format, string topic)
     {
-        var options = new LoadGenOptions { Topic = topic, Format = format, RegistryUrl = platform.Registry.Url };
+        var options = new LoadGenOptions { Topic = topic, Format = format, RegistryUrl = platform.Registry.Url, RegistryUserInfo = RegistryServer.AdminUserInfo };
         var factory = new EventBodyFactory(topic, "run123456789");
         var bodies = await RegistryLookup.BodiesAsync(options, factory, CancellationToken.None);
         var wire = platform.Gateway.App.Services.GetRequiredService<WireEventDecoder>();
@@ -85,7 +85,7 @@ public sealed class BinaryBodyTests(GatewayWithRegistry platform) : IClassFixtur
     [InlineData(BodyFormat.Protobuf)]
     public async Task The_gateway_accepts_a_binary_body_with_its_content_type(BodyFormat format)
     {
-        var options = new LoadGenOptions { Format = format, RegistryUrl = platform.Registry.Url };
+        var options = new LoadGenOptions { Format = format, RegistryUrl = platform.Registry.Url, RegistryUserInfo = RegistryServer.AdminUserInfo };
         var bodies = await RegistryLookup.BodiesAsync(options, new EventBodyFactory(options.Topic, "run123456789"), CancellationToken.None);
         using var content = new ByteArrayContent(bodies.Create(1, asArray: false));
         content.Headers.ContentType = new MediaTypeHeaderValue(bodies.ContentType);

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using EventPlatform.Gateway;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Kafka.Embedded;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,6 +79,8 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             ["Gateway:Schemas:Enabled"] = "true",
             ["SchemaRegistry:Url"] = registry.Url,
+            // The registry is secured; the gateway registers its seed schemas as its administrator.
+            ["SchemaRegistry:BasicAuthUserInfo"] = RegistryServer.AdminUserInfo,
         };
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {

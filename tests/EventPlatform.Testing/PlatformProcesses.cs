@@ -42,7 +42,7 @@ public static class PlatformProcesses
     }
 
     /// <summary>The environment of a <c>registry</c> child.</summary>
-    public static Dictionary<string, string?> RegistryEnvironment(string bootstrapServers) => new()
+    public static Dictionary<string, string?> RegistryEnvironment(string bootstrapServers) => new(RegistryServer.AuthEnvironment())
     {
         ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
     };
@@ -53,6 +53,7 @@ public static class PlatformProcesses
         ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
         ["JWT_SECRET_KEY"] = JwtSecret,
         ["SCHEMA_REGISTRY_URL"] = registryUrl,
+        ["SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"] = RegistryServer.AdminUserInfo,
     };
 
     /// <summary>Starts a <c>registry</c> child on a free port and waits until it serves.</summary>
@@ -82,6 +83,9 @@ public static class PlatformProcesses
         {
             ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
             ["JWT_SECRET_KEY"] = JwtSecret,
+            // The tests' administrator beside up's own development user, so the test reads its registry as it reads the others.
+            [$"Registry__Auth__Users__{RegistryServer.AdminUser}__Password"] = RegistryServer.AdminPassword,
+            [$"Registry__Auth__Users__{RegistryServer.AdminUser}__Scopes"] = "schemas:admin",
         };
         var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}"], environment);
         await WaitOrDisposeAsync(up, new Uri(gatewayUrl, "api/v1/health")).ConfigureAwait(false);
@@ -96,13 +100,14 @@ public static class PlatformProcesses
         ["Jwt:SecretKey"] = JwtSecret,
         ["Jwt:Algorithm"] = "HS256",
         ["SchemaRegistry:Url"] = registryUrl,
+        ["SchemaRegistry:BasicAuthUserInfo"] = RegistryServer.AdminUserInfo,
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
     /// <summary>Settings of a registry run in the test process against <paramref name="bootstrapServers"/>.</summary>
     public static Dictionary<string, string?> InProcessRegistrySettings(string bootstrapServers, string? topic = null)
     {
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(RegistryServer.AuthSettings())
         {
             ["Registry:Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = bootstrapServers,
@@ -117,10 +122,20 @@ public static class PlatformProcesses
     }
 
     /// <summary>An HTTP client for the registry's REST API at <paramref name="baseAddress"/>, allowed to register schemas.</summary>
-    public static HttpClient RegistryClient(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    public static HttpClient RegistryClient(Uri baseAddress)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = RegistryServer.Basic(RegistryServer.AdminUser, RegistryServer.AdminPassword);
+        return client;
+    }
 
     /// <summary>Confluent's client settings for the registry at <paramref name="url"/> (reading schemas, for deserializers).</summary>
-    public static SchemaRegistryConfig RegistryClientConfig(string url) => new() { Url = url };
+    public static SchemaRegistryConfig RegistryClientConfig(string url) => new()
+    {
+        Url = url,
+        BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo,
+        BasicAuthUserInfo = RegistryServer.AdminUserInfo,
+    };
 
     private static async Task WaitOrDisposeAsync(CliProcess process, Uri health)
     {

@@ -1,4 +1,5 @@
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 
@@ -35,6 +36,22 @@ internal static class PlatformSettings
     }
 
     public static bool IsDevelopmentSecret { get; private set; }
+
+    /// <summary>
+    /// Credentials for the schema registry: SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (or SASL_INHERIT)
+    /// when set, else the development user that <c>up</c> keeps in the data directory, if any.
+    /// </summary>
+    public static string? RegistryUserInfo(IConfiguration configuration)
+    {
+        var settings = SchemaRegistryClientSettings.From(configuration);
+        if (settings.UserInfo is not null)
+        {
+            return settings.UserInfo;
+        }
+
+        var file = Path.Combine(DataDirectory.Resolve(configuration), DataDirectory.DevelopmentRegistryCredentialsFile);
+        return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+    }
 
     public static string DevelopmentToken(JwtOptions jwt, string subject = "dev-user", TimeSpan? lifetime = null) =>
         JwtTokenIssuer.Create(jwt, subject, lifetime ?? TimeSpan.FromDays(1), DateTimeOffset.UtcNow);

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway;
+using EventPlatform.Hosting.Auth;
+using EventPlatform.Hosting.Configuration;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.SchemaRegistry;
+using EventPlatform.SchemaRegistry.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,11 +39,15 @@ internal static class UpCommand
         var bootstrap = cluster?.BootstrapServers ?? external;
 
         // The registry first (unless SCHEMA_REGISTRY_URL names another one): the gateway registers
-        // and reads its schemas there when it starts.
+        // and reads its schemas there when it starts, as the development user with every right.
         var externalRegistry = configuration["SchemaRegistry:Url"];
         var registryUrls = configuration["Registry:Urls"] ?? "http://127.0.0.1:8081";
-        await using var registry = string.IsNullOrWhiteSpace(externalRegistry)
-            ? RegistryApp.Create(args, new Dictionary<string, string?> { ["Registry:Urls"] = registryUrls, ["Kafka:BootstrapServers"] = bootstrap }, services =>
+        var dataDirectory = DataDirectory.Resolve(configuration);
+        var devCredentials = string.IsNullOrWhiteSpace(externalRegistry)
+            ? DataDirectory.GetOrCreateDevelopmentRegistryCredentials(dataDirectory)
+            : null;
+        await using var registry = devCredentials is not null
+            ? RegistryApp.Create(args, RegistrySettings(registryUrls, bootstrap, jwt, devCredentials), services =>
             {
                 if (cluster is not null)
                 {
@@ -61,6 +68,13 @@ internal static class UpCommand
             ["Kafka:BootstrapServers"] = bootstrap,
             ["SchemaRegistry:Url"] = registryUrl,
         };
+        if (devCredentials is not null)
+        {
+            // Our own registry: the gateway uses the development user. An external one: the
+            // configured SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO reaches the gateway as it is.
+            overrides["SchemaRegistry:BasicAuthUserInfo"] = devCredentials;
+            overrides["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
+        }
 
         await using var app = GatewayApp.Create(args, overrides, services =>
         {
@@ -77,7 +91,7 @@ internal static class UpCommand
 
         // One platform: a part that stops for good (its state topic failed) stops the other too.
         using var registryStops = registry?.Lifetime.ApplicationStopping.Register(app.Lifetime.StopApplication);
-        PrintBanner(app, cluster, external, urls, registryUrl, jwt);
+        PrintBanner(app, cluster, external, urls, registryUrl, jwt, devCredentials, dataDirectory);
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         await StopAsync(registry).ConfigureAwait(false);
 
@@ -96,9 +110,25 @@ internal static class UpCommand
         }
     }
 
+    /// <summary>What <c>up</c> decides for its registry: where it listens, its broker, and who may use it.</summary>
+    private static Dictionary<string, string?> RegistrySettings(string urls, string? bootstrap, JwtOptions jwt, string devCredentials)
+    {
+        var colon = devCredentials.IndexOf(':', StringComparison.Ordinal);
+        var user = devCredentials[..colon];
+        return new Dictionary<string, string?>
+        {
+            ["Registry:Urls"] = urls,
+            ["Kafka:BootstrapServers"] = bootstrap,
+            // The same secret as the gateway's, so one platform token (with schemas:* scopes) works for both.
+            ["Jwt:SecretKey"] = jwt.SecretKey,
+            [$"Registry:Auth:Users:{user}:Password"] = devCredentials[(colon + 1)..],
+            [$"Registry:Auth:Users:{user}:Scopes"] = RegistryScopes.Admin,
+        };
+    }
+
     private static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
 
-    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, Gateway.Auth.JwtOptions jwt)
+    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, JwtOptions jwt, string? devCredentials, string dataDirectory)
     {
         var plan = app.Services.GetRequiredService<TopicPlan>();
         var gateway = LocalUrl(urls);
@@ -111,22 +141,40 @@ internal static class UpCommand
                 ? $"  Kafka bootstrap   {cluster.BootstrapServers}   (embedded, {cluster.BrokerCount} brokers)"
                 : $"  Kafka bootstrap   {external}",
             $"  Gateway           {gateway}",
-            $"  Schema registry   {registryUrl}   (Confluent Schema Registry API: GET {registryUrl}/subjects)",
+            devCredentials is not null
+                ? $"  Schema registry   {registryUrl}   (Confluent Schema Registry API: anonymous reads; writes need the user below)"
+                : $"  Schema registry   {registryUrl}   (external; {(SchemaRegistryClientSettings.From(app.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})",
             $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
             $"  Health            GET  {gateway}/api/v1/health",
             $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",
             $"  Topics            {string.Join(", ", plan.Topics.Select(t => $"{t.Name} ({t.Partitions})"))}",
             "",
-            PlatformSettings.IsDevelopmentSecret
-                ? "  Development JWT (signed with the development secret in ./data; mint more with the 'token' command):"
-                : "  JWT (signed with JWT_SECRET_KEY; mint more with the 'token' command):",
-            "  export TOKEN=" + PlatformSettings.DevelopmentToken(jwt),
-            "",
-            $"  Try:  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
-            $"          -d '{{\"event_id\":\"evt_1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"event_type\":\"iot.sensor\",\"device_id\":\"device_456\",\"payload\":{{\"temperature\":22.5}}}}' \\",
-            $"          {gateway}/api/v1/events/iot.sensors",
-            "",
         };
+        if (devCredentials is not null)
+        {
+            lines.Add($"  Registry user (every right; kept in {Path.Combine(dataDirectory, DataDirectory.DevelopmentRegistryCredentialsFile)}):");
+            lines.Add($"  export SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO='{devCredentials}'   (Confluent clients: basic.auth.user.info)");
+            lines.Add($"  curl -u \"$SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO\" {registryUrl}/subjects");
+            lines.Add("");
+        }
+
+        if (PlatformSettings.IsDevelopmentSecret)
+        {
+            // A token signed with a production secret is not printed: the console may be logged.
+            lines.Add($"  Development JWT (signed with the development secret in {dataDirectory}; mint more with the 'token' command,");
+            lines.Add("  'token --scope schemas:admin' for one the registry takes too):");
+            lines.Add("  export TOKEN=" + PlatformSettings.DevelopmentToken(jwt));
+            lines.Add("");
+            lines.Add($"  Try:  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\");
+            lines.Add($"          -d '{{\"event_id\":\"evt_1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"event_type\":\"iot.sensor\",\"device_id\":\"device_456\",\"payload\":{{\"temperature\":22.5}}}}' \\");
+            lines.Add($"          {gateway}/api/v1/events/iot.sensors");
+        }
+        else
+        {
+            lines.Add("  Tokens are signed with JWT_SECRET_KEY: mint one with the 'token' command.");
+        }
+
+        lines.Add("");
         if (cluster is not null)
         {
             lines.Add("  NOTE: " + EmbeddedBroker.InMemoryWarning);

@@ -1,4 +1,5 @@
 using EventPlatform.Core.Errors;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
@@ -29,21 +30,7 @@ public static class JwtAuthentication
                 var jwt = jwtOptions.Value;
                 bearer.MapInboundClaims = false;
                 bearer.RequireHttpsMetadata = false;
-                bearer.TokenValidationParameters = new TokenValidationParameters
-                {
-                    IssuerSigningKey = JwtTokenIssuer.SigningKey(jwt),
-                    ValidAlgorithms = [JwtTokenIssuer.ToSecurityAlgorithm(jwt.Algorithm), jwt.Algorithm],
-                    ValidateIssuerSigningKey = true,
-                    RequireSignedTokens = true,
-                    ValidateIssuer = !string.IsNullOrEmpty(jwt.Issuer),
-                    ValidIssuer = jwt.Issuer,
-                    ValidateAudience = !string.IsNullOrEmpty(jwt.Audience),
-                    ValidAudience = jwt.Audience,
-                    ValidateLifetime = true,
-                    RequireExpirationTime = true,
-                    ClockSkew = jwt.ClockSkew,
-                    NameClaimType = "sub",
-                };
+                bearer.TokenValidationParameters = JwtValidation.Parameters(jwt);
                 bearer.Events = new JwtBearerEvents
                 {
                     OnMessageReceived = ReadWebSocketToken,
@@ -89,23 +76,11 @@ public static class JwtAuthentication
         var (code, message, bearerError) = context.AuthenticateFailure switch
         {
             SecurityTokenExpiredException => (ErrorCodes.TokenExpired, "The bearer token has expired.", "invalid_token"),
-            not null => (ErrorCodes.InvalidToken, "The bearer token is not valid: " + Describe(context.AuthenticateFailure), "invalid_token"),
+            not null => (ErrorCodes.InvalidToken, "The bearer token is not valid: " + JwtValidation.Describe(context.AuthenticateFailure), "invalid_token"),
             null when hasHeader => (ErrorCodes.InvalidToken, "The Authorization header must be 'Bearer <token>'.", "invalid_request"),
             null => (ErrorCodes.AuthenticationRequired, "This route requires a bearer token (Authorization: Bearer <token>).", null),
         };
         http.Response.Headers.WWWAuthenticate = bearerError is null ? "Bearer" : $"Bearer error=\"{bearerError}\"";
         return ApiErrors.WriteAsync(http, StatusCodes.Status401Unauthorized, code, message);
     }
-
-    private static string Describe(Exception failure) => failure switch
-    {
-        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "bad signature.",
-        SecurityTokenInvalidAlgorithmException => "signing algorithm not accepted.",
-        SecurityTokenNotYetValidException => "not valid yet.",
-        SecurityTokenNoExpirationException => "it has no expiry (exp).",
-        SecurityTokenInvalidIssuerException => "wrong issuer.",
-        SecurityTokenInvalidAudienceException => "wrong audience.",
-        SecurityTokenMalformedException or ArgumentException => "malformed.",
-        _ => "rejected.",
-    };
 }

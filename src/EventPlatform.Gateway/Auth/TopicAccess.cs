@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Routing;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

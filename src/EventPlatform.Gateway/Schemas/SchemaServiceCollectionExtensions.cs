@@ -1,4 +1,5 @@
 using Confluent.SchemaRegistry;
+using EventPlatform.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -9,29 +10,38 @@ namespace EventPlatform.Gateway.Schemas;
 public static class SchemaServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds Confluent's registry client (SCHEMA_REGISTRY_URL), the schema cache, the gate on the
+    /// Adds Confluent's registry client (SCHEMA_REGISTRY_URL, with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO), the schema cache, the gate on the
     /// publish path, the decoders of Avro/Protobuf input and stored records, and the seed schema registration.
     /// </summary>
     public static IServiceCollection AddGatewaySchemas(this IServiceCollection services, IConfiguration configuration)
     {
-        var url = configuration["SchemaRegistry:Url"];
+        var registry = SchemaRegistryClientSettings.From(configuration);
         services.AddOptions<SchemaOptions>()
             .Bind(configuration.GetSection(SchemaOptions.SectionName))
-            .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(url),
+            .Validate(o => !o.Enabled || registry.Url is not null,
                 "Gateway:Schemas:Enabled needs SCHEMA_REGISTRY_URL (SchemaRegistry:Url); 'up' starts a registry and sets it. Set Gateway:Schemas:Enabled=false to run without schema validation.")
+            .Validate(o => !o.Enabled || registry.Error is null, registry.Error ?? "")
             .ValidateOnStart();
 
         services.AddSingleton<ISchemaRegistryClient>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SchemaOptions>>().Value;
-            return new CachedSchemaRegistryClient(new SchemaRegistryConfig
+            var config = new SchemaRegistryConfig
             {
-                Url = url ?? "http://127.0.0.1:8081",
+                Url = registry.Url ?? "http://127.0.0.1:8081",
                 RequestTimeoutMs = (int)options.RequestTimeout.TotalMilliseconds,
                 MaxCachedSchemas = 10_000,
                 // Our cache decides when to look again; the client's own "latest" cache would keep a version forever.
                 LatestCacheTtlSecs = 1,
-            });
+            };
+            if (registry.UserInfo is not null)
+            {
+                // Resolved once for every user of the registry (SASL_INHERIT included), so handed over as user info.
+                config.BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo;
+                config.BasicAuthUserInfo = registry.UserInfo;
+            }
+
+            return new CachedSchemaRegistryClient(config);
         });
         services.AddSingleton<GatewaySchemas>();
         services.AddSingleton<SchemaGate>();

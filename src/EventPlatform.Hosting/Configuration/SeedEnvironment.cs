@@ -18,6 +18,9 @@ public static class SeedEnvironment
         ["KAFKA_SASL_USERNAME"] = "Kafka:SaslUsername",
         ["KAFKA_SASL_PASSWORD"] = "Kafka:SaslPassword",
         ["SCHEMA_REGISTRY_URL"] = "SchemaRegistry:Url",
+        // Confluent's client settings basic.auth.user.info and basic.auth.credentials.source.
+        ["SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"] = "SchemaRegistry:BasicAuthUserInfo",
+        ["SCHEMA_REGISTRY_BASIC_AUTH_CREDENTIALS_SOURCE"] = "SchemaRegistry:BasicAuthCredentialsSource",
         ["JWT_SECRET_KEY"] = "Jwt:SecretKey",
         ["JWT_ALGORITHM"] = "Jwt:Algorithm",
         ["CORS_ORIGINS"] = "Cors:Origins",

@@ -1,10 +1,11 @@
+using EventPlatform.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace EventPlatform.Hosting.Health;
 
 /// <summary>
 /// Measures whether the schema registry at <c>SCHEMA_REGISTRY_URL</c> answers (GET /subjects,
-/// as any Confluent-compatible registry serves it). Not configured means not connected.
+/// as any Confluent-compatible registry serves it), with the configured credentials. Not configured means not connected.
 /// Results are kept for a second; thread-safe.
 /// </summary>
 public sealed class SchemaRegistryProbe : IDisposable
@@ -19,11 +20,13 @@ public sealed class SchemaRegistryProbe : IDisposable
     public SchemaRegistryProbe(IConfiguration configuration, TimeProvider time)
     {
         _time = time;
-        var url = configuration["SchemaRegistry:Url"];
-        if (!string.IsNullOrWhiteSpace(url) && Uri.TryCreate(url.Split(',')[0].Trim().TrimEnd('/') + "/", UriKind.Absolute, out var baseAddress))
+        var settings = SchemaRegistryClientSettings.From(configuration);
+        if (settings.BaseAddress is { } baseAddress)
         {
             Url = baseAddress;
             _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(1) };
+            // A registry that refuses anonymous reads must still count as connected.
+            _http.DefaultRequestHeaders.Authorization = settings.Authorization;
         }
     }
 

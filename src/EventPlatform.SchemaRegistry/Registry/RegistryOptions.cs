@@ -8,8 +8,11 @@ public sealed class RegistryOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Registry";
 
-    /// <summary>Where the REST API listens (Confluent's default port).</summary>
-    public string Urls { get; set; } = "http://0.0.0.0:8081";
+    /// <summary>
+    /// Where the REST API listens (Confluent's default port), loopback only unless told otherwise:
+    /// <c>http://0.0.0.0:8081</c> (or <c>http://+:8081</c>) for every interface, as containers set it.
+    /// </summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8081";
 
     /// <summary>The Kafka topic holding the registry's state (one partition, like Confluent's <c>_schemas</c>).</summary>
     [Required]

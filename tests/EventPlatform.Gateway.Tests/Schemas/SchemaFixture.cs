@@ -30,7 +30,7 @@ public sealed class SchemaFixture : IAsyncLifetime
         {
             ["Gateway:Idempotency:Enabled"] = "false",
         }));
-        RegistryClient = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = Registry.Url });
+        RegistryClient = new CachedSchemaRegistryClient(Registry.ClientConfig());
         _lookup = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
         {
             BootstrapServers = _kafka.BootstrapServers,

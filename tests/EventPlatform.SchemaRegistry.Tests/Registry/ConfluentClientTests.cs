@@ -13,7 +13,7 @@ namespace EventPlatform.SchemaRegistry.Tests.Registry;
 [Collection(RegistryCollection.Name)]
 public sealed class ConfluentClientTests(RegistryFixture fixture)
 {
-    private CachedSchemaRegistryClient NewClient() => new(new SchemaRegistryConfig { Url = fixture.Registry.Url });
+    private CachedSchemaRegistryClient NewClient() => new(fixture.Registry.ClientConfig());
 
     [Fact]
     public async Task Register_look_up_and_evolve_with_CachedSchemaRegistryClient()

@@ -21,7 +21,7 @@ public sealed class ConfluentJsonSerdesTests(RegistryFixture fixture)
     [Fact]
     public async Task Json_serializer_registers_a_JSON_schema_and_round_trips()
     {
-        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = fixture.Registry.Url });
+        using var client = new CachedSchemaRegistryClient(fixture.Registry.ClientConfig());
         var topic = "json-serdes-" + Guid.NewGuid().ToString("N");
         var context = new SerializationContext(MessageComponentType.Value, topic);
 
@@ -40,7 +40,7 @@ public sealed class ConfluentJsonSerdesTests(RegistryFixture fixture)
     [Fact]
     public async Task Json_schema_evolution_is_checked_by_Confluents_rules()
     {
-        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = fixture.Registry.Url });
+        using var client = new CachedSchemaRegistryClient(fixture.Registry.ClientConfig());
         var subject = RegistryFixture.NewSubject("json");
         const string v1 = """{"type":"object","properties":{"amount":{"type":"number"}},"additionalProperties":false}""";
         const string requiredAdded = """{"type":"object","properties":{"amount":{"type":"number"},"currency":{"type":"string"}},"required":["currency"],"additionalProperties":false}""";

@@ -1,11 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text;
 
-namespace EventPlatform.Gateway.Auth;
+namespace EventPlatform.Hosting.Auth;
 
 /// <summary>
 /// How bearer tokens are checked: the seed's <c>JWT_SECRET_KEY</c> and <c>JWT_ALGORITHM</c>.
-/// Bound from the <c>Jwt</c> section.
+/// Bound from the <c>Jwt</c> section; the gateway and the schema registry read the same one, so
+/// one token works for both (each reads its own scopes from it).
 /// </summary>
 public sealed class JwtOptions : IValidatableObject
 {
@@ -30,8 +31,8 @@ public sealed class JwtOptions : IValidatableObject
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// When on, a token must carry <c>scope</c> or <c>topics</c> claims naming what it may do;
-    /// when off (the default), a token without them may use every topic.
+    /// The gateway's: when on, a token must carry <c>scope</c> or <c>topics</c> claims naming what
+    /// it may do; when off (the default), a token without them may use every topic.
     /// </summary>
     public bool RequireScopes { get; set; }
 

@@ -3,9 +3,9 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace EventPlatform.Gateway.Auth;
+namespace EventPlatform.Hosting.Auth;
 
-/// <summary>Mints bearer tokens the gateway accepts (the <c>token</c> command, tests, the load generator).</summary>
+/// <summary>Mints bearer tokens the gateway and the registry accept (the <c>token</c> command, tests, the load generator).</summary>
 public static class JwtTokenIssuer
 {
     public static string Create(JwtOptions options, string subject, TimeSpan lifetime, DateTimeOffset now, IReadOnlyDictionary<string, object>? claims = null)
