@@ -29,6 +29,7 @@ public sealed class AvroFormat : ISchemaFormat
             }
 
             var (parsed, referencedNames) = AvroSchemaParser.Parse(schema, texts);
+            AvroNesting.Check(parsed);
             return new ParsedAvroSchema(parsed, JsonText.Compact(schema), AvroNormalForm.Of(parsed, referencedNames));
         }
         catch (AvroSchemaParseException e)

@@ -1,3 +1,5 @@
+using EventPlatform.SchemaRegistry.Schemas;
+
 namespace EventPlatform.SchemaRegistry.Compatibility;
 
 /// <summary>
@@ -99,7 +101,28 @@ public static class AvroCompatibility
         private readonly HashSet<(AvroRecordSchema Reader, AvroRecordSchema Writer)> _inProgress = new(PairComparer.Instance);
         private readonly Dictionary<(AvroRecordSchema Reader, AvroRecordSchema Writer), List<AvroIncompatibility>> _done = new(PairComparer.Instance);
 
+        // Types nest into types across references without bound on the graph's depth: cap the walk.
+        private int _depth;
+
         public void Resolve(AvroSchema reader, AvroSchema writer, string path, List<AvroIncompatibility> found)
+        {
+            if (++_depth > SchemaLimits.MaxNestingDepth)
+            {
+                throw SchemaLimits.TooDeep($"Avro types nested in types, at '{path}'");
+            }
+
+            SchemaLimits.EnsureStack("comparing Avro schemas");
+            try
+            {
+                ResolveWritten(reader, writer, path, found);
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private void ResolveWritten(AvroSchema reader, AvroSchema writer, string path, List<AvroIncompatibility> found)
         {
             if (writer is AvroUnionSchema writerUnion)
             {

@@ -403,9 +403,30 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         {
             return formats.Find(type)!.Parse(text, references);
         }
+        catch (InsufficientExecutionStackException)
+        {
+            throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} of type {type}, details: {SchemaLimits.TooDeep("parsing").Message}");
+        }
         catch (InvalidSchemaException e)
         {
             throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} with refs [{string.Join(", ", references.Select(r => $"{r.Name}:{r.Subject}/{r.Version}"))}] of type {type}, details: {e.Message}");
+        }
+    }
+
+    // A comparison too deep or too costly to finish (see SchemaLimits) refuses the new schema as invalid.
+    private static IReadOnlyList<SchemaIncompatibility> ReadIncompatibilities(ParsedSchema reader, ParsedSchema writer)
+    {
+        try
+        {
+            return reader.ReadIncompatibilities(writer);
+        }
+        catch (InvalidSchemaException e)
+        {
+            throw RegistryErrors.InvalidSchema(e.Message);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw RegistryErrors.InvalidSchema(SchemaLimits.TooDeep("comparing with an earlier version").Message);
         }
     }
 
@@ -506,12 +527,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
             {
                 if (backward)
                 {
-                    found.AddRange(candidate.ReadIncompatibilities(old).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (the new schema cannot read data written with version {previous.Version})")));
+                    found.AddRange(ReadIncompatibilities(candidate, old).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (the new schema cannot read data written with version {previous.Version})")));
                 }
 
                 if (forward)
                 {
-                    found.AddRange(old.ReadIncompatibilities(candidate).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (version {previous.Version} cannot read data written with the new schema)")));
+                    found.AddRange(ReadIncompatibilities(old, candidate).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (version {previous.Version} cannot read data written with the new schema)")));
                 }
             }
 
