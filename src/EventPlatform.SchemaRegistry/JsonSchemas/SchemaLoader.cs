@@ -14,6 +14,7 @@ internal sealed partial class SchemaLoader
     private readonly Queue<(SchemaNode Node, SchemaDocument Document)> pendingRefs = new();
     private readonly IReadOnlyList<ResolvedReference> references;
     private readonly Dictionary<string, SchemaDocument> referenceDocuments = new(StringComparer.Ordinal);
+    private readonly Dictionary<(SchemaDocument Document, string Pointer), Dictionary<string, JsonElement>> memberIndexes = [];
 
     private SchemaLoader(IReadOnlyList<ResolvedReference> references) => this.references = references;
 
@@ -73,7 +74,7 @@ internal sealed partial class SchemaLoader
         if (fragment.Length == 0 || fragment[0] == '/')
         {
             pointer = "#" + fragment;
-            target = Navigate(document.Root, fragment)
+            target = Navigate(document, fragment)
                 ?? throw Invalid(location, $"$ref '{reference}' does not resolve: no value at '{fragment}'");
         }
         else
@@ -134,18 +135,19 @@ internal sealed partial class SchemaLoader
         return document;
     }
 
-    private static JsonElement? Navigate(JsonElement root, string pointer)
+    private JsonElement? Navigate(SchemaDocument document, string pointer)
     {
-        var current = root;
+        var current = document.Root;
         if (pointer.Length == 0)
         {
             return current;
         }
 
+        var at = 0;
         foreach (var rawToken in pointer[1..].Split('/'))
         {
             var token = Uri.UnescapeDataString(rawToken).Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-            if (current.ValueKind == JsonValueKind.Object && current.TryGetProperty(token, out var child))
+            if (current.ValueKind == JsonValueKind.Object && TryGetMember(document, pointer[..at], current, token, out var child))
             {
                 current = child;
             }
@@ -157,9 +159,36 @@ internal sealed partial class SchemaLoader
             {
                 return null;
             }
+
+            at += 1 + rawToken.Length;
         }
 
         return current;
+    }
+
+    // TryGetProperty scans an object's members one by one: 100,000 $refs into one "definitions" object of
+    // 100,000 members would cost 10^10 comparisons. Large objects get an index, built once per parse.
+    private bool TryGetMember(SchemaDocument document, string pointer, JsonElement obj, string name, out JsonElement member)
+    {
+        const int IndexFrom = 32;
+        if (!memberIndexes.TryGetValue((document, pointer), out var index))
+        {
+            if (obj.GetPropertyCount() < IndexFrom)
+            {
+                return obj.TryGetProperty(name, out member);
+            }
+
+            index = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in obj.EnumerateObject())
+            {
+                // JSON allows duplicate names; the last one wins, as TryGetProperty's answer would not be defined.
+                index[property.Name] = property.Value;
+            }
+
+            memberIndexes[(document, pointer)] = index;
+        }
+
+        return index.TryGetValue(name, out member);
     }
 
     private static (string Pointer, JsonElement Target)? FindAnchor(JsonElement element, string pointer, string anchor)
