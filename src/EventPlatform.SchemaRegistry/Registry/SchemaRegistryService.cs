@@ -468,9 +468,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
 
     private static List<ResolvedReference> ResolveReferences(RegistryState s, IReadOnlyList<SchemaReference> references)
     {
-        // Depth-first, dependencies before dependents, each name once.
+        // Depth-first, dependencies before dependents, each name once. A version reached again under
+        // another name (a diamond of references) is listed under that name too, but its own references
+        // are walked only once: a lattice of diamonds must not cost exponentially many visits.
         var resolved = new List<ResolvedReference>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var walked = new HashSet<(string Subject, int Version)>();
         void Visit(SchemaReference reference, int depth)
         {
             if (depth > 32)
@@ -487,9 +490,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
                 ? s.Versions(reference.Subject).LastOrDefault(v => !v.Deleted)
                 : s.Version(reference.Subject, reference.Version))
                 ?? throw RegistryErrors.InvalidSchema($"Invalid schema reference {reference.Name}: subject '{reference.Subject}' version {reference.Version} not found");
-            foreach (var inner in version.Content.References)
+            if (walked.Add((version.Subject, version.Version)))
             {
-                Visit(inner, depth + 1);
+                foreach (var inner in version.Content.References)
+                {
+                    Visit(inner, depth + 1);
+                }
             }
 
             resolved.Add(new ResolvedReference(reference.Name, reference.Subject, version.Version, version.Content.Schema));

@@ -132,6 +132,17 @@ public class SmallStackTests
     }
 
     [Fact]
+    public void A_schema_with_thousands_of_distinct_patterns_parses()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, 5_000).Select(i => $"\"p{i}\":{{\"type\":\"string\",\"pattern\":\"^(a|b)*{i}[0-9]+$\"}}"));
+        var schema = "{\"type\":\"object\",\"properties\":{" + properties + "}}";
+
+        var parsed = SmallStack.Run(() => JsonSchemaFormat.Instance.ParseJson(schema, []));
+
+        Assert.True(Validate(parsed, "{\"p7\":\"ab712\"}").IsValid);
+    }
+
+    [Fact]
     public void UniqueItems_over_a_huge_array_is_charged_to_the_budget()
     {
         var parsed = JsonSchemaFormat.Instance.ParseJson("""{"type":"array","uniqueItems":true}""", []);
