@@ -21,7 +21,7 @@ internal static class RegistryBodyLimit
         {
             if (context.Request.ContentLength > limit)
             {
-                throw new BadHttpRequestException($"The request body is larger than {limit} bytes", StatusCodes.Status413PayloadTooLarge);
+                throw RegistryErrors.TooLarge($"The request body is larger than {limit} bytes");
             }
 
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)

@@ -239,6 +239,43 @@ public sealed class RegistryFuzzTests(RegistryFixture fixture)
     }
 
     [Fact]
+    public async Task A_valid_schema_too_large_for_the_store_gets_a_4xx()
+    {
+        // Valid, under the request limit, but a record larger than Kafka takes (1 MB by default).
+        var schema = JsonSerializer.Serialize(new { type = "string", description = new string('d', 3_000_000) });
+        var body = JsonSerializer.Serialize(new { schemaType = "JSON", schema });
+
+        var status = await RegistryFuzzClient.SendAsync(Client, HttpMethod.Post, $"/subjects/{Subject}-large/versions", body);
+
+        Assert.Equal(413, status);
+        await RegistryFuzzClient.AssertHealthyAsync(Client);
+    }
+
+    [Fact]
+    public async Task Oversized_request_lines_headers_and_odd_paths_get_a_4xx()
+    {
+        await RegistryFuzzClient.SendAsync(Client, HttpMethod.Get, "/subjects/" + new string('s', 20_000) + "/versions", (byte[]?)null);
+        foreach (var segment in new[] { "%FF", "%ED%A0%80", "%C0%AF", "%F4%90%80%80", "%EF%BF%BF", "..%2F..%2F", "%2e%2e", "a%2Fb", "%20", "~", "%25" })
+        {
+            foreach (var (method, path) in BodilessRoutes)
+            {
+                await RegistryFuzzClient.SendAsync(Client, method, Path(path).Replace(Subject, Subject + segment, StringComparison.Ordinal).Replace("/1", "/" + segment, StringComparison.Ordinal), (byte[]?)null);
+            }
+
+            foreach (var (method, path) in BodyRoutes)
+            {
+                await RegistryFuzzClient.SendAsync(Client, method, Path(path).Replace(Subject, Subject + segment, StringComparison.Ordinal), ValidBodies[0]);
+            }
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "subjects");
+        request.Headers.TryAddWithoutValidation("X-Huge", new string('h', 100_000));
+        using var response = await Client.SendAsync(request);
+        Assert.InRange((int)response.StatusCode, 400, 499);
+        await RegistryFuzzClient.AssertHealthyAsync(Client);
+    }
+
+    [Fact]
     public async Task A_declared_length_over_the_limit_is_refused_before_the_body_is_sent()
     {
         using var tcp = new TcpClient();
