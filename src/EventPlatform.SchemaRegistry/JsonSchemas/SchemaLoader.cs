@@ -14,6 +14,7 @@ internal sealed partial class SchemaLoader
     private readonly Queue<(SchemaNode Node, SchemaDocument Document)> pendingRefs = new();
     private readonly IReadOnlyList<ResolvedReference> references;
     private readonly Dictionary<string, SchemaDocument> referenceDocuments = new(StringComparer.Ordinal);
+    private readonly Dictionary<SchemaDocument, Dictionary<string, (string Pointer, JsonElement Target)>> anchors = [];
     private readonly Dictionary<(SchemaDocument Document, string Pointer), Dictionary<string, JsonElement>> memberIndexes = [];
 
     private SchemaLoader(IReadOnlyList<ResolvedReference> references) => this.references = references;
@@ -79,8 +80,8 @@ internal sealed partial class SchemaLoader
         }
         else
         {
-            (pointer, target) = FindAnchor(document.Root, "#", fragment)
-                ?? throw Invalid(location, $"$ref '{reference}' does not resolve: no $anchor '{fragment}'");
+            (pointer, target) = AnchorsOf(document).TryGetValue(fragment, out var anchored) ? anchored
+                : throw Invalid(location, $"$ref '{reference}' does not resolve: no $anchor '{fragment}'");
         }
 
         return Compile(document, target, pointer);
@@ -191,42 +192,61 @@ internal sealed partial class SchemaLoader
         return index.TryGetValue(name, out member);
     }
 
-    private static (string Pointer, JsonElement Target)? FindAnchor(JsonElement element, string pointer, string anchor)
+    // Every anchor of a document, found in one walk: searching the whole document once per $ref would
+    // make 100,000 "#name" references cost 100,000 walks.
+    private Dictionary<string, (string Pointer, JsonElement Target)> AnchorsOf(SchemaDocument document)
     {
-        if (element.ValueKind == JsonValueKind.Object)
+        if (anchors.TryGetValue(document, out var known))
         {
-            if (IsAnchor(element, "$anchor", anchor) || IsAnchor(element, "$id", "#" + anchor) || IsAnchor(element, "id", "#" + anchor))
-            {
-                return (pointer, element);
-            }
+            return known;
+        }
 
-            foreach (var property in element.EnumerateObject())
+        var found = new Dictionary<string, (string Pointer, JsonElement Target)>(StringComparer.Ordinal);
+        // Pre-order, members in document order: the first element with an anchor wins, as in a search.
+        var pending = new Stack<(JsonElement Element, string Pointer)>();
+        pending.Push((document.Root, "#"));
+        while (pending.TryPop(out var next))
+        {
+            var (element, pointer) = next;
+            if (element.ValueKind == JsonValueKind.Object)
             {
-                var found = FindAnchor(property.Value, $"{pointer}/{EscapePointer(property.Name)}", anchor);
-                if (found is not null)
+                AddAnchor(found, element, "$anchor", prefix: false, pointer);
+                AddAnchor(found, element, "$id", prefix: true, pointer);
+                AddAnchor(found, element, "id", prefix: true, pointer);
+                var members = element.EnumerateObject().ToList();
+                for (var i = members.Count - 1; i >= 0; i--)
                 {
-                    return found;
+                    pending.Push((members[i].Value, $"{pointer}/{EscapePointer(members[i].Name)}"));
+                }
+            }
+            else if (element.ValueKind == JsonValueKind.Array)
+            {
+                var items = element.EnumerateArray().ToList();
+                for (var i = items.Count - 1; i >= 0; i--)
+                {
+                    pending.Push((items[i], $"{pointer}/{i}"));
                 }
             }
         }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            var i = 0;
-            foreach (var item in element.EnumerateArray())
-            {
-                var found = FindAnchor(item, $"{pointer}/{i++}", anchor);
-                if (found is not null)
-                {
-                    return found;
-                }
-            }
-        }
 
-        return null;
+        anchors[document] = found;
+        return found;
     }
 
-    private static bool IsAnchor(JsonElement obj, string keyword, string value) =>
-        obj.TryGetProperty(keyword, out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(value);
+    private static void AddAnchor(Dictionary<string, (string Pointer, JsonElement Target)> found, JsonElement obj, string keyword, bool prefix, string pointer)
+    {
+        if (obj.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { } text)
+        {
+            if (!prefix)
+            {
+                found.TryAdd(text, (pointer, obj));
+            }
+            else if (text.StartsWith('#'))
+            {
+                found.TryAdd(text[1..], (pointer, obj));
+            }
+        }
+    }
 
     internal static string EscapePointer(string token) =>
         token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);

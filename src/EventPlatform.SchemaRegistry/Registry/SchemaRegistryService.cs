@@ -16,6 +16,10 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
 {
     // Another instance may take the version we proposed; each lost race is retried on the new state.
     private const int MaxWriteAttempts = 25;
+
+    // What one request can make a format read through references (each is read under its own name).
+    private const int MaxResolvedReferences = 1_000;
+    private const long MaxReferencedText = 32L * 1024 * 1024;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConcurrentDictionary<int, ParsedSchema> _parsedById = new();
     private readonly TimeSpan _writeTimeout = options.Value.WriteTimeout;
@@ -504,6 +508,17 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         foreach (var reference in references)
         {
             Visit(reference, 0);
+        }
+
+        // Each format reads every reference under its own name: bound what one request can make it read.
+        if (resolved.Count > MaxResolvedReferences)
+        {
+            throw RegistryErrors.InvalidSchema($"A schema may use at most {MaxResolvedReferences} references (transitively), not {resolved.Count}");
+        }
+
+        if (resolved.Sum(r => (long)r.Schema.Length) > MaxReferencedText)
+        {
+            throw RegistryErrors.InvalidSchema($"The schemas a schema references may hold at most {MaxReferencedText} characters in all");
         }
 
         return resolved;

@@ -132,6 +132,19 @@ public class SmallStackTests
     }
 
     [Fact]
+    public void Many_anchor_and_pointer_refs_into_a_large_document_resolve_in_one_walk_each()
+    {
+        var definitions = string.Join(",", Enumerable.Range(0, 20_000).Select(i => $"\"d{i}\":{{\"$anchor\":\"a{i}\",\"type\":\"string\"}}"));
+        var uses = string.Join(",", Enumerable.Range(0, 20_000).Select(i => $"\"p{i}\":{{\"anyOf\":[{{\"$ref\":\"#a{i}\"}},{{\"$ref\":\"#/$defs/d{i}\"}}]}}"));
+        var schema = $"{{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$defs\":{{{definitions}}},\"properties\":{{{uses}}}}}";
+
+        var parsed = SmallStack.Run(() => JsonSchemaFormat.Instance.ParseJson(schema, []));
+
+        Assert.False(Validate(parsed, "{\"p19999\":5}").IsValid);
+        Assert.True(Validate(parsed, "{\"p19999\":\"x\"}").IsValid);
+    }
+
+    [Fact]
     public void A_schema_with_thousands_of_distinct_patterns_parses()
     {
         var properties = string.Join(",", Enumerable.Range(0, 5_000).Select(i => $"\"p{i}\":{{\"type\":\"string\",\"pattern\":\"^(a|b)*{i}[0-9]+$\"}}"));
