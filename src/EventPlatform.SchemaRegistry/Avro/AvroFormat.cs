@@ -40,6 +40,11 @@ public sealed class AvroFormat : ISchemaFormat
         {
             throw new InvalidSchemaException("Invalid schema: not JSON: " + e.Message, e);
         }
+        catch (InvalidOperationException e)
+        {
+            // What JsonElement.GetString throws for an escaped lone surrogate ("\ud800") in the schema's text.
+            throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
+        }
     }
 }
 

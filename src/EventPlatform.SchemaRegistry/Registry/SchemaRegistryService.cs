@@ -411,6 +411,11 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         {
             throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} of type {type}, details: {SchemaLimits.TooDeep("parsing").Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // Text a JSON reader refuses to turn into a string (an escaped lone surrogate) is the schema's fault.
+            throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} of type {type}, details: {e.Message}");
+        }
         catch (InvalidSchemaException e)
         {
             throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} with refs [{string.Join(", ", references.Select(r => $"{r.Name}:{r.Subject}/{r.Version}"))}] of type {type}, details: {e.Message}");

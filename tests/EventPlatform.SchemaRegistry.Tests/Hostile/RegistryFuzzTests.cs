@@ -78,6 +78,10 @@ public sealed class RegistryFuzzTests(RegistryFixture fixture)
         "\\ud800"u8.ToArray(),
         "\\udc00x"u8.ToArray(),
         "\\ud800\\ud800"u8.ToArray(),
+
+        // An escaped escape: valid in the request, a lone surrogate inside the schema's own JSON text.
+        "\\\\ud800"u8.ToArray(),
+        "\\\\udfff\\\\ud800"u8.ToArray(),
         [0x00],
     ];
 
