@@ -280,6 +280,33 @@ public sealed class RegistryFuzzTests(RegistryFixture fixture)
     }
 
     [Fact]
+    public async Task A_chunked_body_over_the_limit_gets_413_in_confluents_format()
+    {
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { schema = new string('x', 5_000_000) }));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"subjects/{Subject}/versions");
+        request.Headers.ExpectContinue = true;
+        // A stream of unknown length goes out chunked: the limit applies as it is read.
+        request.Content = new StreamContent(new UnknownLengthStream(body));
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+
+        using var timeout = new CancellationTokenSource(RegistryFuzzClient.TimeLimit);
+        try
+        {
+            using var response = await Client.SendAsync(request, timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            Assert.Equal(413, (int)response.StatusCode);
+            Assert.Contains("\"error_code\":413", text, StringComparison.Ordinal);
+        }
+        catch (HttpRequestException)
+        {
+            // The server may answer and close while the client is still sending: that is not a complete
+            // request, so only the registry's health afterwards is asserted.
+        }
+
+        await RegistryFuzzClient.AssertHealthyAsync(Client);
+    }
+
+    [Fact]
     public async Task A_declared_length_over_the_limit_is_refused_before_the_body_is_sent()
     {
         using var tcp = new TcpClient();
@@ -335,5 +362,11 @@ public sealed class RegistryFuzzTests(RegistryFixture fixture)
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>A readable stream that does not tell its length, so the client sends it chunked.</summary>
+    private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
     }
 }
