@@ -32,7 +32,12 @@ public static class RegistryApp
 
         var options = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>() ?? new RegistryOptions();
         builder.WebHost.UseUrls(options.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // A backstop for the API's own limit (RegistryBodyLimit), which answers in Confluent's format.
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
         builder.Services.AddSchemaRegistry(builder.Configuration);
         configureServices?.Invoke(builder.Services);
 
@@ -67,6 +72,7 @@ public static class RegistryApp
         app.Services.GetRequiredService<RegistryMetrics>(); // instruments exist before the first scrape
         app.UseRequestIds();
         app.UseRegistryErrors();
+        app.UseRegistryBodyLimit();
         app.UseRegistrySecurity();
         app.MapPlatformMetrics();
         app.MapRegistryApi();

@@ -197,15 +197,29 @@ public static class RegistryApi
         where T : class
     {
         // Confluent accepts its own media types, application/json and octet-stream alike.
+        T body;
         try
         {
-            return await JsonSerializer.DeserializeAsync(c.Request.Body, type, c.RequestAborted).ConfigureAwait(false)
+            body = await JsonSerializer.DeserializeAsync(c.Request.Body, type, c.RequestAborted).ConfigureAwait(false)
                 ?? throw RegistryErrors.BadRequest("The request body must be a JSON object");
         }
         catch (JsonException e)
         {
             throw RegistryErrors.BadRequest("Invalid JSON in the request body: " + e.Message);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString's answer to invalid UTF-8 and lone surrogates, where the serializer does not wrap it.
+            throw RegistryErrors.BadRequest("Invalid text in the request body: " + e.Message);
+        }
+
+        if (body is SchemaBody schema)
+        {
+            RequestText.EnsureValid(schema.Metadata, "metadata");
+            RequestText.EnsureValid(schema.RuleSet, "ruleSet");
+        }
+
+        return body;
     }
 
     internal static Task WriteAsync<T>(HttpContext c, T value, JsonTypeInfo<T> type, int status = StatusCodes.Status200OK)

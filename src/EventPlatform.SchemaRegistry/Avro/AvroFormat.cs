@@ -29,6 +29,7 @@ public sealed class AvroFormat : ISchemaFormat
             }
 
             var (parsed, referencedNames) = AvroSchemaParser.Parse(schema, texts);
+            AvroNesting.Check(parsed);
             return new ParsedAvroSchema(parsed, JsonText.Compact(schema), AvroNormalForm.Of(parsed, referencedNames));
         }
         catch (AvroSchemaParseException e)
@@ -38,6 +39,11 @@ public sealed class AvroFormat : ISchemaFormat
         catch (JsonException e)
         {
             throw new InvalidSchemaException("Invalid schema: not JSON: " + e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // What JsonElement.GetString throws for an escaped lone surrogate ("\ud800") in the schema's text.
+            throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
         }
     }
 }

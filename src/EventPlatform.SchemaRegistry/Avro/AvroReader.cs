@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace EventPlatform.SchemaRegistry.Avro;
@@ -146,6 +147,12 @@ internal ref struct AvroReader
         if (++_depth > _maxDepth)
         {
             throw Malformed($"values nested more than {_maxDepth} levels deep");
+        }
+
+        // The backstop on small stacks, below the configured depth.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Malformed($"values nested too deep for this server's stack ({_depth} levels)");
         }
     }
 

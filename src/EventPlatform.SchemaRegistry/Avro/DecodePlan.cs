@@ -94,10 +94,10 @@ internal sealed class DecodePlan
 
         // Each reader field takes the writer field of its name, else one named by its aliases.
         var readerFieldOf = new Dictionary<AvroField, AvroField>(ReferenceEqualityComparer.Instance);
+        var writerFields = FieldIndex.Of(writer.Fields);
         foreach (var field in reader.Fields)
         {
-            var written = writer.Fields.FirstOrDefault(f => f.Name == field.Name && !readerFieldOf.ContainsKey(f))
-                ?? writer.Fields.FirstOrDefault(f => field.Aliases.Contains(f.Name, StringComparer.Ordinal) && !readerFieldOf.ContainsKey(f));
+            var written = writerFields.Find(field, readerFieldOf);
             if (written is not null)
             {
                 readerFieldOf[written] = field;
@@ -122,8 +122,9 @@ internal sealed class DecodePlan
 
     private static EnumDecoder Enum(AvroEnumSchema writer, AvroEnumSchema reader)
     {
+        var readerSymbols = reader.Symbols.ToHashSet(StringComparer.Ordinal);
         var symbols = writer.Symbols
-            .Select(s => reader.Symbols.Contains(s, StringComparer.Ordinal) ? s : reader.Default)
+            .Select(s => readerSymbols.Contains(s) ? s : reader.Default)
             .Select(s => s is null ? (JsonEncodedText?)null : JsonEncodedText.Encode(s))
             .ToArray();
         return new EnumDecoder(writer.Symbols.Count, symbols, writer.Symbols.ToArray());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -55,6 +56,13 @@ internal sealed class EncodeContext
         if (Depth >= Options.MaxDepth)
         {
             Invalid($"nested more than {Options.MaxDepth} levels deep");
+            return false;
+        }
+
+        // The backstop on small stacks, below the configured depth.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            Invalid($"nested too deep for this server's stack ({Depth} levels)");
             return false;
         }
 

@@ -1,3 +1,5 @@
+using EventPlatform.SchemaRegistry.Schemas;
+
 namespace EventPlatform.SchemaRegistry.Compatibility;
 
 /// <summary>
@@ -99,7 +101,28 @@ public static class AvroCompatibility
         private readonly HashSet<(AvroRecordSchema Reader, AvroRecordSchema Writer)> _inProgress = new(PairComparer.Instance);
         private readonly Dictionary<(AvroRecordSchema Reader, AvroRecordSchema Writer), List<AvroIncompatibility>> _done = new(PairComparer.Instance);
 
+        // Types nest into types across references without bound on the graph's depth: cap the walk.
+        private int _depth;
+
         public void Resolve(AvroSchema reader, AvroSchema writer, string path, List<AvroIncompatibility> found)
+        {
+            if (++_depth > SchemaLimits.MaxNestingDepth)
+            {
+                throw SchemaLimits.TooDeep($"Avro types nested in types, at '{path}'");
+            }
+
+            SchemaLimits.EnsureStack("comparing Avro schemas");
+            try
+            {
+                ResolveWritten(reader, writer, path, found);
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private void ResolveWritten(AvroSchema reader, AvroSchema writer, string path, List<AvroIncompatibility> found)
         {
             if (writer is AvroUnionSchema writerUnion)
             {
@@ -187,10 +210,11 @@ public static class AvroCompatibility
             var found = new List<AvroIncompatibility>();
 
             // Writer fields the reader lacks are skipped; reader fields the writer lacks need a default.
+            // Looked up by name: records of 100,000 fields must not cost 10^10 comparisons.
+            var writerFields = FieldIndex.Of(writer.Fields);
             foreach (var field in reader.Fields)
             {
-                var written = writer.Fields.FirstOrDefault(f => f.Name == field.Name)
-                    ?? writer.Fields.FirstOrDefault(f => field.Aliases.Contains(f.Name, StringComparer.Ordinal));
+                var written = writerFields.Find(field, taken: null);
                 if (written is not null)
                 {
                     Resolve(field.Type, written.Type, $"/fields/{field.Name}/type", found);
@@ -214,7 +238,8 @@ public static class AvroCompatibility
                 return;
             }
 
-            var missing = writer.Symbols.Where(s => !reader.Symbols.Contains(s, StringComparer.Ordinal)).ToList();
+            var readerSymbols = reader.Symbols.ToHashSet(StringComparer.Ordinal);
+            var missing = writer.Symbols.Where(s => !readerSymbols.Contains(s)).ToList();
             if (missing.Count > 0)
             {
                 found.Add(new(AvroIncompatibilityKind.MISSING_ENUM_SYMBOLS, path + "/symbols",

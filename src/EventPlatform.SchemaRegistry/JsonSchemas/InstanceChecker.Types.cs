@@ -6,7 +6,7 @@ namespace EventPlatform.SchemaRegistry.JsonSchemas;
 /// <summary>The keywords that apply to one kind of instance (object, array, string, number).</summary>
 internal static partial class InstanceChecker
 {
-    private static bool CheckObject(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    private static bool CheckObject(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         var valid = true;
         for (var i = 0; i < node.Required.Length; i++)
@@ -27,7 +27,7 @@ internal static partial class InstanceChecker
         foreach (var property in x.EnumerateObject())
         {
             count++;
-            if (!CheckProperty(node, property, errors, path))
+            if (!CheckProperty(node, property, errors, path, ref budget))
             {
                 if (errors is null)
                 {
@@ -73,7 +73,7 @@ internal static partial class InstanceChecker
 
         foreach (var dependency in node.DependentSchemas)
         {
-            if (x.TryGetProperty(dependency.PropertyUtf8, out _) && !Check(dependency.Schema, x, errors, path))
+            if (x.TryGetProperty(dependency.PropertyUtf8, out _) && !Check(dependency.Schema, x, errors, path, ref budget))
             {
                 if (errors is null)
                 {
@@ -87,7 +87,15 @@ internal static partial class InstanceChecker
         return valid;
     }
 
-    private static bool CheckProperty(SchemaNode node, JsonProperty property, ValidationErrors? errors, string? path)
+    private static bool CheckProperty(SchemaNode node, JsonProperty property, ValidationErrors? errors, string? path, ref ValidationBudget budget)
+    {
+        budget.EnterChild();
+        var valid = CheckPropertyValue(node, property, errors, path, ref budget);
+        budget.LeaveChild();
+        return valid;
+    }
+
+    private static bool CheckPropertyValue(SchemaNode node, JsonProperty property, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         var valid = true;
         var childPath = errors is null ? null : ValidationErrors.Child(path!, property.Name);
@@ -95,15 +103,15 @@ internal static partial class InstanceChecker
         if (node.Properties?.Find(property) is { } schema)
         {
             matched = true;
-            valid &= Check(schema, property.Value, errors, childPath);
+            valid &= Check(schema, property.Value, errors, childPath, ref budget);
         }
 
         foreach (var pattern in node.PatternProperties)
         {
-            if ((valid || errors is not null) && JsonStrings.NameMatches(property, pattern.Pattern))
+            if ((valid || errors is not null) && JsonStrings.NameMatches(property, pattern.Pattern, ref budget))
             {
                 matched = true;
-                valid &= Check(pattern.Schema, property.Value, errors, childPath);
+                valid &= Check(pattern.Schema, property.Value, errors, childPath, ref budget);
             }
         }
 
@@ -116,15 +124,18 @@ internal static partial class InstanceChecker
             }
             else
             {
-                valid &= Check(additional, property.Value, errors, childPath);
+                valid &= Check(additional, property.Value, errors, childPath, ref budget);
             }
         }
 
         if (node.PropertyNames is { } names && (valid || errors is not null))
         {
-            // Rare keyword: the name is turned into a JSON string value to check it.
+            // Rare keyword: the name is turned into a JSON string value to check it (another value: its own memo level).
             using var nameDocument = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(property.Name));
-            if (!Check(names, nameDocument.RootElement, null, null))
+            budget.EnterChild();
+            var nameValid = Check(names, nameDocument.RootElement, null, null, ref budget);
+            budget.LeaveChild();
+            if (!nameValid)
             {
                 errors?.Add(childPath!, "property name does not match propertyNames");
                 valid = false;
@@ -134,7 +145,7 @@ internal static partial class InstanceChecker
         return valid;
     }
 
-    private static bool CheckArray(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    private static bool CheckArray(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         var valid = true;
         var index = 0;
@@ -143,7 +154,11 @@ internal static partial class InstanceChecker
         {
             var schema = node.TupleItems is null ? node.Items
                 : index < node.TupleItems.Length ? node.TupleItems[index] : node.AdditionalItems;
-            if (schema is not null && !Check(schema, item, errors, errors is null ? null : ValidationErrors.Item(path!, index)))
+            budget.EnterChild();
+            var itemValid = schema is null || Check(schema, item, errors, errors is null ? null : ValidationErrors.Item(path!, index), ref budget);
+            containsFound = containsFound || ((itemValid || errors is not null) && Check(node.Contains!, item, null, null, ref budget));
+            budget.LeaveChild();
+            if (!itemValid)
             {
                 if (errors is null)
                 {
@@ -153,7 +168,6 @@ internal static partial class InstanceChecker
                 valid = false;
             }
 
-            containsFound = containsFound || Check(node.Contains!, item, null, null);
             index++;
         }
 
@@ -174,7 +188,7 @@ internal static partial class InstanceChecker
             valid = false;
         }
 
-        if (node.UniqueItems && (valid || errors is not null) && !AllUnique(x))
+        if (node.UniqueItems && (valid || errors is not null) && !AllUnique(x, ref budget))
         {
             errors?.Add(path!, "has duplicate items (uniqueItems)");
             valid = false;
@@ -183,11 +197,13 @@ internal static partial class InstanceChecker
         return valid;
     }
 
-    private static bool AllUnique(JsonElement array)
+    private static bool AllUnique(JsonElement array, ref ValidationBudget budget)
     {
         var length = array.GetArrayLength();
         for (var i = 0; i < length; i++)
         {
+            // Quadratic in the array's length: each comparison is work.
+            budget.Charge(length - i - 1);
             for (var j = i + 1; j < length; j++)
             {
                 if (JsonElement.DeepEquals(array[i], array[j]))
@@ -200,7 +216,7 @@ internal static partial class InstanceChecker
         return true;
     }
 
-    private static bool CheckString(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    private static bool CheckString(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         var valid = true;
         if (node.MinLength is not null || node.MaxLength is not null)
@@ -218,7 +234,7 @@ internal static partial class InstanceChecker
             }
         }
 
-        if (node.Pattern is { } pattern && !JsonStrings.Matches(x, pattern))
+        if (node.Pattern is { } pattern && !JsonStrings.Matches(x, pattern, ref budget))
         {
             if (errors is null)
             {
@@ -238,7 +254,7 @@ internal static partial class InstanceChecker
         return valid;
     }
 
-    private static bool CheckNumber(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    private static bool CheckNumber(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         if (node.Minimum is null && node.Maximum is null && node.ExclusiveMinimum is null && node.ExclusiveMaximum is null && node.MultipleOf is null)
         {

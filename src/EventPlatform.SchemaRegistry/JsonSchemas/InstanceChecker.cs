@@ -8,7 +8,8 @@ namespace EventPlatform.SchemaRegistry.JsonSchemas;
 /// </summary>
 internal static partial class InstanceChecker
 {
-    public static bool Check(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    /// <exception cref="ValidationBudgetExceededException">The instance needs more work than <paramref name="budget"/> allows.</exception>
+    public static bool Check(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         if (node.BooleanValue is bool allowed)
         {
@@ -20,8 +21,28 @@ internal static partial class InstanceChecker
             return allowed;
         }
 
+        // Same-value results repeat when combinations fan out; the fast pass recalls them (sound: one value, one node).
+        if (errors is null && budget.Memo is not null && budget.TryRecall(node, out var known))
+        {
+            return known;
+        }
+
+        // No finally: a budget exception abandons the whole validation, and with it the budget.
+        budget.Enter();
+        var result = CheckKeywords(node, x, errors, path, ref budget);
+        budget.Leave();
+        if (errors is null)
+        {
+            budget.Remember(node, result);
+        }
+
+        return result;
+    }
+
+    private static bool CheckKeywords(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
+    {
         var valid = true;
-        if (node.Ref is not null && !Check(node.Ref, x, errors, path))
+        if (node.Ref is not null && !Check(node.Ref, x, errors, path, ref budget))
         {
             if (errors is null)
             {
@@ -42,7 +63,7 @@ internal static partial class InstanceChecker
             errors.Add(path!, $"expected {TypeNames(node.Types)}, got {KindName(x)}");
         }
 
-        if ((node.Enum is not null && !InEnum(node, x)) || (node.Const is JsonElement constant && !JsonElement.DeepEquals(constant, x)))
+        if ((node.Enum is not null && !InEnum(node, x, ref budget)) || (node.Const is JsonElement constant && !JsonElement.DeepEquals(constant, x)))
         {
             if (errors is null)
             {
@@ -50,15 +71,15 @@ internal static partial class InstanceChecker
             }
 
             valid = false;
-            errors.Add(path!, node.Enum is not null && !InEnum(node, x) ? $"{Shorten(x)} is not one of {Shorten(node.Enum)}" : $"must be {node.Const!.Value.GetRawText()}");
+            errors.Add(path!, node.Enum is not null && !InEnum(node, x, ref budget) ? $"{Shorten(x)} is not one of {Shorten(node.Enum)}" : $"must be {node.Const!.Value.GetRawText()}");
         }
 
         var typed = x.ValueKind switch
         {
-            JsonValueKind.Object => CheckObject(node, x, errors, path),
-            JsonValueKind.Array => CheckArray(node, x, errors, path),
-            JsonValueKind.String => CheckString(node, x, errors, path),
-            JsonValueKind.Number => CheckNumber(node, x, errors, path),
+            JsonValueKind.Object => CheckObject(node, x, errors, path, ref budget),
+            JsonValueKind.Array => CheckArray(node, x, errors, path, ref budget),
+            JsonValueKind.String => CheckString(node, x, errors, path, ref budget),
+            JsonValueKind.Number => CheckNumber(node, x, errors, path, ref budget),
             _ => true,
         };
         if (!typed)
@@ -71,17 +92,17 @@ internal static partial class InstanceChecker
             valid = false;
         }
 
-        return CheckApplicators(node, x, errors, path) && valid;
+        return CheckApplicators(node, x, errors, path, ref budget) && valid;
     }
 
-    private static bool CheckApplicators(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path)
+    private static bool CheckApplicators(SchemaNode node, JsonElement x, ValidationErrors? errors, string? path, ref ValidationBudget budget)
     {
         var valid = true;
         if (node.AllOf is { } allOf)
         {
             foreach (var branch in allOf)
             {
-                if (!Check(branch, x, errors, path))
+                if (!Check(branch, x, errors, path, ref budget))
                 {
                     if (errors is null)
                     {
@@ -93,7 +114,7 @@ internal static partial class InstanceChecker
             }
         }
 
-        if (node.AnyOf is { } anyOf && !MatchesAny(anyOf, x))
+        if (node.AnyOf is { } anyOf && !MatchesAny(anyOf, x, ref budget))
         {
             if (errors is null)
             {
@@ -101,12 +122,12 @@ internal static partial class InstanceChecker
             }
 
             valid = false;
-            errors.Add(path!, $"matches none of the anyOf schemas ({BranchSummaries(anyOf, x, path!)})");
+            errors.Add(path!, "matches none of the anyOf schemas" + BranchSummaries(anyOf, x, path!, ref budget));
         }
 
         if (node.OneOf is { } oneOf)
         {
-            var matches = CountMatches(oneOf, x);
+            var matches = CountMatches(oneOf, x, ref budget);
             if (matches != 1)
             {
                 if (errors is null)
@@ -116,12 +137,12 @@ internal static partial class InstanceChecker
 
                 valid = false;
                 errors.Add(path!, matches == 0
-                    ? $"matches none of the oneOf schemas ({BranchSummaries(oneOf, x, path!)})"
+                    ? "matches none of the oneOf schemas" + BranchSummaries(oneOf, x, path!, ref budget)
                     : $"matches {matches} of the oneOf schemas, expected exactly one");
             }
         }
 
-        if (node.Not is not null && Check(node.Not, x, null, null))
+        if (node.Not is not null && Check(node.Not, x, null, null, ref budget))
         {
             if (errors is null)
             {
@@ -134,8 +155,8 @@ internal static partial class InstanceChecker
 
         if (node.If is not null)
         {
-            var branch = Check(node.If, x, null, null) ? node.Then : node.Else;
-            if (branch is not null && !Check(branch, x, errors, path))
+            var branch = Check(node.If, x, null, null, ref budget) ? node.Then : node.Else;
+            if (branch is not null && !Check(branch, x, errors, path, ref budget))
             {
                 valid = false;
             }
@@ -144,11 +165,11 @@ internal static partial class InstanceChecker
         return valid;
     }
 
-    private static bool MatchesAny(SchemaNode[] branches, JsonElement x)
+    private static bool MatchesAny(SchemaNode[] branches, JsonElement x, ref ValidationBudget budget)
     {
         foreach (var branch in branches)
         {
-            if (Check(branch, x, null, null))
+            if (Check(branch, x, null, null, ref budget))
             {
                 return true;
             }
@@ -157,12 +178,12 @@ internal static partial class InstanceChecker
         return false;
     }
 
-    private static int CountMatches(SchemaNode[] branches, JsonElement x)
+    private static int CountMatches(SchemaNode[] branches, JsonElement x, ref ValidationBudget budget)
     {
         var count = 0;
         foreach (var branch in branches)
         {
-            if (Check(branch, x, null, null))
+            if (Check(branch, x, null, null, ref budget))
             {
                 count++;
             }
@@ -171,20 +192,28 @@ internal static partial class InstanceChecker
         return count;
     }
 
-    private static string BranchSummaries(SchemaNode[] branches, JsonElement x, string path)
+    // Why each branch failed, one level only: summaries inside summaries would multiply with every nested combination.
+    private static string BranchSummaries(SchemaNode[] branches, JsonElement x, string path, ref ValidationBudget budget)
     {
+        if (budget.InSummary)
+        {
+            return string.Empty;
+        }
+
+        budget.InSummary = true;
         var summaries = new List<string>();
         foreach (var branch in branches)
         {
             var branchErrors = new ValidationErrors();
-            Check(branch, x, branchErrors, path);
+            Check(branch, x, branchErrors, path, ref budget);
             summaries.Add(branchErrors.Summary());
         }
 
-        return string.Join(" | ", summaries);
+        budget.InSummary = false;
+        return " (" + string.Join(" | ", summaries) + ")";
     }
 
-    private static bool InEnum(SchemaNode node, JsonElement x)
+    private static bool InEnum(SchemaNode node, JsonElement x, ref ValidationBudget budget)
     {
         if (node.EnumStrings is { } strings)
         {
@@ -204,6 +233,7 @@ internal static partial class InstanceChecker
             return false;
         }
 
+        budget.Charge(node.Enum!.Length);
         foreach (var value in node.Enum!)
         {
             if (JsonElement.DeepEquals(value, x))

@@ -24,6 +24,9 @@ internal sealed partial class JsonSchemaDiff
 
     private static void CompareRequired(List<Difference> diffs, SchemaNode original, SchemaNode update, string path)
     {
+        // Sets: 100,000 properties against 100,000 required names must not be quadratic.
+        var originalRequired = original.Required.ToHashSet(StringComparer.Ordinal);
+        var updateRequired = update.Required.ToHashSet(StringComparer.Ordinal);
         foreach (var name in PropertyNames(original))
         {
             if (update.Properties?.Find(name) is not { } schema)
@@ -31,8 +34,8 @@ internal sealed partial class JsonSchemaDiff
                 continue;
             }
 
-            var wasRequired = original.Required.Contains(name);
-            var isRequired = update.Required.Contains(name);
+            var wasRequired = originalRequired.Contains(name);
+            var isRequired = updateRequired.Contains(name);
             if (wasRequired != isRequired)
             {
                 diffs.Add(new(wasRequired ? REQUIRED_ATTRIBUTE_REMOVED : HasDefault(schema) ? REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED : REQUIRED_ATTRIBUTE_ADDED,
@@ -93,10 +96,14 @@ internal sealed partial class JsonSchemaDiff
 
     private void CompareDependencies(List<Difference> diffs, SchemaNode original, SchemaNode update, string path)
     {
+        var originalArrays = FirstByName(original.DependentRequired, d => d.Property);
+        var updateArrays = FirstByName(update.DependentRequired, d => d.Property);
+        var originalSchemas = FirstByName(original.DependentSchemas, d => d.Property);
+        var updateSchemas = FirstByName(update.DependentSchemas, d => d.Property);
         foreach (var name in original.DependentRequired.Select(d => d.Property).Union(update.DependentRequired.Select(d => d.Property)))
         {
-            var before = original.DependentRequired.FirstOrDefault(d => d.Property == name)?.Required;
-            var after = update.DependentRequired.FirstOrDefault(d => d.Property == name)?.Required;
+            var before = originalArrays.GetValueOrDefault(name)?.Required;
+            var after = updateArrays.GetValueOrDefault(name)?.Required;
             if (after is null || before is null || !before.ToHashSet().SetEquals(after))
             {
                 diffs.Add(new(
@@ -111,8 +118,8 @@ internal sealed partial class JsonSchemaDiff
 
         foreach (var name in original.DependentSchemas.Select(d => d.Property).Union(update.DependentSchemas.Select(d => d.Property)))
         {
-            var before = original.DependentSchemas.FirstOrDefault(d => d.Property == name)?.Schema;
-            var after = update.DependentSchemas.FirstOrDefault(d => d.Property == name)?.Schema;
+            var before = originalSchemas.GetValueOrDefault(name)?.Schema;
+            var after = updateSchemas.GetValueOrDefault(name)?.Schema;
             if (after is null)
             {
                 diffs.Add(new(DEPENDENCY_SCHEMA_REMOVED, Child(path, name)));
@@ -126,6 +133,17 @@ internal sealed partial class JsonSchemaDiff
                 Compare(diffs, before, after, Child(path, name));
             }
         }
+    }
+
+    private static Dictionary<string, T> FirstByName<T>(IEnumerable<T> items, Func<T, string> name)
+    {
+        var byName = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            byName.TryAdd(name(item), item);
+        }
+
+        return byName;
     }
 
     private void CompareArray(List<Difference> diffs, SchemaNode original, SchemaNode update, string path)

@@ -13,6 +13,10 @@ internal sealed partial class JsonSchemaDiff
     private readonly SchemaViews views = new();
     private readonly HashSet<(SchemaView, SchemaView)> inProgress = [];
 
+    // Bounds on the walk: both schemas come from clients (see SchemaLimits).
+    private int depth;
+    private int steps;
+
     public static IReadOnlyList<SchemaIncompatibility> Incompatibilities(SchemaNode original, SchemaNode update)
     {
         var diff = new JsonSchemaDiff();
@@ -58,12 +62,24 @@ internal sealed partial class JsonSchemaDiff
             return;
         }
 
+        if (++steps > SchemaLimits.MaxComparisonSteps)
+        {
+            throw SchemaLimits.TooComplexToCompare();
+        }
+
+        if (++depth > SchemaLimits.MaxNestingDepth)
+        {
+            throw SchemaLimits.TooDeep($"comparing the schemas at '{path}'");
+        }
+
         try
         {
+            SchemaLimits.EnsureStack("comparing JSON schemas");
             CompareTypes(diffs, original, update, path);
         }
         finally
         {
+            depth--;
             inProgress.Remove((original, update));
         }
     }

@@ -42,8 +42,16 @@ public sealed class JsonSchemaFormat : ISchemaFormat
             throw new InvalidSchemaException($"Invalid schema: a JSON Schema must be an object or a boolean, not {root.ValueKind.ToString().ToLowerInvariant()}");
         }
 
-        var node = SchemaLoader.Load(root, references);
-        return new ParsedJsonSchema(node, JsonText.Compact(root), SortedKeys(root));
+        try
+        {
+            var node = SchemaLoader.Load(root, references);
+            return new ParsedJsonSchema(node, JsonText.Compact(root), SortedKeys(root));
+        }
+        catch (InvalidOperationException e)
+        {
+            // What JsonElement.GetString throws for an escaped lone surrogate ("\ud800") in the schema's text.
+            throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
+        }
     }
 
     // Normalized form: object keys in ordinal order at every depth; arrays keep their order (it matters).

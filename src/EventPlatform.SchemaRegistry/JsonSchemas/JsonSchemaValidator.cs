@@ -15,15 +15,37 @@ public sealed class JsonSchemaValidator
     internal JsonSchemaValidator(SchemaNode root) => this.root = root;
 
     /// <summary>Validates an instance.</summary>
+    /// <remarks>
+    /// Each instance has a work budget (<see cref="JsonValidationResult.WorkBudgetExceeded"/>): a schema whose
+    /// combinations fan out, or whose patterns are slow, cannot hold the calling thread for long.
+    /// </remarks>
     public JsonValidationResult Validate(JsonElement instance)
     {
-        if (InstanceChecker.Check(root, instance, null, null))
+        var budget = new ValidationBudget(ValidationBudget.MaxSteps);
+        try
         {
-            return JsonValidationResult.Valid;
+            if (InstanceChecker.Check(root, instance, null, null, ref budget))
+            {
+                return JsonValidationResult.Valid;
+            }
+        }
+        catch (ValidationBudgetExceededException e)
+        {
+            return JsonValidationResult.OverBudget(e.Message);
         }
 
         var errors = new ValidationErrors();
-        InstanceChecker.Check(root, instance, errors, ValidationErrors.Root);
+        var report = new ValidationBudget(ValidationBudget.MaxReportSteps);
+        try
+        {
+            InstanceChecker.Check(root, instance, errors, ValidationErrors.Root, ref report);
+        }
+        catch (ValidationBudgetExceededException)
+        {
+            // The instance is known to be invalid; only the list of reasons is cut short.
+            errors.Add(ValidationErrors.Root, "does not match the schema (further problems not listed: the report exceeded its work budget)");
+        }
+
         if (errors.IsEmpty)
         {
             // Both passes run the same checks; this only guards against a check reporting nothing.

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -48,18 +49,22 @@ internal static class JsonStrings
         return points;
     }
 
-    /// <summary>Whether the string value matches the regular expression (a timeout counts as no match).</summary>
-    public static bool Matches(JsonElement value, Regex regex)
+    /// <summary>Whether the string value matches the regular expression; its time is charged to the budget.</summary>
+    /// <exception cref="ValidationBudgetExceededException">The match timed out, or regular expressions used up their time.</exception>
+    public static bool Matches(JsonElement value, Regex regex, ref ValidationBudget budget)
     {
         Span<char> stack = stackalloc char[StackChars];
         char[]? rented = null;
         try
         {
-            return regex.IsMatch(Decode(value, stack, ref rented));
+            var started = Stopwatch.GetTimestamp();
+            var matches = regex.IsMatch(Decode(value, stack, ref rented));
+            budget.ChargeRegex(started);
+            return matches;
         }
         catch (RegexMatchTimeoutException)
         {
-            return false;
+            throw RegexTimedOut(regex);
         }
         finally
         {
@@ -88,8 +93,9 @@ internal static class JsonStrings
         }
     }
 
-    /// <summary>Whether an instance's property name matches the regular expression (a timeout counts as no match).</summary>
-    public static bool NameMatches(JsonProperty property, Regex regex)
+    /// <summary>Whether an instance's property name matches the regular expression; its time is charged to the budget.</summary>
+    /// <exception cref="ValidationBudgetExceededException">The match timed out, or regular expressions used up their time.</exception>
+    public static bool NameMatches(JsonProperty property, Regex regex, ref ValidationBudget budget)
     {
         Span<char> stack = stackalloc char[StackChars];
         char[]? rented = null;
@@ -97,11 +103,14 @@ internal static class JsonStrings
         {
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
             var name = raw.IndexOf((byte)'\\') >= 0 ? property.Name.AsSpan() : Decode(raw, stack, ref rented);
-            return regex.IsMatch(name);
+            var started = Stopwatch.GetTimestamp();
+            var matches = regex.IsMatch(name);
+            budget.ChargeRegex(started);
+            return matches;
         }
         catch (RegexMatchTimeoutException)
         {
-            return false;
+            throw RegexTimedOut(regex);
         }
         finally
         {
@@ -111,6 +120,10 @@ internal static class JsonStrings
             }
         }
     }
+
+    // A timeout is not "no match": the answer is unknown, so the validation gives up as over budget.
+    private static ValidationBudgetExceededException RegexTimedOut(Regex regex) =>
+        new($"the pattern {regex} took longer than {regex.MatchTimeout.TotalMilliseconds} ms");
 
     private static ReadOnlySpan<char> Decode(JsonElement value, Span<char> stack, ref char[]? rented)
     {

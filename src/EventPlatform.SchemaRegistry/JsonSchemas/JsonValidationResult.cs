@@ -6,10 +6,11 @@ namespace EventPlatform.SchemaRegistry.JsonSchemas;
 /// </summary>
 public sealed class JsonValidationResult
 {
-    private JsonValidationResult(IReadOnlyList<string> missingFields, IReadOnlyList<JsonFieldError> invalidFields)
+    private JsonValidationResult(IReadOnlyList<string> missingFields, IReadOnlyList<JsonFieldError> invalidFields, bool workBudgetExceeded = false)
     {
         MissingFields = missingFields;
         InvalidFields = invalidFields;
+        WorkBudgetExceeded = workBudgetExceeded;
     }
 
     /// <summary>The shared result for a valid instance (validation allocates nothing then).</summary>
@@ -17,6 +18,13 @@ public sealed class JsonValidationResult
 
     /// <summary>True when the instance satisfies the schema.</summary>
     public bool IsValid => MissingFields.Count == 0 && InvalidFields.Count == 0;
+
+    /// <summary>
+    /// True when validation gave up before deciding: the instance needed more work than the validator
+    /// allows one instance (schema checks, nesting, time in regular expressions). The instance is then
+    /// not valid, and <see cref="InvalidFields"/> holds one error at <c>$</c> saying which limit it hit.
+    /// </summary>
+    public bool WorkBudgetExceeded { get; }
 
     /// <summary>Required properties that are absent.</summary>
     public IReadOnlyList<string> MissingFields { get; }
@@ -26,6 +34,9 @@ public sealed class JsonValidationResult
 
     internal static JsonValidationResult Invalid(IReadOnlyList<string> missingFields, IReadOnlyList<JsonFieldError> invalidFields) =>
         new(missingFields, invalidFields);
+
+    internal static JsonValidationResult OverBudget(string reason) =>
+        new([], [new JsonFieldError(ValidationErrors.Root, "validation exceeded its work budget: " + reason)], workBudgetExceeded: true);
 }
 
 /// <summary>One invalid value.</summary>

@@ -10,6 +10,10 @@ internal sealed partial class SchemaLoader
     // Patterns come from schema authors and run on every event: bound the damage of a slow one.
     private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
 
+    private const int CompiledPatternsPerSchema = 256;
+
+    private int patternCount;
+
     private void ReadKeywords(SchemaNode node, SchemaDocument document, JsonElement schema, string pointer)
     {
         var at = node.Location;
@@ -335,11 +339,15 @@ internal sealed partial class SchemaLoader
     private static JsonElement Object(JsonElement value, string keyword, string at) =>
         value.ValueKind == JsonValueKind.Object ? value : throw Invalid(at, $"{keyword} must be an object, not {Describe(value.ValueKind)}");
 
-    private static Regex Regex(string pattern, string keyword, string at)
+    private Regex Regex(string pattern, string keyword, string at)
     {
         try
         {
-            return PatternCache.GetOrCreate(pattern, PatternTimeout);
+            // Compiling a pattern to IL costs far more than reading it: past the first few hundred in one
+            // schema (a 4 MB schema can hold 100,000), patterns are interpreted.
+            return ++patternCount <= CompiledPatternsPerSchema
+                ? PatternCache.GetOrCreate(pattern, PatternTimeout)
+                : new Regex(pattern, RegexOptions.CultureInvariant, PatternTimeout);
         }
         catch (ArgumentException e)
         {

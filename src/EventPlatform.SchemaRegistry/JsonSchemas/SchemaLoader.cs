@@ -14,6 +14,8 @@ internal sealed partial class SchemaLoader
     private readonly Queue<(SchemaNode Node, SchemaDocument Document)> pendingRefs = new();
     private readonly IReadOnlyList<ResolvedReference> references;
     private readonly Dictionary<string, SchemaDocument> referenceDocuments = new(StringComparer.Ordinal);
+    private readonly Dictionary<SchemaDocument, Dictionary<string, (string Pointer, JsonElement Target)>> anchors = [];
+    private readonly Dictionary<(SchemaDocument Document, string Pointer), Dictionary<string, JsonElement>> memberIndexes = [];
 
     private SchemaLoader(IReadOnlyList<ResolvedReference> references) => this.references = references;
 
@@ -73,13 +75,13 @@ internal sealed partial class SchemaLoader
         if (fragment.Length == 0 || fragment[0] == '/')
         {
             pointer = "#" + fragment;
-            target = Navigate(document.Root, fragment)
+            target = Navigate(document, fragment)
                 ?? throw Invalid(location, $"$ref '{reference}' does not resolve: no value at '{fragment}'");
         }
         else
         {
-            (pointer, target) = FindAnchor(document.Root, "#", fragment)
-                ?? throw Invalid(location, $"$ref '{reference}' does not resolve: no $anchor '{fragment}'");
+            (pointer, target) = AnchorsOf(document).TryGetValue(fragment, out var anchored) ? anchored
+                : throw Invalid(location, $"$ref '{reference}' does not resolve: no $anchor '{fragment}'");
         }
 
         return Compile(document, target, pointer);
@@ -134,18 +136,19 @@ internal sealed partial class SchemaLoader
         return document;
     }
 
-    private static JsonElement? Navigate(JsonElement root, string pointer)
+    private JsonElement? Navigate(SchemaDocument document, string pointer)
     {
-        var current = root;
+        var current = document.Root;
         if (pointer.Length == 0)
         {
             return current;
         }
 
+        var at = 0;
         foreach (var rawToken in pointer[1..].Split('/'))
         {
             var token = Uri.UnescapeDataString(rawToken).Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-            if (current.ValueKind == JsonValueKind.Object && current.TryGetProperty(token, out var child))
+            if (current.ValueKind == JsonValueKind.Object && TryGetMember(document, pointer[..at], current, token, out var child))
             {
                 current = child;
             }
@@ -157,47 +160,93 @@ internal sealed partial class SchemaLoader
             {
                 return null;
             }
+
+            at += 1 + rawToken.Length;
         }
 
         return current;
     }
 
-    private static (string Pointer, JsonElement Target)? FindAnchor(JsonElement element, string pointer, string anchor)
+    // TryGetProperty scans an object's members one by one: 100,000 $refs into one "definitions" object of
+    // 100,000 members would cost 10^10 comparisons. Large objects get an index, built once per parse.
+    private bool TryGetMember(SchemaDocument document, string pointer, JsonElement obj, string name, out JsonElement member)
     {
-        if (element.ValueKind == JsonValueKind.Object)
+        const int IndexFrom = 32;
+        if (!memberIndexes.TryGetValue((document, pointer), out var index))
         {
-            if (IsAnchor(element, "$anchor", anchor) || IsAnchor(element, "$id", "#" + anchor) || IsAnchor(element, "id", "#" + anchor))
+            if (obj.GetPropertyCount() < IndexFrom)
             {
-                return (pointer, element);
+                return obj.TryGetProperty(name, out member);
             }
 
-            foreach (var property in element.EnumerateObject())
+            index = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in obj.EnumerateObject())
             {
-                var found = FindAnchor(property.Value, $"{pointer}/{EscapePointer(property.Name)}", anchor);
-                if (found is not null)
-                {
-                    return found;
-                }
+                // JSON allows duplicate names; the last one wins, as TryGetProperty's answer would not be defined.
+                index[property.Name] = property.Value;
             }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            var i = 0;
-            foreach (var item in element.EnumerateArray())
-            {
-                var found = FindAnchor(item, $"{pointer}/{i++}", anchor);
-                if (found is not null)
-                {
-                    return found;
-                }
-            }
+
+            memberIndexes[(document, pointer)] = index;
         }
 
-        return null;
+        return index.TryGetValue(name, out member);
     }
 
-    private static bool IsAnchor(JsonElement obj, string keyword, string value) =>
-        obj.TryGetProperty(keyword, out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(value);
+    // Every anchor of a document, found in one walk: searching the whole document once per $ref would
+    // make 100,000 "#name" references cost 100,000 walks.
+    private Dictionary<string, (string Pointer, JsonElement Target)> AnchorsOf(SchemaDocument document)
+    {
+        if (anchors.TryGetValue(document, out var known))
+        {
+            return known;
+        }
+
+        var found = new Dictionary<string, (string Pointer, JsonElement Target)>(StringComparer.Ordinal);
+        // Pre-order, members in document order: the first element with an anchor wins, as in a search.
+        var pending = new Stack<(JsonElement Element, string Pointer)>();
+        pending.Push((document.Root, "#"));
+        while (pending.TryPop(out var next))
+        {
+            var (element, pointer) = next;
+            if (element.ValueKind == JsonValueKind.Object)
+            {
+                AddAnchor(found, element, "$anchor", prefix: false, pointer);
+                AddAnchor(found, element, "$id", prefix: true, pointer);
+                AddAnchor(found, element, "id", prefix: true, pointer);
+                var members = element.EnumerateObject().ToList();
+                for (var i = members.Count - 1; i >= 0; i--)
+                {
+                    pending.Push((members[i].Value, $"{pointer}/{EscapePointer(members[i].Name)}"));
+                }
+            }
+            else if (element.ValueKind == JsonValueKind.Array)
+            {
+                var items = element.EnumerateArray().ToList();
+                for (var i = items.Count - 1; i >= 0; i--)
+                {
+                    pending.Push((items[i], $"{pointer}/{i}"));
+                }
+            }
+        }
+
+        anchors[document] = found;
+        return found;
+    }
+
+    private static void AddAnchor(Dictionary<string, (string Pointer, JsonElement Target)> found, JsonElement obj, string keyword, bool prefix, string pointer)
+    {
+        if (obj.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { } text)
+        {
+            if (!prefix)
+            {
+                found.TryAdd(text, (pointer, obj));
+            }
+            else if (text.StartsWith('#'))
+            {
+                found.TryAdd(text[1..], (pointer, obj));
+            }
+        }
+    }
 
     internal static string EscapePointer(string token) =>
         token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);

@@ -43,13 +43,15 @@ internal static class ProtoFileLoader
     {
         if (!LooksLikeBase64(schema))
         {
+            ProtoNesting.CheckText(schema, fileName);
             return schema;
         }
 
+        var bytes = Convert.FromBase64String(schema.Trim());
+        ProtoNesting.CheckDescriptor(bytes, fileName);
         try
         {
-            var descriptor = FileDescriptorSet.Serializer.Deserialize<FileDescriptorProto>(
-                new ReadOnlyMemory<byte>(Convert.FromBase64String(schema.Trim())));
+            var descriptor = FileDescriptorSet.Serializer.Deserialize<FileDescriptorProto>(new ReadOnlyMemory<byte>(bytes));
             return ProtoTextWriter.Render(descriptor, ProtoTextStyle.Canonical);
         }
         catch (NotSupportedException)

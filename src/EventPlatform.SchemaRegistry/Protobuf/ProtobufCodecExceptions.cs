@@ -5,21 +5,32 @@ public abstract class ProtobufCodecException : FormatException
 {
     /// <summary>Creates the exception.</summary>
     protected ProtobufCodecException(string reason, string fieldPath, Exception? innerException)
-        : base(fieldPath.Length == 0 ? reason : $"Field '{fieldPath}': {reason}", innerException)
+        : base(reason, innerException)
     {
         Reason = reason;
         FieldPath = fieldPath;
     }
 
     /// <summary>The path of the field, e.g. <c>payload.fields["a"].list_value.values[2]</c> (empty: the message itself).</summary>
-    public string FieldPath { get; }
+    public string FieldPath { get; private set; }
+
+    /// <inheritdoc/>
+    public override string Message => FieldPath.Length == 0 ? Reason : $"Field '{FieldPath}': {Reason}";
 
     /// <summary>What is wrong, without the path.</summary>
     public string Reason { get; }
 
-    /// <summary>The path with one more segment in front.</summary>
-    private protected string PathWithin(string segment) =>
-        FieldPath.Length == 0 ? segment : segment + (FieldPath[0] == '[' ? string.Empty : ".") + FieldPath;
+    /// <summary>
+    /// Puts one more segment in front of the path; false, for use in exception filters. Each level
+    /// of nesting adds its segment from a filter as the exception passes: catching and throwing a new
+    /// exception at every level would nest one exception dispatch per level on the stack, and 64
+    /// levels of that overflow it.
+    /// </summary>
+    internal bool AddOuter(string segment)
+    {
+        FieldPath = FieldPath.Length == 0 ? segment : segment + (FieldPath[0] == '[' ? string.Empty : ".") + FieldPath;
+        return false;
+    }
 }
 
 /// <summary>Protobuf bytes that do not match their message type (truncated, bad lengths, invalid values).</summary>
@@ -31,13 +42,7 @@ public sealed class ProtobufDecodeException : ProtobufCodecException
     {
     }
 
-    private ProtobufDecodeException(string reason, string fieldPath, Exception? innerException)
-        : base(reason, fieldPath, innerException)
-    {
-    }
 
-    /// <summary>The same problem one level further out.</summary>
-    internal ProtobufDecodeException Within(string segment) => new(Reason, PathWithin(segment), InnerException);
 }
 
 /// <summary>JSON that cannot be encoded as its message type (unknown field, wrong JSON kind, out of range).</summary>
@@ -55,11 +60,10 @@ public sealed class ProtobufEncodeException : ProtobufCodecException
     {
     }
 
-    private ProtobufEncodeException(string reason, string fieldPath, Exception? innerException)
-        : base(reason, fieldPath, innerException)
+    /// <summary>The same exception located in a field.</summary>
+    internal ProtobufEncodeException Within(string segment)
     {
+        AddOuter(segment);
+        return this;
     }
-
-    /// <summary>The same problem one level further out.</summary>
-    internal ProtobufEncodeException Within(string segment) => new(Reason, PathWithin(segment), InnerException);
 }

@@ -90,7 +90,7 @@ internal sealed partial class ProtobufCompatibility
             return;
         }
 
-        var nested = new ProtobufCompatibility(_original, _update, _inProgress, originalLocal.Split('.'));
+        var nested = new ProtobufCompatibility(_original, _update, _inProgress, _walk, originalLocal.Split('.'));
         nested.CompareMessage((DescriptorProto)originalType.Type, originalName, (DescriptorProto)updateType.Type, updateName);
         _found.AddRange(nested._found);
         if (nested._found.Count > 0)

@@ -16,14 +16,16 @@ internal sealed partial class ProtobufCompatibility
     private readonly ProtobufTypeIndex _original;
     private readonly ProtobufTypeIndex _update;
     private readonly HashSet<DescriptorProto> _inProgress;
+    private readonly Walk _walk;
     private readonly List<string> _path;
     private readonly List<SchemaIncompatibility> _found = [];
 
-    private ProtobufCompatibility(ProtobufTypeIndex original, ProtobufTypeIndex update, HashSet<DescriptorProto> inProgress, IEnumerable<string> path)
+    private ProtobufCompatibility(ProtobufTypeIndex original, ProtobufTypeIndex update, HashSet<DescriptorProto> inProgress, Walk walk, IEnumerable<string> path)
     {
         _original = original;
         _update = update;
         _inProgress = inProgress;
+        _walk = walk;
         _path = [.. path];
     }
 
@@ -31,7 +33,7 @@ internal sealed partial class ProtobufCompatibility
     {
         var original = new ProtobufTypeIndex(writer);
         var update = new ProtobufTypeIndex(reader);
-        var diff = new ProtobufCompatibility(original, update, new(ReferenceEqualityComparer.Instance), []);
+        var diff = new ProtobufCompatibility(original, update, new(ReferenceEqualityComparer.Instance), new Walk(), []);
         if (writer.Package != reader.Package)
         {
             diff.Add("PACKAGE_CHANGED", $"The package changed from '{writer.Package}' to '{reader.Package}'.");
@@ -64,20 +66,48 @@ internal sealed partial class ProtobufCompatibility
 
     private void CompareMessage(DescriptorProto original, string originalName, DescriptorProto update, string updateName)
     {
-        // A message that refers to itself is compared once.
-        if (_inProgress.Add(original))
+        // Field types lead from message to message (a chain of 20,000, or two fields of the next type
+        // at every step): bounded in depth and in total work.
+        if (++_walk.Steps > SchemaLimits.MaxComparisonSteps)
         {
-            try
-            {
-                CompareFields(original, _original.IsProto3(originalName), update, _update.IsProto3(updateName));
-            }
-            finally
-            {
-                _inProgress.Remove(original);
-            }
+            throw SchemaLimits.TooComplexToCompare();
         }
 
-        CompareMessages(original.NestedTypes, originalName + ".", update.NestedTypes, updateName + ".");
+        if (++_walk.Depth > SchemaLimits.MaxNestingDepth)
+        {
+            throw SchemaLimits.TooDeep($"messages and message-typed fields, comparing {originalName}");
+        }
+
+        SchemaLimits.EnsureStack("comparing Protobuf schemas");
+        try
+        {
+            // A message that refers to itself is compared once.
+            if (_inProgress.Add(original))
+            {
+                try
+                {
+                    CompareFields(original, _original.IsProto3(originalName), update, _update.IsProto3(updateName));
+                }
+                finally
+                {
+                    _inProgress.Remove(original);
+                }
+            }
+
+            CompareMessages(original.NestedTypes, originalName + ".", update.NestedTypes, updateName + ".");
+        }
+        finally
+        {
+            _walk.Depth--;
+        }
+    }
+
+    /// <summary>How far and how long one comparison has walked (shared by the nested comparisons of field types).</summary>
+    private sealed class Walk
+    {
+        public int Depth { get; set; }
+
+        public int Steps { get; set; }
     }
 
     private void CompareFields(DescriptorProto original, bool originalProto3, DescriptorProto update, bool updateProto3)

@@ -30,5 +30,10 @@ public sealed class ProtobufFormat : ISchemaFormat
         {
             throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
         }
+        catch (Exception e) when (e is not (InvalidSchemaException or OutOfMemoryException or InsufficientExecutionStackException))
+        {
+            // protobuf-net's parser sees the client's text first: whatever it trips on is the schema's fault.
+            throw new InvalidSchemaException("Invalid schema: " + e.Message, e);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -14,13 +15,20 @@ internal readonly record struct FieldOccurrence(int FieldIndex, int Start, int E
 /// </summary>
 internal static class ProtobufJsonDecoder
 {
-    private const int MaxDepth = 100;
+    // Each level takes several large frames: 64 levels fit well within a 256 KiB stack.
+    private const int MaxDepth = 64;
 
     public static void WriteMessage(ReadOnlySpan<byte> data, ProtobufMessageDescriptor message, Utf8JsonWriter writer, int depth)
     {
         if (depth > MaxDepth)
         {
             throw new ProtobufDecodeException($"messages nested deeper than {MaxDepth}");
+        }
+
+        // The backstop on small stacks, below MaxDepth: each level takes several frames.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new ProtobufDecodeException($"messages nested too deep for this server's stack ({depth} levels)");
         }
 
         if (message.WellKnownType is ProtobufWellKnownType.Timestamp or ProtobufWellKnownType.Duration)
@@ -78,9 +86,9 @@ internal static class ProtobufJsonDecoder
                     ProtoWire.Skip(data, ref position, number, wireType);
                 }
             }
-            catch (ProtobufDecodeException e)
+            catch (ProtobufDecodeException e) when (e.AddOuter(field?.Name ?? $"#{number}"))
             {
-                throw e.Within(field?.Name ?? $"#{number}");
+                throw;
             }
 
             if (count == occurrences.Length)
@@ -257,9 +265,9 @@ internal static class ProtobufJsonDecoder
         {
             WriteValue(data, field, group, writer, depth);
         }
-        catch (ProtobufDecodeException e)
+        catch (ProtobufDecodeException e) when (e.AddOuter(field.Name))
         {
-            throw e.Within(field.Name);
+            throw;
         }
     }
 
@@ -327,9 +335,9 @@ internal static class ProtobufJsonDecoder
                         WriteScalar(value, ref position, field, packed ? field.WireType : occurrence.WireType, writer);
                     }
                 }
-                catch (ProtobufDecodeException e)
+                catch (ProtobufDecodeException e) when (e.AddOuter($"[{index}]"))
                 {
-                    throw e.Within($"[{index}]");
+                    throw;
                 }
 
                 index++;

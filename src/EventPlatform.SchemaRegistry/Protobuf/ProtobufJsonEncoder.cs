@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace EventPlatform.SchemaRegistry.Protobuf;
@@ -8,13 +9,20 @@ namespace EventPlatform.SchemaRegistry.Protobuf;
 /// </summary>
 internal static class ProtobufJsonEncoder
 {
-    private const int MaxDepth = 100;
+    // Each level takes several large frames: 64 levels fit well within a 256 KiB stack.
+    private const int MaxDepth = 64;
 
     public static void WriteMessage(JsonElement json, ProtobufMessageDescriptor message, ProtoBufferWriter output, int depth)
     {
         if (depth > MaxDepth)
         {
             throw new ProtobufEncodeException($"messages nested deeper than {MaxDepth}");
+        }
+
+        // The backstop on small stacks, below MaxDepth: each level takes several frames.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new ProtobufEncodeException($"messages nested too deep for this server's stack ({depth} levels)");
         }
 
         switch (message.WellKnownType)
@@ -73,9 +81,9 @@ internal static class ProtobufJsonEncoder
         {
             WriteFieldValue(value, field, output, depth);
         }
-        catch (ProtobufEncodeException e)
+        catch (ProtobufEncodeException e) when (e.AddOuter(field.Name))
         {
-            throw e.Within(field.Name);
+            throw;
         }
     }
 
@@ -149,9 +157,9 @@ internal static class ProtobufJsonEncoder
             {
                 write(item);
             }
-            catch (ProtobufEncodeException e)
+            catch (ProtobufEncodeException e) when (e.AddOuter($"[{index}]"))
             {
-                throw e.Within($"[{index}]");
+                throw;
             }
 
             index++;
@@ -178,9 +186,9 @@ internal static class ProtobufJsonEncoder
                 WriteFieldValue(entry.Value, valueField, output, depth + 1);
                 output.EndLengthDelimited(mark);
             }
-            catch (ProtobufEncodeException e)
+            catch (ProtobufEncodeException e) when (e.AddOuter($"[{JsonSerializer.Serialize(entry.Name)}]"))
             {
-                throw e.Within($"[{JsonSerializer.Serialize(entry.Name)}]");
+                throw;
             }
         }
     }

@@ -38,9 +38,9 @@ internal static class ProtobufJsonMapDecoder
             {
                 WriteValue(data, entry, valueField, writer, depth);
             }
-            catch (ProtobufDecodeException e)
+            catch (ProtobufDecodeException e) when (e.AddOuter($"[{JsonSerializer.Serialize(entry.Key)}]"))
             {
-                throw e.Within($"[{JsonSerializer.Serialize(entry.Key)}]");
+                throw;
             }
         }
 

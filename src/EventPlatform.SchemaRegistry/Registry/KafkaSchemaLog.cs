@@ -114,6 +114,11 @@ public sealed partial class KafkaSchemaLog(
         {
             written = await _producer!.ProduceAsync(Log, new Message<byte[], byte[]?> { Key = key, Value = value }, cancellationToken).ConfigureAwait(false);
         }
+        catch (ProduceException<byte[], byte[]?> e) when (e.Error.Code is ErrorCode.MsgSizeTooLarge)
+        {
+            // The client's schema (with its metadata) is too large for the topic: the client's fault, not the store's.
+            throw RegistryErrors.TooLarge($"The schema record is larger than the Kafka store takes ({value?.Length ?? 0} bytes): {e.Error.Reason}");
+        }
         catch (ProduceException<byte[], byte[]?> e)
         {
             throw RegistryErrors.StoreError($"Writing to the Kafka store failed: {e.Error.Reason}");

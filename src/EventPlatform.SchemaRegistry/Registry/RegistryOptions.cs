@@ -21,6 +21,13 @@ public sealed class RegistryOptions
     /// <summary>How long a write may wait for Kafka to acknowledge it and for it to be read back.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The largest request body the REST API reads (bytes); larger ones get 413 with Confluent's error
+    /// body. Schemas are text, and the largest real ones are a few hundred kilobytes.
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>The compatibility level of a registry whose log holds no global configuration.</summary>
     public string DefaultCompatibility { get; set; } = "BACKWARD";
 }

@@ -112,6 +112,9 @@ public static class RegistryErrors
     /// <summary>The request body is not what the route takes.</summary>
     public static SchemaRegistryException BadRequest(string message) => new(400, 400, message);
 
+    /// <summary>A request body, or the record it makes, larger than the registry or its Kafka store takes.</summary>
+    public static SchemaRegistryException TooLarge(string message) => new(413, 413, message);
+
     /// <summary>The Kafka store could not be written or read in time.</summary>
     public static SchemaRegistryException StoreError(string message) => new(500, 50001, message);
 

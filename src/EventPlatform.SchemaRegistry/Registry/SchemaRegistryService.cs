@@ -16,6 +16,10 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
 {
     // Another instance may take the version we proposed; each lost race is retried on the new state.
     private const int MaxWriteAttempts = 25;
+
+    // What one request can make a format read through references (each is read under its own name).
+    private const int MaxResolvedReferences = 1_000;
+    private const long MaxReferencedText = 32L * 1024 * 1024;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConcurrentDictionary<int, ParsedSchema> _parsedById = new();
     private readonly TimeSpan _writeTimeout = options.Value.WriteTimeout;
@@ -403,9 +407,35 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         {
             return formats.Find(type)!.Parse(text, references);
         }
+        catch (InsufficientExecutionStackException)
+        {
+            throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} of type {type}, details: {SchemaLimits.TooDeep("parsing").Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // Text a JSON reader refuses to turn into a string (an escaped lone surrogate) is the schema's fault.
+            throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} of type {type}, details: {e.Message}");
+        }
         catch (InvalidSchemaException e)
         {
             throw RegistryErrors.InvalidSchema($"Invalid schema {Truncate(text)} with refs [{string.Join(", ", references.Select(r => $"{r.Name}:{r.Subject}/{r.Version}"))}] of type {type}, details: {e.Message}");
+        }
+    }
+
+    // A comparison too deep or too costly to finish (see SchemaLimits) refuses the new schema as invalid.
+    private static IReadOnlyList<SchemaIncompatibility> ReadIncompatibilities(ParsedSchema reader, ParsedSchema writer)
+    {
+        try
+        {
+            return reader.ReadIncompatibilities(writer);
+        }
+        catch (InvalidSchemaException e)
+        {
+            throw RegistryErrors.InvalidSchema(e.Message);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw RegistryErrors.InvalidSchema(SchemaLimits.TooDeep("comparing with an earlier version").Message);
         }
     }
 
@@ -447,9 +477,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
 
     private static List<ResolvedReference> ResolveReferences(RegistryState s, IReadOnlyList<SchemaReference> references)
     {
-        // Depth-first, dependencies before dependents, each name once.
+        // Depth-first, dependencies before dependents, each name once. A version reached again under
+        // another name (a diamond of references) is listed under that name too, but its own references
+        // are walked only once: a lattice of diamonds must not cost exponentially many visits.
         var resolved = new List<ResolvedReference>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var walked = new HashSet<(string Subject, int Version)>();
         void Visit(SchemaReference reference, int depth)
         {
             if (depth > 32)
@@ -466,9 +499,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
                 ? s.Versions(reference.Subject).LastOrDefault(v => !v.Deleted)
                 : s.Version(reference.Subject, reference.Version))
                 ?? throw RegistryErrors.InvalidSchema($"Invalid schema reference {reference.Name}: subject '{reference.Subject}' version {reference.Version} not found");
-            foreach (var inner in version.Content.References)
+            if (walked.Add((version.Subject, version.Version)))
             {
-                Visit(inner, depth + 1);
+                foreach (var inner in version.Content.References)
+                {
+                    Visit(inner, depth + 1);
+                }
             }
 
             resolved.Add(new ResolvedReference(reference.Name, reference.Subject, version.Version, version.Content.Schema));
@@ -477,6 +513,17 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
         foreach (var reference in references)
         {
             Visit(reference, 0);
+        }
+
+        // Each format reads every reference under its own name: bound what one request can make it read.
+        if (resolved.Count > MaxResolvedReferences)
+        {
+            throw RegistryErrors.InvalidSchema($"A schema may use at most {MaxResolvedReferences} references (transitively), not {resolved.Count}");
+        }
+
+        if (resolved.Sum(r => (long)r.Schema.Length) > MaxReferencedText)
+        {
+            throw RegistryErrors.InvalidSchema($"The schemas a schema references may hold at most {MaxReferencedText} characters in all");
         }
 
         return resolved;
@@ -506,12 +553,12 @@ public sealed class SchemaRegistryService(KafkaSchemaLog log, SchemaFormats form
             {
                 if (backward)
                 {
-                    found.AddRange(candidate.ReadIncompatibilities(old).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (the new schema cannot read data written with version {previous.Version})")));
+                    found.AddRange(ReadIncompatibilities(candidate, old).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (the new schema cannot read data written with version {previous.Version})")));
                 }
 
                 if (forward)
                 {
-                    found.AddRange(old.ReadIncompatibilities(candidate).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (version {previous.Version} cannot read data written with the new schema)")));
+                    found.AddRange(ReadIncompatibilities(old, candidate).Select(x => Describe(x.Kind, x.Location, $"{x.Message} (version {previous.Version} cannot read data written with the new schema)")));
                 }
             }
 
