@@ -249,6 +249,65 @@ public class EventJsonReaderHostileInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new EventTimeBounds(TimeProvider.System, TimeSpan.Zero, TimeSpan.Zero));
     }
 
+    [Theory]
+    [InlineData("""{"a":1,"a":2}""", "payload")]
+    [InlineData("""{"a":1,"b":{"c":1,"c":2}}""", "payload")]
+    [InlineData("""{"a":[{"x":1},{"y":1,"y":null}]}""", "payload")]
+    [InlineData("""{"abc":1,"\u0061bc":2}""", "payload")]
+    [InlineData("""{"\u00e9":1,"é":2}""", "payload")]
+    [InlineData("""{"\ud83d\ude00":1,"😀":2}""", "payload")]
+    public void A_property_given_twice_in_any_object_of_the_payload_is_refused(string payload, string field)
+    {
+        var error = Refused(Encoding.UTF8.GetBytes("{\"event_id\":\"e\",\"timestamp\":1705314600,\"event_type\":\"t\",\"payload\":" + payload + "}"));
+        Assert.StartsWith(EventJsonReader.DuplicateNameReason, error.InvalidFields[field], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_property_given_twice_in_metadata_or_an_ignored_field_is_refused()
+    {
+        Assert.StartsWith(EventJsonReader.DuplicateNameReason,
+            Refused(Encoding.UTF8.GetBytes("""{"event_id":"e","timestamp":1,"event_type":"t","payload":{},"metadata":{"m":"1","m":"2"}}""")).InvalidFields["metadata"], StringComparison.Ordinal);
+        Assert.StartsWith(EventJsonReader.DuplicateNameReason,
+            Refused(Encoding.UTF8.GetBytes("""{"event_id":"e","timestamp":1,"event_type":"t","payload":{},"x":{"k":1,"k":1}}""")).InvalidFields["x"], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"a":{"a":{"a":1}},"b":{"a":2}}""")]
+    [InlineData("""{"a":1,"A":2,"ab":3,"a b":4,"\u0062":5}""")]
+    [InlineData("""{"x":[{"a":1},{"a":2}],"y":{"a":3}}""")]
+    [InlineData("""{"\\u0061":1,"u0061":2,"\u005c":3}""")]
+    public void The_same_name_in_different_objects_or_different_names_are_fine(string payload) =>
+        Accepted(Encoding.UTF8.GetBytes("{\"event_id\":\"e\",\"timestamp\":1705314600,\"event_type\":\"t\",\"payload\":" + payload + "}"));
+
+    [Theory]
+    [InlineData(15, false)]
+    [InlineData(16, false)]
+    [InlineData(17, false)]
+    [InlineData(50_000, false)]
+    [InlineData(17, true)]
+    [InlineData(50_000, true)]
+    public void Wide_objects_are_checked_in_linear_time(int keys, bool repeatFirst)
+    {
+        var names = Enumerable.Range(0, keys).Select(k => $"\"key{k}\":{k}").ToList();
+        if (repeatFirst)
+        {
+            names.Add("\"\\u006bey0\":0");
+        }
+
+        var json = Encoding.UTF8.GetBytes("{\"event_id\":\"e\",\"timestamp\":1705314600,\"event_type\":\"t\",\"payload\":{" + string.Join(",", names) + "}}");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (repeatFirst)
+        {
+            Assert.Contains("'key0'", Refused(json).InvalidFields["payload"], StringComparison.Ordinal);
+        }
+        else
+        {
+            Accepted(json);
+        }
+
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2));
+    }
+
     // The reference for "is this text": .NET's own strict decoders, not the reader's checks.
     private static bool IsText(string s)
     {

@@ -173,7 +173,7 @@ public static class EventJsonReader
                 // A copy of the reader at the name: the name is decoded only when it has to be reported.
                 var atName = reader;
                 reader.Read();
-                if (JsonText.CheckValue(ref reader) is { } problem)
+                if (JsonText.CheckValue(ref reader, source.Span) is { } problem)
                 {
                     (error ??= new()).Invalid(atName.GetString()!, problem.Reason);
                 }
@@ -255,6 +255,9 @@ public static class EventJsonReader
 
     /// <summary>The reason given for a field holding a number that would be infinite as a double.</summary>
     public const string NotFiniteReason = JsonText.NotFinite;
+
+    /// <summary>The start of the reason given for a field holding an object that names a property twice.</summary>
+    public const string DuplicateNameReason = JsonText.DuplicateName;
 
     /// <summary>The key of <see cref="EventValidationError.InvalidFields"/> for a property name that is not Unicode.</summary>
     public const string UnreadableName = "(property name)";
@@ -428,7 +431,7 @@ public static class EventJsonReader
         {
             case JsonTokenType.StartObject:
                 var start = (int)reader.TokenStartIndex;
-                if (JsonText.CheckValue(ref reader) is { } problem)
+                if (JsonText.CheckValue(ref reader, source.Span) is { } problem)
                 {
                     (error ??= new()).Invalid(field, $"{problem.Reason}, at byte {problem.Offset} of the body");
                     return default;

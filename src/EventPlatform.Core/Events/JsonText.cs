@@ -19,6 +19,11 @@ internal static class JsonText
 
     public const string NotFinite = "is a number too large for a 64-bit floating-point value (it would be infinite)";
 
+    public const string DuplicateName = "has an object with a property given more than once";
+
+    [ThreadStatic]
+    private static PropertyNames? t_names;
+
     /// <summary>Whether the current string or property name is valid Unicode text.</summary>
     /// <remarks>Needs a reader over one span (no <see cref="System.Buffers.ReadOnlySequence{T}"/>).</remarks>
     public static bool IsUnicode(ref Utf8JsonReader reader)
@@ -54,10 +59,13 @@ internal static class JsonText
 
     /// <summary>
     /// Checks the current value and everything inside it, leaving the reader on its last token (as
-    /// <see cref="Utf8JsonReader.Skip"/> does). Iterative: depth is bounded by the reader's MaxDepth.
-    /// Returns the first problem and the byte offset of its token, or null.
+    /// <see cref="Utf8JsonReader.Skip"/> does): text, numbers, and that no object names a property
+    /// twice (parsers disagree on which copy wins, and some refuse the record outright, so one
+    /// stored event could read differently, or not at all, downstream). Iterative: depth is bounded
+    /// by the reader's MaxDepth. <paramref name="source"/> is the span the reader reads. Returns
+    /// the first problem and the byte offset of its token, or null.
     /// </summary>
-    public static (string Reason, long Offset)? CheckValue(ref Utf8JsonReader reader)
+    public static (string Reason, long Offset)? CheckValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> source)
     {
         (string, long)? problem = Check(ref reader) is { } own ? (own, reader.TokenStartIndex) : null;
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
@@ -65,17 +73,145 @@ internal static class JsonText
             return problem;
         }
 
+        var names = t_names ??= new PropertyNames();
+        names.Reset();
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            names.Open();
+        }
+
         // Every token inside the container is deeper than its start; only its end comes back to this depth.
         var depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
-            if (problem is null && Check(ref reader) is { } reason)
+            if (problem is not null)
             {
-                problem = (reason, reader.TokenStartIndex);
+                continue;
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    names.Open();
+                    break;
+                case JsonTokenType.EndObject:
+                    names.Close();
+                    break;
+                case JsonTokenType.PropertyName:
+                    if (Check(ref reader) is { } nameReason)
+                    {
+                        problem = (nameReason, reader.TokenStartIndex);
+                    }
+                    else if (!names.Add(ref reader, source))
+                    {
+                        problem = ($"{DuplicateName} ('{reader.GetString()}')", reader.TokenStartIndex);
+                    }
+
+                    break;
+                default:
+                    if (Check(ref reader) is { } valueReason)
+                    {
+                        problem = (valueReason, reader.TokenStartIndex);
+                    }
+
+                    break;
             }
         }
 
         return problem;
+    }
+
+    /// <summary>
+    /// The property names of the objects open in one walk, to find a name given twice. Small
+    /// objects are searched linearly; past <see cref="HashFrom"/> names an object also keeps a set
+    /// of their hashes, so a hostile object of many keys costs linear time. Reused per thread.
+    /// </summary>
+    private sealed class PropertyNames
+    {
+        private const int HashFrom = 16;
+
+        // Names as (offset, length) into the source, or into _unescaped when the name was escaped.
+        private readonly List<(int Start, int Length, bool Unescaped)> _names = [];
+        private readonly List<(int First, HashSet<int>? Hashes)> _objects = [];
+        private byte[] _unescaped = new byte[256];
+        private int _unescapedLength;
+
+        public void Reset()
+        {
+            _names.Clear();
+            _objects.Clear();
+            _unescapedLength = 0;
+        }
+
+        public void Open() => _objects.Add((_names.Count, null));
+
+        public void Close()
+        {
+            var first = _objects[^1].First;
+            _names.RemoveRange(first, _names.Count - first);
+            _objects.RemoveAt(_objects.Count - 1);
+        }
+
+        /// <summary>Adds the current property name to its object; false when the object already has it.</summary>
+        public bool Add(ref Utf8JsonReader reader, ReadOnlySpan<byte> source)
+        {
+            (int Start, int Length, bool Unescaped) entry;
+            if (reader.ValueIsEscaped)
+            {
+                // Compared unescaped: "a" and "\u0061" are the same name. Checked as Unicode already, so this cannot throw.
+                if (_unescaped.Length - _unescapedLength < reader.ValueSpan.Length)
+                {
+                    Array.Resize(ref _unescaped, Math.Max(_unescaped.Length * 2, _unescapedLength + reader.ValueSpan.Length));
+                }
+
+                var length = reader.CopyString(_unescaped.AsSpan(_unescapedLength));
+                entry = (_unescapedLength, length, true);
+                _unescapedLength += length;
+            }
+            else
+            {
+                // The token starts at its opening quote.
+                entry = ((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, false);
+            }
+
+            var name = NameOf(entry, source);
+            var (first, hashes) = _objects[^1];
+            if (hashes is null && _names.Count - first >= HashFrom)
+            {
+                hashes = [];
+                for (var i = first; i < _names.Count; i++)
+                {
+                    hashes.Add(Hash(NameOf(_names[i], source)));
+                }
+
+                _objects[^1] = (first, hashes);
+            }
+
+            // A new hash is a new name; otherwise (or for a small object) look.
+            if (hashes is null || !hashes.Add(Hash(name)))
+            {
+                for (var i = first; i < _names.Count; i++)
+                {
+                    if (NameOf(_names[i], source).SequenceEqual(name))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            _names.Add(entry);
+            return true;
+        }
+
+        private ReadOnlySpan<byte> NameOf((int Start, int Length, bool Unescaped) entry, ReadOnlySpan<byte> source) =>
+            entry.Unescaped ? _unescaped.AsSpan(entry.Start, entry.Length) : source.Slice(entry.Start, entry.Length);
+
+        private static int Hash(ReadOnlySpan<byte> name)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(name);
+            return hash.ToHashCode();
+        }
     }
 
     /// <summary>
