@@ -157,7 +157,11 @@ public static class EventJsonReader
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            if (!JsonText.IsUnicode(ref reader))
+            // A known name is ASCII, so only other names need their text checked; an escaped name is
+            // checked first, since comparing unescapes it (and throws on an unpaired surrogate).
+            var unreadable = reader.ValueIsEscaped && !JsonText.IsUnicode(ref reader);
+            var field = unreadable ? Seen.None : Classify(ref reader);
+            if (unreadable || (field == Seen.None && !JsonText.IsUnicode(ref reader)))
             {
                 // No name to report it under: the name itself is the problem.
                 (error ??= new()).Invalid(UnreadableName, JsonText.NotUnicode);
@@ -166,7 +170,6 @@ public static class EventJsonReader
                 continue;
             }
 
-            var field = Classify(ref reader);
             if (field == Seen.None)
             {
                 // Ignored, but not stored unchecked either: a client's bad text is refused wherever it is.
@@ -305,11 +308,19 @@ public static class EventJsonReader
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.String when !JsonText.IsUnicode(ref reader):
-                (error ??= new()).Invalid(field, JsonText.NotUnicode);
-                return null;
             case JsonTokenType.String:
-                var value = reader.GetString()!;
+                string value;
+                try
+                {
+                    value = reader.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    // GetString refuses invalid UTF-8 and unpaired surrogate escapes; checking first would cost every event.
+                    (error ??= new()).Invalid(field, JsonText.NotUnicode);
+                    return null;
+                }
+
                 if (value.Length == 0)
                 {
                     if (required)
@@ -364,10 +375,14 @@ public static class EventJsonReader
     {
         switch (reader.TokenType)
         {
-            case JsonTokenType.String when !JsonText.IsUnicode(ref reader):
-                (error ??= new()).Invalid("timestamp", JsonText.NotUnicode);
-                return null;
             case JsonTokenType.String:
+                // Unpaired surrogate escapes throw from the parse; invalid UTF-8 only fails it.
+                if (!JsonText.IsUnicode(ref reader))
+                {
+                    (error ??= new()).Invalid("timestamp", JsonText.NotUnicode);
+                    return null;
+                }
+
                 if (reader.TryGetDateTimeOffset(out var parsed))
                 {
                     // A time written without an offset is UTC, never this machine's local time.

@@ -37,10 +37,20 @@ internal static class JsonText
     {
         var raw = reader.ValueSpan;
 
-        // Without an exponent a number needs more than 308 digits to overflow: the common case costs a scan.
-        if (raw.Length <= 308 && raw.IndexOfAny((byte)'e', (byte)'E') < 0)
+        // Without an exponent a number needs more than 308 digits to overflow: the common case is one
+        // short loop ('E' | 0x20 is 'e'; no other byte of a JSON number becomes 'e').
+        if (raw.Length <= 308)
         {
-            return true;
+            var exponent = false;
+            foreach (var b in raw)
+            {
+                exponent |= (b | 0x20) == 'e';
+            }
+
+            if (!exponent)
+            {
+                return true;
+            }
         }
 
         return reader.TryGetDouble(out var value) && double.IsFinite(value);
@@ -65,20 +75,26 @@ internal static class JsonText
     /// by the reader's MaxDepth. <paramref name="source"/> is the span the reader reads. Returns
     /// the first problem and the byte offset of its token, or null.
     /// </summary>
+    /// <remarks>
+    /// Text is checked once over the whole value after the walk (two vectorized scans) rather than
+    /// token by token: this runs for every payload. Only a value that fails is walked again to say where.
+    /// </remarks>
     public static (string Reason, long Offset)? CheckValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> source)
     {
-        (string, long)? problem = Check(ref reader) is { } own ? (own, reader.TokenStartIndex) : null;
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
         {
-            return problem;
+            return Check(ref reader) is { } own ? (own, reader.TokenStartIndex) : null;
         }
 
+        var start = (int)reader.TokenStartIndex;
         var names = t_names ??= new PropertyNames();
         names.Reset();
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             names.Open();
         }
+
+        (string, long)? problem = null;
 
         // Every token inside the container is deeper than its start; only its end comes back to this depth.
         var depth = reader.CurrentDepth;
@@ -98,27 +114,53 @@ internal static class JsonText
                     names.Close();
                     break;
                 case JsonTokenType.PropertyName:
-                    if (Check(ref reader) is { } nameReason)
+                    // An escaped name is unescaped to be compared, which needs it to be text first.
+                    if (reader.ValueIsEscaped && !IsUnicode(ref reader))
                     {
-                        problem = (nameReason, reader.TokenStartIndex);
+                        problem = (NotUnicode, reader.TokenStartIndex);
                     }
                     else if (!names.Add(ref reader, source))
                     {
-                        problem = ($"{DuplicateName} ('{reader.GetString()}')", reader.TokenStartIndex);
+                        // The duplicate is text only if the whole value is: checked below before this is reported.
+                        problem = (DuplicateName, reader.TokenStartIndex);
                     }
 
                     break;
-                default:
-                    if (Check(ref reader) is { } valueReason)
-                    {
-                        problem = (valueReason, reader.TokenStartIndex);
-                    }
-
+                case JsonTokenType.Number when !IsFinite(ref reader):
+                    problem = (NotFinite, reader.TokenStartIndex);
                     break;
             }
         }
 
+        var value = source[start..(int)reader.BytesConsumed];
+        if (!Utf8.IsValid(value) || (value.Contains((byte)'\\') && !EscapesArePaired(value)))
+        {
+            return (NotUnicode, start + FirstNotUnicode(value));
+        }
+
+        if (problem is { Item1: DuplicateName } duplicate)
+        {
+            var at = new Utf8JsonReader(source[(int)duplicate.Item2..]);
+            at.Read();
+            return ($"{DuplicateName} ('{at.GetString()}')", duplicate.Item2);
+        }
+
         return problem;
+    }
+
+    /// <summary>The offset in <paramref name="value"/> of the first string or name that is not text (error path only).</summary>
+    private static long FirstNotUnicode(ReadOnlySpan<byte> value)
+    {
+        var reader = new Utf8JsonReader(value);
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !IsUnicode(ref reader))
+            {
+                return reader.TokenStartIndex;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>

@@ -119,6 +119,19 @@ public sealed class HttpFuzzTests(FuzzFixture fuzz)
         await fuzz.AssertStillServingAsync();
     }
 
+    [Fact]
+    public async Task A_key_given_twice_in_any_object_of_an_event_is_400_and_nothing_is_written()
+    {
+        var before = fuzz.RecordsIn(FuzzFixture.Topic);
+        for (var choice = 0; choice < 14; choice++)
+        {
+            var body = new Mutation(MutationKind.DuplicateKey, 0, choice, 0, []).Apply(fuzz.ValidEvent());
+            Assert.Equal("INVALID_EVENT", (await fuzz.PostAsync(Single, body, "application/json")).ErrorCode);
+        }
+
+        Assert.Equal(before, fuzz.RecordsIn(FuzzFixture.Topic));
+    }
+
     [Property(MaxTest = 150, Arbitrary = [typeof(FuzzArbitraries)])]
     public async Task Any_content_type_with_any_body_is_answered_cleanly(ContentTypeCase c)
     {
