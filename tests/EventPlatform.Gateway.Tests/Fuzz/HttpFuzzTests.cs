@@ -175,6 +175,20 @@ public sealed class HttpFuzzTests(FuzzFixture fuzz)
         return copy;
     }
 
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    [InlineData(-1L)]
+    [InlineData(253402300799000L)]
+    public async Task Avro_timestamps_Kafka_cannot_hold_are_400_INVALID_EVENT(long millis)
+    {
+        var e = fuzz.ValidEvent();
+        e["timestamp"] = millis;
+        var answer = await fuzz.PostAsync(Single, fuzz.AvroBody(e), "application/vnd.kafka.avro.v2+binary");
+        Assert.Equal("INVALID_EVENT", answer.ErrorCode);
+        Assert.NotNull(JsonNode.Parse(answer.Body)!["details"]!["invalid_fields"]!["timestamp"]);
+    }
+
     [Fact]
     public async Task Valid_binary_bodies_are_accepted_so_the_refusals_above_mean_something()
     {
