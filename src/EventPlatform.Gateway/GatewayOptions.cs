@@ -27,6 +27,21 @@ public sealed class GatewayOptions
     public int MaxBatchEvents { get; set; } = 1000;
 
     /// <summary>
+    /// How far ahead of the gateway's clock an event's <c>timestamp</c> may be (Kafka 4 brokers refuse
+    /// records more than an hour ahead by default: <c>log.message.timestamp.after.max.ms</c>). Keep it
+    /// at or below the brokers' setting, so that the gateway refuses what Kafka would.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan TimestampMaxAhead { get; set; } = Core.Events.EventTimeBounds.DefaultMaxAhead;
+
+    /// <summary>
+    /// How far behind the gateway's clock an event's <c>timestamp</c> may be; unset (the default) for
+    /// no limit. Times before 1970 are always refused: a Kafka record timestamp cannot be negative.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "36500.00:00:00")]
+    public TimeSpan? TimestampMaxAge { get; set; }
+
+    /// <summary>
     /// Property 19: an event type not seen before gets its own topic (<c>events.&lt;type&gt;</c>).
     /// Off by default: an unknown type is then a 400.
     /// </summary>

@@ -1,3 +1,4 @@
+using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
@@ -46,6 +47,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<EventPublisher>();
         services.AddGatewaySchemas(configuration);
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return new EventTimeBounds(sp.GetRequiredService<TimeProvider>(), limits.TimestampMaxAhead, limits.TimestampMaxAge);
+        });
 
         services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IdempotencyStore>();

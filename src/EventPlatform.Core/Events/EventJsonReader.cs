@@ -27,7 +27,12 @@ public readonly record struct EventBatchBody(
 /// the whole list of missing and mistyped fields. Reading by hand also lets <c>payload</c> and
 /// <c>metadata</c> stay as raw slices of the request body, copied once, into the Kafka record.
 /// Unknown properties are ignored (as pydantic does); a property given twice is refused.
-/// All members are thread-safe.
+/// Whatever the client sent is checked before it is kept: text anywhere in the event must be
+/// valid Unicode and numbers anywhere must be finite (see <see cref="JsonText"/>), and the
+/// timestamp must fit a Kafka record (not before 1970) and, when <see cref="EventTimeBounds"/>
+/// are given, the gateway's clock. Every such refusal names its field in
+/// <see cref="EventValidationError.InvalidFields"/>. Depth is bounded by the reader's MaxDepth and
+/// every walk is iterative. All members are thread-safe.
 /// </remarks>
 public static class EventJsonReader
 {
@@ -38,10 +43,17 @@ public static class EventJsonReader
         MaxDepth = 64,
     };
 
-    /// <summary>Reads a body whose root is one event object.</summary>
-    public static SingleEventBody ReadSingle(ReadOnlyMemory<byte> json)
+    /// <summary>Reads a body whose root is one event object, with no bound from a clock (stored events).</summary>
+    public static SingleEventBody ReadSingle(ReadOnlyMemory<byte> json) => ReadSingle(json, null);
+
+    /// <summary>
+    /// Reads a body whose root is one event object; with <paramref name="bounds"/>, an event whose
+    /// timestamp is outside them is refused (what a client sends is read this way).
+    /// </summary>
+    public static SingleEventBody ReadSingle(ReadOnlyMemory<byte> json, EventTimeBounds? bounds)
     {
         var reader = new Utf8JsonReader(json.Span, ReaderOptions);
+        var clock = Clock.Of(bounds);
         try
         {
             if (!reader.Read())
@@ -49,7 +61,7 @@ public static class EventJsonReader
                 return new SingleEventBody(default, new JsonSyntaxError("The request body is empty.", null, null));
             }
 
-            var result = ReadValue(ref reader, json);
+            var result = ReadValue(ref reader, json, clock);
             if (reader.Read())
             {
                 return new SingleEventBody(default, SyntaxErrorAt(ref reader, "Unexpected data after the end of the JSON value."));
@@ -68,9 +80,13 @@ public static class EventJsonReader
     /// event does not spoil the others. Stops early when the array holds more than
     /// <paramref name="maxEvents"/> items.
     /// </summary>
-    public static EventBatchBody ReadBatch(ReadOnlyMemory<byte> json, int maxEvents)
+    public static EventBatchBody ReadBatch(ReadOnlyMemory<byte> json, int maxEvents) => ReadBatch(json, maxEvents, null);
+
+    /// <summary>Reads a body whose root is an array of events, each judged against <paramref name="bounds"/> when given.</summary>
+    public static EventBatchBody ReadBatch(ReadOnlyMemory<byte> json, int maxEvents, EventTimeBounds? bounds)
     {
         var reader = new Utf8JsonReader(json.Span, ReaderOptions);
+        var clock = Clock.Of(bounds);
         var results = new List<EventReadResult>();
         try
         {
@@ -92,7 +108,7 @@ public static class EventJsonReader
                     return new EventBatchBody(results, null, false, TooMany: true);
                 }
 
-                results.Add(ReadValue(ref reader, json));
+                results.Add(ReadValue(ref reader, json, clock));
             }
 
             if (reader.Read())
@@ -112,7 +128,13 @@ public static class EventJsonReader
     private static JsonSyntaxError SyntaxErrorAt(ref Utf8JsonReader reader, string message) =>
         new(message, null, reader.TokenStartIndex);
 
-    private static EventReadResult ReadValue(ref Utf8JsonReader reader, ReadOnlyMemory<byte> source)
+    /// <summary>The bounds and the one "now" every event of a body is judged against.</summary>
+    private readonly record struct Clock(EventTimeBounds? Bounds, DateTimeOffset Now)
+    {
+        public static Clock Of(EventTimeBounds? bounds) => new(bounds, bounds?.Time.GetUtcNow() ?? default);
+    }
+
+    private static EventReadResult ReadValue(ref Utf8JsonReader reader, ReadOnlyMemory<byte> source, Clock clock)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -122,10 +144,10 @@ public static class EventJsonReader
             return new EventReadResult(null, error);
         }
 
-        return ReadObject(ref reader, source);
+        return ReadObject(ref reader, source, clock);
     }
 
-    private static EventReadResult ReadObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> source)
+    private static EventReadResult ReadObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> source, Clock clock)
     {
         EventValidationError? error = null;
         string? eventId = null, eventType = null, userId = null, deviceId = null;
@@ -135,14 +157,34 @@ public static class EventJsonReader
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var field = Classify(ref reader);
-            reader.Read();
-
-            if (field == Seen.None)
+            // A known name is ASCII, so only other names need their text checked; an escaped name is
+            // checked first, since comparing unescapes it (and throws on an unpaired surrogate).
+            var unreadable = reader.ValueIsEscaped && !JsonText.IsUnicode(ref reader);
+            var field = unreadable ? Seen.None : Classify(ref reader);
+            if (unreadable || (field == Seen.None && !JsonText.IsUnicode(ref reader)))
             {
+                // No name to report it under: the name itself is the problem.
+                (error ??= new()).Invalid(UnreadableName, JsonText.NotUnicode);
+                reader.Read();
                 reader.Skip();
                 continue;
             }
+
+            if (field == Seen.None)
+            {
+                // Ignored, but not stored unchecked either: a client's bad text is refused wherever it is.
+                // A copy of the reader at the name: the name is decoded only when it has to be reported.
+                var atName = reader;
+                reader.Read();
+                if (JsonText.CheckValue(ref reader, source.Span) is { } problem)
+                {
+                    (error ??= new()).Invalid(atName.GetString()!, problem.Reason);
+                }
+
+                continue;
+            }
+
+            reader.Read();
 
             if ((seen & field) != 0)
             {
@@ -173,7 +215,7 @@ public static class EventJsonReader
                     deviceId = ReadString(ref reader, "device_id", EventLimits.MaxDeviceIdLength, required: false, ref error);
                     break;
                 case Seen.Timestamp:
-                    timestamp = ReadTimestamp(ref reader, ref error);
+                    timestamp = ReadTimestamp(ref reader, clock, ref error);
                     break;
                 case Seen.Payload:
                     payload = ReadObjectSlice(ref reader, source, "payload", required: true, ref error);
@@ -210,6 +252,18 @@ public static class EventJsonReader
             },
             null);
     }
+
+    /// <summary>The reason given for a field holding text that is not valid Unicode.</summary>
+    public const string NotUnicodeReason = JsonText.NotUnicode;
+
+    /// <summary>The reason given for a field holding a number that would be infinite as a double.</summary>
+    public const string NotFiniteReason = JsonText.NotFinite;
+
+    /// <summary>The start of the reason given for a field holding an object that names a property twice.</summary>
+    public const string DuplicateNameReason = JsonText.DuplicateName;
+
+    /// <summary>The key of <see cref="EventValidationError.InvalidFields"/> for a property name that is not Unicode.</summary>
+    public const string UnreadableName = "(property name)";
 
     private static readonly Seen[] RequiredFields = [Seen.EventId, Seen.Timestamp, Seen.EventType, Seen.Payload];
 
@@ -255,7 +309,18 @@ public static class EventJsonReader
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                var value = reader.GetString()!;
+                string value;
+                try
+                {
+                    value = reader.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    // GetString refuses invalid UTF-8 and unpaired surrogate escapes; checking first would cost every event.
+                    (error ??= new()).Invalid(field, JsonText.NotUnicode);
+                    return null;
+                }
+
                 if (value.Length == 0)
                 {
                     if (required)
@@ -282,11 +347,42 @@ public static class EventJsonReader
         }
     }
 
+    private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader, Clock clock, ref EventValidationError? error)
+    {
+        var read = ReadTimestamp(ref reader, ref error);
+        if (read is not { } timestamp)
+        {
+            return null;
+        }
+
+        // A Kafka record timestamp is milliseconds since the epoch and never negative.
+        if (timestamp < DateTimeOffset.UnixEpoch)
+        {
+            (error ??= new()).Invalid("timestamp", "must not be before 1970-01-01T00:00:00Z (Kafka record timestamps cannot be negative)");
+            return null;
+        }
+
+        if (clock.Bounds?.Check(timestamp, clock.Now) is { } refused)
+        {
+            (error ??= new()).Invalid("timestamp", refused);
+            return null;
+        }
+
+        return timestamp;
+    }
+
     private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader, ref EventValidationError? error)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
+                // Unpaired surrogate escapes throw from the parse; invalid UTF-8 only fails it.
+                if (!JsonText.IsUnicode(ref reader))
+                {
+                    (error ??= new()).Invalid("timestamp", JsonText.NotUnicode);
+                    return null;
+                }
+
                 if (reader.TryGetDateTimeOffset(out var parsed))
                 {
                     // A time written without an offset is UTC, never this machine's local time.
@@ -298,7 +394,7 @@ public static class EventJsonReader
                 (error ??= new()).Invalid("timestamp", "must be an ISO 8601 date-time such as 2024-01-15T10:30:00Z");
                 return null;
             case JsonTokenType.Number:
-                if (reader.TryGetDouble(out var number) && TryFromEpoch(number, out var fromEpoch))
+                if (reader.TryGetDouble(out var number) && double.IsFinite(number) && TryFromEpoch(number, out var fromEpoch))
                 {
                     return fromEpoch;
                 }
@@ -350,7 +446,12 @@ public static class EventJsonReader
         {
             case JsonTokenType.StartObject:
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
+                if (JsonText.CheckValue(ref reader, source.Span) is { } problem)
+                {
+                    (error ??= new()).Invalid(field, $"{problem.Reason}, at byte {problem.Offset} of the body");
+                    return default;
+                }
+
                 var end = (int)reader.BytesConsumed;
                 return source[start..end];
             case JsonTokenType.Null when !required:

@@ -29,7 +29,7 @@ public static class EventsApi
     }
 
     /// <summary>Validates one event, writes it to Kafka, and answers with where it landed.</summary>
-    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, WireEventDecoder wire, IOptions<GatewayOptions> options)
+    public static async Task<IResult> PublishAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, WireEventDecoder wire, EventTimeBounds bounds, IOptions<GatewayOptions> options)
     {
         var refused = CheckRequest(topic, context, ingestor, binary: ingestor.SchemasEnabled, out var input);
         if (refused is not null)
@@ -57,7 +57,7 @@ public static class EventsApi
             json = decoded;
         }
 
-        var parsed = EventJsonReader.ReadSingle(json);
+        var parsed = EventJsonReader.ReadSingle(json, bounds);
         if (parsed.SyntaxError is { } syntax)
         {
             return InvalidJson(context, syntax);
@@ -91,7 +91,7 @@ public static class EventsApi
     /// Publishes a JSON array of events. Each event is judged and published on its own; the
     /// answer has one result per event, in order. 200 when all were accepted, else 207.
     /// </summary>
-    public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, IOptions<GatewayOptions> options)
+    public static async Task<IResult> PublishBatchAsync(string topic, HttpContext context, EventIngestor ingestor, IdempotentPublisher idempotent, EventTimeBounds bounds, IOptions<GatewayOptions> options)
     {
         var refused = CheckRequest(topic, context, ingestor, binary: false, out _);
         if (refused is not null)
@@ -106,7 +106,7 @@ public static class EventsApi
             return TooLarge(context, limits.MaxBatchBytes);
         }
 
-        var batch = EventJsonReader.ReadBatch(body.Memory, limits.MaxBatchEvents);
+        var batch = EventJsonReader.ReadBatch(body.Memory, limits.MaxBatchEvents, bounds);
         if (batch.SyntaxError is { } syntax)
         {
             return InvalidJson(context, syntax);

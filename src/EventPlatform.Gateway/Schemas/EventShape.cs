@@ -74,8 +74,14 @@ internal static class EventShape
         return output.ToArray();
     }
 
+    private static readonly long MinMillis = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxMillis = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     private static void WriteTimestamp(Utf8JsonWriter writer, long millis)
     {
+        // A time no date can hold becomes the nearest end of the range, which the event reader then
+        // refuses for the right reason (before 1970, or too far ahead) rather than as undecodable.
+        millis = Math.Clamp(millis, MinMillis, MaxMillis);
         Span<byte> text = stackalloc byte[40];
         DateTimeOffset.FromUnixTimeMilliseconds(millis).TryFormat(text, out var length, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         writer.WriteStringValue(text[..length]);

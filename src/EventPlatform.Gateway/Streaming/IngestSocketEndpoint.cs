@@ -41,6 +41,7 @@ internal static class IngestSocketEndpoint
         EventIngestor ingestor,
         IOptions<StreamingOptions> options,
         IOptions<GatewayOptions> gateway,
+        EventTimeBounds bounds,
         IHostApplicationLifetime lifetime,
         TimeProvider time,
         ILogger<IngestSocketSession> logger)
@@ -52,7 +53,7 @@ internal static class IngestSocketEndpoint
 
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = settings.KeepAliveInterval }).ConfigureAwait(false);
-        var session = new IngestSocketSession(socket, topic, ingestor, settings, gateway.Value.MaxBatchEvents, time, logger, context.RequestAborted);
+        var session = new IngestSocketSession(socket, topic, ingestor, settings, gateway.Value.MaxBatchEvents, bounds, time, logger, context.RequestAborted);
         await session.RunAsync(lifetime.ApplicationStopping).ConfigureAwait(false);
     }
 }
@@ -69,6 +70,7 @@ internal sealed partial class IngestSocketSession(
     EventIngestor ingestor,
     StreamingOptions options,
     int maxEventsPerMessage,
+    EventTimeBounds bounds,
     TimeProvider time,
     ILogger<IngestSocketSession> logger,
     CancellationToken connectionAborted)
@@ -193,7 +195,7 @@ internal sealed partial class IngestSocketSession(
         var trimmed = message.AsSpan().TrimStart(" \t\r\n"u8);
         if (trimmed.Length > 0 && trimmed[0] == (byte)'[')
         {
-            var batch = EventJsonReader.ReadBatch(message, maxEventsPerMessage);
+            var batch = EventJsonReader.ReadBatch(message, maxEventsPerMessage, bounds);
             if (batch.SyntaxError is { } batchSyntax)
             {
                 await RefuseAsync(null, InvalidJson(batchSyntax), null, broken).ConfigureAwait(false);
@@ -214,7 +216,7 @@ internal sealed partial class IngestSocketSession(
             return;
         }
 
-        var single = EventJsonReader.ReadSingle(message);
+        var single = EventJsonReader.ReadSingle(message, bounds);
         if (single.SyntaxError is { } syntax)
         {
             await RefuseAsync(null, InvalidJson(syntax), null, broken).ConfigureAwait(false);
