@@ -50,7 +50,7 @@ public sealed class FuzzFixture : IAsyncLifetime
         Gateway = await GatewayServer.StartAsync(_kafka.Cluster, GatewayServer.WithRegistry(Registry));
         await Gateway.App.Services.GetRequiredService<SeedSchemaRegistration>().Registered;
 
-        using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = Registry.Url });
+        using var registry = new CachedSchemaRegistryClient(Registry.ClientConfig());
         AvroSchemaId = (await registry.GetLatestSchemaAsync(Topic + "-value")).Id;
         ProtobufSchemaId = await registry.RegisterSchemaAsync("fuzz-protobuf-event", new Schema(SeedProtobufSchemas.Event, Confluent.SchemaRegistry.SchemaType.Protobuf));
         _watermarks = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = "fuzz-watermarks" }).Build();
