@@ -96,7 +96,10 @@ public sealed class FuzzFixture : IAsyncLifetime
     }
 
     /// <summary>How many records the topic holds (the sum of its partitions' high watermarks).</summary>
-    public long RecordsIn(string topic)
+    public long RecordsIn(string topic) => EndsOf(topic).Total;
+
+    /// <summary>Each partition's high watermark (indexed by partition id) and their sum.</summary>
+    public (long[] Partitions, long Total) EndsOf(string topic)
     {
         lock (_watermarks!)
         {
@@ -107,7 +110,13 @@ public sealed class FuzzFixture : IAsyncLifetime
                 _partitions[topic] = partitions;
             }
 
-            return partitions.Sum(p => _watermarks.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+            var ends = new long[partitions.Max() + 1];
+            foreach (var p in partitions)
+            {
+                ends[p] = _watermarks.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value;
+            }
+
+            return (ends, ends.Sum());
         }
     }
 
