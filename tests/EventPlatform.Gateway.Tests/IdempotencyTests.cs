@@ -161,6 +161,46 @@ public sealed class IdempotencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Another_event_under_a_used_event_id_is_422_and_is_not_answered_with_the_first_ones_position()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var id = $"evt_same_id_{Guid.NewGuid():N}";
+        var original = TestEvents.Iot(id);
+        var changed = TestEvents.Iot(id);
+        changed["payload"] = new JsonObject { ["temperature"] = 99.5 };
+
+        var first = await gateway.Client.SendAsync(Post(original, key: null));
+        var other = await gateway.Client.SendAsync(Post(changed, key: null));
+        var batch = await gateway.Client.PostAsync("api/v1/events/iot.sensors/batch", TestEvents.Json(new JsonArray(changed.DeepClone())));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, other.StatusCode);
+        Responses.AssertIsErrorResponse(await other.JsonAsync(), "IDEMPOTENCY_KEY_REUSED");
+        var slot = (await batch.JsonAsync())["results"]![0]!;
+        Assert.Equal("IDEMPOTENCY_KEY_REUSED", (string?)slot["error"]?["error_code"]);
+        var copies = await KafkaReader.ReadAllAsync(_kafka.BootstrapServers, "events.iot.sensors");
+        var stored = Assert.Single(copies, r => (string?)Responses.ParseRecord(r)["event_id"] == id);
+        Assert.Equal(22.5, (double)Responses.ParseRecord(stored)["payload"]!["temperature"]!);
+    }
+
+    [Fact]
+    public async Task The_same_event_written_with_other_whitespace_is_a_replay()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        var id = $"evt_ws_{Guid.NewGuid():N}";
+        var compact = TestEvents.Iot(id).ToJsonString();
+        var indented = TestEvents.Iot(id).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
+        var first = await gateway.Client.PostAsync("api/v1/events/iot.sensors", new StringContentJson(compact));
+        var again = await gateway.Client.PostAsync("api/v1/events/iot.sensors", new StringContentJson(indented));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(1, await CopiesInKafkaAsync(id, gateway));
+    }
+
+    [Fact]
     public async Task A_batch_resent_whole_writes_each_event_once()
     {
         await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);

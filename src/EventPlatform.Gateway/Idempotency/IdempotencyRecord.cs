@@ -18,7 +18,7 @@ public enum IdempotencyRecordType
 /// <summary>One record of the idempotency topic (value; the key is the scoped idempotency key).</summary>
 /// <param name="Type">Claim, done or abort.</param>
 /// <param name="ClaimId">Which request: done and abort refer to the claim they settle.</param>
-/// <param name="Fingerprint">The request's topic and event id: a reused key with another request is refused.</param>
+/// <param name="Fingerprint">The request's topic, event id and a hash of the event (<see cref="EventFingerprint"/>): a reused key with another event is refused.</param>
 /// <param name="AtMs">When it was written (Unix ms, the writer's clock); expiry is judged from these only, so every instance agrees.</param>
 public sealed record IdempotencyRecord(
     IdempotencyRecordType Type,

@@ -61,7 +61,7 @@ public sealed partial class IdempotentPublisher(
 
         var topic = TopicRouter.FullTopicName(pathTopic);
         var key = subject + "\u001f" + (idempotencyKey ?? e.EventId);
-        var fingerprint = topic + "\u001f" + e.EventId;
+        var fingerprint = EventFingerprint.Of(topic, e);
         var deadline = time.GetUtcNow() + options.Value.ClaimTimeout;
 
         while (true)
