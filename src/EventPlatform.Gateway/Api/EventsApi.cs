@@ -140,25 +140,42 @@ public static class EventsApi
 
         var results = new BatchItemResult[pending.Length];
         var accepted = 0;
-        for (var i = 0; i < pending.Length; i++)
+        try
         {
-            var read = batch.Results[i];
-            if (pending[i] is not { } task)
+            for (var i = 0; i < pending.Length; i++)
             {
-                var invalid = EventIngestor.Invalid(read.Error!);
-                results[i] = Rejected(i, null, invalid);
-                continue;
-            }
+                var read = batch.Results[i];
+                if (pending[i] is not { } task)
+                {
+                    var invalid = EventIngestor.Invalid(read.Error!);
+                    results[i] = Rejected(i, null, invalid);
+                    continue;
+                }
 
-            var outcome = await task.ConfigureAwait(false);
-            if (outcome.Failure is { } failure)
-            {
-                results[i] = Rejected(i, read.Event!.EventId, failure);
+                var outcome = await task.ConfigureAwait(false);
+                if (outcome.Failure is { } failure)
+                {
+                    results[i] = Rejected(i, read.Event!.EventId, failure);
+                }
+                else
+                {
+                    accepted++;
+                    results[i] = new BatchItemResult(i, EventResponse.Accepted, read.Event!.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt, null);
+                }
             }
-            else
+        }
+        finally
+        {
+            // The events' payloads are slices of the pooled request body, which goes back to the
+            // pool when this handler returns. If an await above threw (the client went away, say),
+            // slots still waiting for their idempotency claim would publish from a recycled buffer:
+            // the body is released only after every slot has finished, whatever happened.
+            foreach (var slot in pending)
             {
-                accepted++;
-                results[i] = new BatchItemResult(i, EventResponse.Accepted, read.Event!.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt, null);
+                if (slot is { IsCompleted: false })
+                {
+                    await ((Task)slot).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                }
             }
         }
 
