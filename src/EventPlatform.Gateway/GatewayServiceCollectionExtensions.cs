@@ -53,13 +53,34 @@ public static class GatewayServiceCollectionExtensions
             return new EventTimeBounds(sp.GetRequiredService<TimeProvider>(), limits.TimestampMaxAhead, limits.TimestampMaxAge);
         });
 
-        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IdempotencyOptions>().Bind(configuration.GetSection(IdempotencyOptions.SectionName)).ValidateDataAnnotations()
+            .Validate<IOptions<GatewayOptions>, IOptions<Kafka.Configuration.KafkaOptions>>(
+                (idempotency, gateway, kafka) => !idempotency.Enabled || idempotency.ClaimTimeout > LongestPublish(gateway.Value, kafka.Value),
+                "Gateway:Idempotency:ClaimTimeout must be longer than the longest publish (Gateway:PublishMaxAttempts x Kafka:Producer:MessageTimeout plus the backoff delays between attempts): " +
+                "a claim that expired while its publish was still running would let a retry write a second copy.")
+            .ValidateOnStart();
         services.AddSingleton<IdempotencyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyStore>());
         services.AddSingleton<IdempotentPublisher>();
         services.AddGatewayApiDocs();
         services.AddGatewayStreaming(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// The longest a publish may take: every attempt runs to the producer's message timeout, with
+    /// the largest backoff delays (the seed's formula, jitter at its 10 % top) between them.
+    /// </summary>
+    internal static TimeSpan LongestPublish(GatewayOptions gateway, Kafka.Configuration.KafkaOptions kafka)
+    {
+        var longest = kafka.Producer.MessageTimeout * gateway.PublishMaxAttempts;
+        for (var n = 0; n < gateway.PublishMaxAttempts - 1; n++)
+        {
+            var delay = gateway.PublishBaseDelay * Math.Pow(2, Math.Min(n, 30));
+            longest += (delay < gateway.PublishMaxDelay ? delay : gateway.PublishMaxDelay) * 1.1;
+        }
+
+        return longest;
     }
 
     /// <summary>The middleware pipeline and every route of the gateway.</summary>

@@ -201,6 +201,22 @@ public sealed class IdempotencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_timeout_shorter_than_the_longest_publish_stops_the_gateway_at_start()
+    {
+        // 3 attempts of 5 s plus backoffs of 1 s and 2 s (+10 % jitter) may take 18.3 s.
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            GatewayServer.StartAsync(_kafka.Cluster, new Dictionary<string, string?> { ["Gateway:Idempotency:ClaimTimeout"] = "00:00:18" }));
+        Assert.Contains("ClaimTimeout", refused.Message, StringComparison.Ordinal);
+
+        await using var enough = await GatewayServer.StartAsync(_kafka.Cluster, new Dictionary<string, string?> { ["Gateway:Idempotency:ClaimTimeout"] = "00:00:19" });
+        await using var off = await GatewayServer.StartAsync(_kafka.Cluster, new Dictionary<string, string?>
+        {
+            ["Gateway:Idempotency:ClaimTimeout"] = "00:00:18",
+            ["Gateway:Idempotency:Enabled"] = "false",
+        });
+    }
+
+    [Fact]
     public async Task A_batch_resent_whole_writes_each_event_once()
     {
         await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);

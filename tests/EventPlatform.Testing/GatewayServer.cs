@@ -67,7 +67,16 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var app = GatewayApp.Create([], overrides, services => services.AddSingleton(cluster));
-        await app.StartAsync().ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var address = app.Urls.First();
         return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"));
     }
