@@ -43,7 +43,8 @@ internal static partial class RegistryErrorHandling
         return app;
     }
 
-    private static Task WriteAsync(HttpContext context, int status, int code, string message) =>
+    /// <summary>Writes Confluent's error body (<c>error_code</c>, <c>message</c>) with <paramref name="status"/>: every refusal of the registry's middleware.</summary>
+    public static Task WriteAsync(HttpContext context, int status, int code, string message) =>
         RegistryApi.WriteAsync(context, new RegistryError(code, message, context.TraceIdentifier), RegistryJsonContext.Api.RegistryError, status);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path} (request {RequestId})")]

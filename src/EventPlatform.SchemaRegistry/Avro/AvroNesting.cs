@@ -48,7 +48,13 @@ internal static class AvroNesting
                 continue;
             }
 
+            // Heights reused from finished types are not on the path: the height itself is the bound.
             var own = tallest + 1;
+            if (own > SchemaLimits.MaxNestingDepth)
+            {
+                throw SchemaLimits.TooDeep($"Avro types nested in types, at {schema.Describe()}");
+            }
+
             if (schema is AvroNamedSchema)
             {
                 height[schema] = own;

@@ -30,7 +30,6 @@ internal struct ValidationBudget
 
     private readonly int _limit;
     private int _stepsLeft;
-    private int _stepsTaken;
     private int _depth;
     private long _regexTicks;
 
@@ -61,7 +60,6 @@ internal struct ValidationBudget
             throw new ValidationBudgetExceededException($"validation needs more than {_limit} schema checks");
         }
 
-        _stepsTaken++;
         if (++_depth > MaxDepth)
         {
             throw new ValidationBudgetExceededException($"schemas apply more than {MaxDepth} levels deep");
@@ -73,7 +71,8 @@ internal struct ValidationBudget
             throw new ValidationBudgetExceededException($"schemas apply too deeply for this server's stack ({_depth} levels)");
         }
 
-        if (_stepsTaken == MemoizeAfter && Memo is null)
+        // ">=", not "==": Charge may jump past the threshold by many steps at once.
+        if (Memo is null && _limit - _stepsLeft >= MemoizeAfter)
         {
             Memo = [];
         }
@@ -126,7 +125,6 @@ internal struct ValidationBudget
     public void Charge(int steps)
     {
         _stepsLeft -= steps;
-        _stepsTaken += steps;
         if (_stepsLeft < 0)
         {
             throw new ValidationBudgetExceededException($"validation needs more than {_limit} schema checks");

@@ -13,7 +13,8 @@ internal static class ProtoNesting
     /// <exception cref="InvalidSchemaException">They do.</exception>
     public static void CheckText(string text, string fileName)
     {
-        var depth = 0;
+        var braces = 0;
+        var angles = 0;
         var i = 0;
         while (i < text.Length)
         {
@@ -40,15 +41,28 @@ internal static class ProtoNesting
                 case '"' or '\'':
                     i = EndOfString(text, i);
                     break;
+                // Braces and angle brackets counted apart: a stray '>' must not hide an open '{'.
                 case '{' or '<':
-                    if (++depth > SchemaLimits.MaxNestingDepth)
+                    if (text[i] == '{')
+                    {
+                        braces++;
+                    }
+                    else
+                    {
+                        angles++;
+                    }
+
+                    if (braces + angles > SchemaLimits.MaxNestingDepth)
                     {
                         throw SchemaLimits.TooDeep($"blocks in {fileName}");
                     }
 
                     break;
-                case '}' or '>':
-                    depth = Math.Max(0, depth - 1);
+                case '}':
+                    braces = Math.Max(0, braces - 1);
+                    break;
+                case '>':
+                    angles = Math.Max(0, angles - 1);
                     break;
             }
 

@@ -84,7 +84,7 @@ public static partial class RegistrySecurity
             var subject = context.GetRouteValue("subject") is string s ? $" on subject '{s}'" : "";
             var message = $"User '{caller.Name}' is denied operation '{required.Operation}'{subject}: it needs the scope {RegistryScopes.Name(required.Scope)}.";
             LogDenied(logger, caller.Name, required.Operation, context.Request.Path);
-            await WriteAsync(context, StatusCodes.Status403Forbidden, ForbiddenErrorCode, message).ConfigureAwait(false);
+            await RegistryErrorHandling.WriteAsync(context, StatusCodes.Status403Forbidden, ForbiddenErrorCode, message).ConfigureAwait(false);
         });
     }
 
@@ -118,11 +118,8 @@ public static partial class RegistrySecurity
             context.Response.Headers.Append(HeaderNames.WWWAuthenticate, $"Bearer realm=\"{realm}\"");
         }
 
-        return WriteAsync(context, StatusCodes.Status401Unauthorized, StatusCodes.Status401Unauthorized, message);
+        return RegistryErrorHandling.WriteAsync(context, StatusCodes.Status401Unauthorized, StatusCodes.Status401Unauthorized, message);
     }
-
-    private static Task WriteAsync(HttpContext context, int status, int code, string message) =>
-        RegistryApi.WriteAsync(context, new RegistryError(code, message, context.TraceIdentifier), RegistryJsonContext.Api.RegistryError, status);
 
     private sealed class Validation(IOptions<JwtOptions> jwt) : IValidateOptions<RegistryAuthOptions>
     {
