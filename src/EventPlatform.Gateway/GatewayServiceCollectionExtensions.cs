@@ -1,4 +1,5 @@
 using EventPlatform.Core.Events;
+using EventPlatform.Core.Resilience;
 using EventPlatform.Core.Routing;
 using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
@@ -73,11 +74,12 @@ public static class GatewayServiceCollectionExtensions
     /// </summary>
     internal static TimeSpan LongestPublish(GatewayOptions gateway, Kafka.Configuration.KafkaOptions kafka)
     {
+        // The publisher's own backoff, at the top of its jitter, so the two cannot drift apart.
+        var backoff = new ExponentialBackoff(gateway.PublishBaseDelay, gateway.PublishMaxDelay);
         var longest = kafka.Producer.MessageTimeout * gateway.PublishMaxAttempts;
         for (var n = 0; n < gateway.PublishMaxAttempts - 1; n++)
         {
-            var delay = gateway.PublishBaseDelay * Math.Pow(2, Math.Min(n, 30));
-            longest += (delay < gateway.PublishMaxDelay ? delay : gateway.PublishMaxDelay) * 1.1;
+            longest += backoff.Delay(n, unitRandom: 1.0);
         }
 
         return longest;
@@ -91,6 +93,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseAuditLog();
         app.UseApiErrors();
         app.UseCors();
+        app.UseStreamingWebSockets();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

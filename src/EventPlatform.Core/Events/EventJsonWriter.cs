@@ -33,14 +33,20 @@ public static class EventJsonWriter
     }
 
     /// <summary>Returns the canonical JSON of <paramref name="e"/> as a new exactly-sized array.</summary>
-    public static byte[] ToUtf8Bytes(IngestEvent e)
+    public static byte[] ToUtf8Bytes(IngestEvent e) => ToThreadBuffer(e).ToArray();
+
+    /// <summary>
+    /// Writes the canonical JSON of <paramref name="e"/> into this thread's scratch buffer and returns
+    /// it: no allocation, valid only until the next call on the same thread (use it synchronously).
+    /// </summary>
+    public static ReadOnlySpan<byte> ToThreadBuffer(IngestEvent e)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         writer.Reset(buffer);
         WriteCore(writer, e);
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenSpan;
     }
 
     /// <summary>

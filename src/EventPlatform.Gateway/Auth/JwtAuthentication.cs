@@ -45,15 +45,15 @@ public static class JwtAuthentication
     /// <summary>
     /// Browsers cannot set headers on a WebSocket upgrade, so a WebSocket upgrade to a route marked
     /// with <see cref="QueryStringTokenAllowed"/> may carry its token as <c>?access_token=</c>.
-    /// Nowhere else: elsewhere a token in a URL leaks into logs and histories. The upgrade is
-    /// recognised from its headers, because authentication runs before the WebSocket middleware.
+    /// Nowhere else: elsewhere a token in a URL leaks into logs and histories. (The WebSocket
+    /// middleware runs before authentication, so that <c>IsWebSocketRequest</c> is known here.)
     /// </summary>
     private static Task ReadWebSocketToken(MessageReceivedContext context)
     {
         var http = context.HttpContext;
         if (http.Request.Headers.Authorization.Count == 0
             && http.GetEndpoint()?.Metadata.GetMetadata<QueryStringTokenAllowed>() is not null
-            && IsWebSocketUpgrade(http.Request)
+            && http.WebSockets.IsWebSocketRequest
             && http.Request.Query.TryGetValue("access_token", out var token)
             && token.Count == 1)
         {
@@ -62,11 +62,6 @@ public static class JwtAuthentication
 
         return Task.CompletedTask;
     }
-
-    /// <summary>An HTTP/1.1 WebSocket upgrade (GET with <c>Upgrade: websocket</c>) or an HTTP/2 extended CONNECT for one.</summary>
-    private static bool IsWebSocketUpgrade(HttpRequest request) =>
-        (HttpMethods.IsGet(request.Method) && request.Headers.Upgrade.Any(v => string.Equals(v, "websocket", StringComparison.OrdinalIgnoreCase)))
-        || (HttpMethods.IsConnect(request.Method) && string.Equals(request.Headers[":protocol"], "websocket", StringComparison.OrdinalIgnoreCase));
 
     private static Task WriteChallengeAsync(JwtBearerChallengeContext context)
     {

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using EventPlatform.Core.Events;
 
 namespace EventPlatform.Gateway.Idempotency;
@@ -15,28 +15,35 @@ internal static class EventFingerprint
     /// <summary>The fingerprint of <paramref name="e"/> published to <paramref name="topic"/> (a full topic name).</summary>
     public static string Of(string topic, IngestEvent e)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(topic));
-        hash.AppendData([0x1f]);
-        AppendWithoutWhitespace(hash, EventJsonWriter.ToUtf8Bytes(e));
+        // The canonical JSON, in this thread's scratch buffer (no copy); the topic is in the string itself.
+        var json = EventJsonWriter.ToThreadBuffer(e);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        hash.GetHashAndReset(digest);
+        if (json.IndexOfAny(" \t\r\n"u8) < 0)
+        {
+            SHA256.HashData(json, digest);
+        }
+        else
+        {
+            var compact = ArrayPool<byte>.Shared.Rent(json.Length);
+            SHA256.HashData(compact.AsSpan(0, CopyWithoutWhitespace(json, compact)), digest);
+            ArrayPool<byte>.Shared.Return(compact);
+        }
+
         return topic + "\u001f" + e.EventId + "\u001f" + Convert.ToBase64String(digest);
     }
 
     /// <summary>
-    /// Appends canonical JSON without the whitespace between tokens: payload and metadata keep the
-    /// client's bytes, so the same event sent compact or indented must still match. Whitespace
-    /// inside strings is content and kept.
+    /// Copies JSON without the whitespace between tokens: payload and metadata keep the client's
+    /// bytes, so the same event sent compact or indented must still match. Whitespace inside
+    /// strings is content and kept. Returns the length written.
     /// </summary>
-    private static void AppendWithoutWhitespace(IncrementalHash hash, ReadOnlySpan<byte> json)
+    private static int CopyWithoutWhitespace(ReadOnlySpan<byte> json, Span<byte> output)
     {
+        var length = 0;
         var inString = false;
         var escaped = false;
-        var runStart = 0;
-        for (var i = 0; i < json.Length; i++)
+        foreach (var b in json)
         {
-            var b = json[i];
             if (inString)
             {
                 if (escaped)
@@ -58,11 +65,12 @@ internal static class EventFingerprint
             }
             else if (b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
             {
-                hash.AppendData(json[runStart..i]);
-                runStart = i + 1;
+                continue;
             }
+
+            output[length++] = b;
         }
 
-        hash.AppendData(json[runStart..]);
+        return length;
     }
 }

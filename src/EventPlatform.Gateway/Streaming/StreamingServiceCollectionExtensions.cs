@@ -26,14 +26,22 @@ public static class StreamingServiceCollectionExtensions
     }
 
     /// <summary>
+    /// The WebSocket middleware, with the streaming keep-alive. It runs before authentication, so that
+    /// authentication can tell a WebSocket upgrade (which may carry its token in the query string).
+    /// </summary>
+    public static WebApplication UseStreamingWebSockets(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StreamingOptions>>().Value;
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
+        return app;
+    }
+
+    /// <summary>
     /// Maps <c>GET /api/v1/events/{topic}/latest</c>, <c>WS /api/v1/stream/{topic}</c> and
     /// <c>WS /api/v1/ingest/{topic}</c>, all behind the same bearer authentication as the publish routes.
     /// </summary>
     public static WebApplication MapStreamingApi(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StreamingOptions>>().Value;
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
-
         var group = app.MapGroup("/api/v1").RequireAuthorization();
         group.MapGet("/events/{topic}/latest", LatestEventsApi.GetLatestAsync).WithName("GetLatestEvents")
             .RequireTopicAccess(TopicAction.Read).RequireRateLimiting(RateLimiting.EventsPolicy).WithLatestEventsDocs();
