@@ -188,6 +188,16 @@ public sealed class CliProcess : IAsyncDisposable
 
             if (_process.HasExited)
             {
+                // Exited fires before the redirected output is drained: wait for it, then look once more.
+                await _process.WaitForExitAsync().ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (_lines.FirstOrDefault(match) is { } last)
+                    {
+                        return last;
+                    }
+                }
+
                 throw Failure($"exited (code {_process.ExitCode}) before writing the expected line");
             }
 

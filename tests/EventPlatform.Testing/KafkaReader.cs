@@ -75,7 +75,8 @@ public static class KafkaReader
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var records = await ReadAllAsync(bootstrapServers, topic, timeout).ConfigureAwait(false);
+            var left = deadline - DateTime.UtcNow;
+            var records = await ReadAllAsync(bootstrapServers, topic, left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             if (records.Count >= count || DateTime.UtcNow > deadline)
             {
                 return records;

@@ -116,6 +116,10 @@ public sealed partial class AdminTopicProvisioner : ITopicProvisioner, IDisposab
                     await WaitUntilReadyAsync(topic, autoCreate: false, "another client created it but its partitions got no leaders", cancellationToken).ConfigureAwait(false);
                     return TopicProvisionOutcome.AlreadyExisted;
 
+                case CreateResult.Pending:
+                    await WaitUntilReadyAsync(topic, autoCreate: false, $"its creation did not finish ({error!.Code}) and it never appeared", cancellationToken).ConfigureAwait(false);
+                    return TopicProvisionOutcome.Created;
+
                 case CreateResult.ConfigsRefused:
                     LogConfigsRefused(_logger, topic.Name, Describe(configs), error!.Code, error.Reason);
                     configs = TopicConfigs.None;
@@ -141,6 +145,7 @@ public sealed partial class AdminTopicProvisioner : ITopicProvisioner, IDisposab
     {
         Created,
         AlreadyExists,
+        Pending,
         ConfigsRefused,
         Unsupported,
         NotAuthorized,
@@ -151,6 +156,8 @@ public sealed partial class AdminTopicProvisioner : ITopicProvisioner, IDisposab
     {
         null or ErrorCode.NoError => CreateResult.Created,
         ErrorCode.TopicAlreadyExists => CreateResult.AlreadyExists,
+        // The controller may still be creating it (Kafka goes on after the request's timeout).
+        ErrorCode.RequestTimedOut or ErrorCode.Local_TimedOut or ErrorCode.NotController => CreateResult.Pending,
         ErrorCode.InvalidConfig or ErrorCode.PolicyViolation when hadConfigs => CreateResult.ConfigsRefused,
         ErrorCode.Local_UnsupportedFeature or ErrorCode.UnsupportedVersion or ErrorCode.InvalidRequest => CreateResult.Unsupported,
         ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed => CreateResult.NotAuthorized,

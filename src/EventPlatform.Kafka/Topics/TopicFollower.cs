@@ -399,7 +399,8 @@ public sealed partial class TopicFollower : IDisposable
         _lastProbe = now;
         try
         {
-            var topic = _inspector.GetMetadata(Topic, _settings.Timeout).Topics.FirstOrDefault(t => t.Topic == Topic);
+            // Short, on the reading thread: Dispose waits only a few seconds for it before freeing the clients.
+            var topic = _inspector.GetMetadata(Topic, ProbeInterval).Topics.FirstOrDefault(t => t.Topic == Topic);
             if (topic is { Error.Code: ErrorCode.NoError } && topic.Partitions.Count >= _positions.Length && topic.Partitions.All(p => p.Leader >= 0))
             {
                 _persistentError = null;
