@@ -74,7 +74,8 @@ public static class EventsApi
             return Failure(context, badKey);
         }
 
-        var (outcome, replayed) = await idempotent.PublishAsync(Subject(context), idempotencyKey, topic, e, context.RequestAborted).ConfigureAwait(false);
+        var request = IdempotentPublisher.RequestFor(Subject(context), idempotencyKey, topic, e);
+        var (outcome, replayed) = await idempotent.PublishAsync(request, (ingestor, topic, e), Ingest, context.RequestAborted).ConfigureAwait(false);
         if (replayed)
         {
             context.Response.Headers[IdempotentPublisher.ReplayedHeader] = "true";
@@ -134,7 +135,7 @@ public static class EventsApi
         {
             if (batch.Results[i].Event is { } e)
             {
-                pending[i] = PublishOneAsync(idempotent, Subject(context), topic, e, context.RequestAborted);
+                pending[i] = PublishOneAsync(idempotent, ingestor, Subject(context), topic, e, context.RequestAborted);
             }
         }
 
@@ -185,8 +186,11 @@ public static class EventsApi
     }
 
     /// <summary>Batch events are deduplicated by their event_id (a batch has no per-event header).</summary>
-    private static async Task<PublishOutcome> PublishOneAsync(IdempotentPublisher idempotent, string subject, string topic, IngestEvent e, CancellationToken cancellationToken) =>
-        (await idempotent.PublishAsync(subject, null, topic, e, cancellationToken).ConfigureAwait(false)).Outcome;
+    private static async Task<PublishOutcome> PublishOneAsync(IdempotentPublisher idempotent, EventIngestor ingestor, string subject, string topic, IngestEvent e, CancellationToken cancellationToken) =>
+        (await idempotent.PublishAsync(IdempotentPublisher.RequestFor(subject, null, topic, e), (ingestor, topic, e), Ingest, cancellationToken).ConfigureAwait(false)).Outcome;
+
+    private static Task<PublishOutcome> Ingest((EventIngestor Ingestor, string Topic, IngestEvent Event) state, Confluent.Kafka.Headers? headers, CancellationToken cancellationToken) =>
+        state.Ingestor.IngestAsync(state.Topic, state.Event, headers, cancellationToken);
 
     /// <summary>Whose idempotency keys these are: the token's subject.</summary>
     private static string Subject(HttpContext context) => context.User.FindFirst("sub")?.Value ?? "-";

@@ -9,6 +9,19 @@ using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Idempotency;
 
+/// <summary>Who asks to publish what, under which key: everything idempotency needs to know about a request.</summary>
+/// <param name="Subject">The authenticated subject (the token's <c>sub</c>): keys never cross subjects.</param>
+/// <param name="Key">The client's <c>Idempotency-Key</c>, else the event's <c>event_id</c>.</param>
+/// <param name="Topic">The full topic name the request was sent to.</param>
+/// <param name="Fingerprint">What the key is remembered with (<see cref="EventFingerprint"/>): a reused key with another event is refused.</param>
+public readonly record struct IdempotencyRequest(string Subject, string Key, string Topic, string Fingerprint);
+
+/// <summary>
+/// The step that writes the event, run only by the request that holds the key. It must put
+/// <paramref name="headers"/> (when given) on the event's Kafka record: they say which claim wrote it.
+/// </summary>
+public delegate Task<PublishOutcome> PublishStep<in TState>(TState state, Confluent.Kafka.Headers? headers, CancellationToken cancellationToken);
+
 /// <summary>What an idempotent publish did.</summary>
 /// <param name="Outcome">Where the event is (or why it is not).</param>
 /// <param name="Replayed">True when the key had a result already: nothing was written this time.</param>
@@ -35,7 +48,6 @@ public readonly record struct IdempotentOutcome(PublishOutcome Outcome, bool Rep
 /// </remarks>
 public sealed partial class IdempotentPublisher(
     IdempotencyStore store,
-    EventIngestor ingestor,
     IOptions<IdempotencyOptions> options,
     TimeProvider time,
     ILogger<IdempotentPublisher> logger)
@@ -43,6 +55,9 @@ public sealed partial class IdempotentPublisher(
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
     private const int MaxKeyLength = 255;
+
+    /// <summary>The event record's header naming the claim that wrote it.</summary>
+    public const string ClaimHeader = "eventplatform-idempotency-claim";
 
     public bool Enabled => options.Value.Enabled;
 
@@ -52,16 +67,28 @@ public sealed partial class IdempotentPublisher(
             ? new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidIdempotencyKey, $"The Idempotency-Key header may be at most {MaxKeyLength} characters long.")
             : null;
 
-    public async Task<IdempotentOutcome> PublishAsync(string subject, string? idempotencyKey, string pathTopic, IngestEvent e, CancellationToken cancellationToken)
+    /// <summary>The request for <paramref name="e"/> sent to <paramref name="pathTopic"/> by <paramref name="subject"/>.</summary>
+    public static IdempotencyRequest RequestFor(string subject, string? idempotencyKey, string pathTopic, IngestEvent e)
     {
+        var topic = TopicRouter.FullTopicName(pathTopic);
+        return new IdempotencyRequest(subject, idempotencyKey ?? e.EventId, topic, EventFingerprint.Of(topic, e));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="publish"/> at most once for the request's key (when idempotency is on),
+    /// else replays the key's first answer.
+    /// </summary>
+    public async Task<IdempotentOutcome> PublishAsync<TState>(IdempotencyRequest request, TState state, PublishStep<TState> publish, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(publish);
         if (!Enabled)
         {
-            return new(await ingestor.IngestAsync(pathTopic, e, cancellationToken).ConfigureAwait(false), false);
+            return new(await publish(state, null, cancellationToken).ConfigureAwait(false), false);
         }
 
-        var topic = TopicRouter.FullTopicName(pathTopic);
-        var key = subject + "\u001f" + (idempotencyKey ?? e.EventId);
-        var fingerprint = EventFingerprint.Of(topic, e);
+        var topic = request.Topic;
+        var key = request.Subject + "\u001f" + request.Key;
+        var fingerprint = request.Fingerprint;
         var deadline = time.GetUtcNow() + options.Value.ClaimTimeout;
 
         while (true)
@@ -99,7 +126,7 @@ public sealed partial class IdempotentPublisher(
 
             if (store.Winner(key) == claimId)
             {
-                return new(await PublishAsWinnerAsync(key, claimId, fingerprint, pathTopic, e, cancellationToken).ConfigureAwait(false), false);
+                return new(await PublishAsWinnerAsync(key, claimId, fingerprint, state, publish, cancellationToken).ConfigureAwait(false), false);
             }
 
             // Another request holds the key: wait for its result, or for the key to be freed.
@@ -117,12 +144,13 @@ public sealed partial class IdempotentPublisher(
         }
     }
 
-    private async Task<PublishOutcome> PublishAsWinnerAsync(string key, string claimId, string fingerprint, string pathTopic, IngestEvent e, CancellationToken cancellationToken)
+    private async Task<PublishOutcome> PublishAsWinnerAsync<TState>(string key, string claimId, string fingerprint, TState state, PublishStep<TState> publish, CancellationToken cancellationToken)
     {
         PublishOutcome outcome;
         try
         {
-            outcome = await ingestor.IngestAsync(pathTopic, e, cancellationToken).ConfigureAwait(false);
+            var headers = new Confluent.Kafka.Headers { { ClaimHeader, System.Text.Encoding.ASCII.GetBytes(claimId) } };
+            outcome = await publish(state, headers, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -35,7 +35,7 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
     }
 
     /// <summary>Routes and publishes one valid event that arrived on <paramref name="pathTopic"/>.</summary>
-    public async Task<PublishOutcome> IngestAsync(string pathTopic, IngestEvent e, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> IngestAsync(string pathTopic, IngestEvent e, Confluent.Kafka.Headers? headers, CancellationToken cancellationToken)
     {
         var failure = Route(pathTopic, e, out var route);
         if (failure is not null)
@@ -59,14 +59,14 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
 
         if (!schemas.Enabled)
         {
-            return await publisher.PublishAsync(e, topic, cancellationToken).ConfigureAwait(false);
+            return await publisher.PublishAsync(e, topic, headers, cancellationToken).ConfigureAwait(false);
         }
 
         // Property 1: only events that match the registered schema are written, in its encoding.
         var gate = await schemas.EncodeAsync(topic, e).ConfigureAwait(false);
         return gate.Failure is { } refused
             ? PublishOutcome.Failed(topic, refused)
-            : await publisher.PublishAsync(e, gate.Value!, topic, cancellationToken).ConfigureAwait(false);
+            : await publisher.PublishAsync(e, gate.Value!, topic, headers, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The failure for an event that could not be read.</summary>

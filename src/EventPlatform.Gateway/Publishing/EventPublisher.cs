@@ -36,19 +36,20 @@ public sealed partial class EventPublisher(
     private readonly int _maxAttempts = options.Value.PublishMaxAttempts;
 
     /// <summary>Publishes one event to <paramref name="topic"/>; <paramref name="cancellationToken"/> only cuts retry waits short.</summary>
-    public Task<PublishOutcome> PublishAsync(IngestEvent e, string topic, CancellationToken cancellationToken) =>
-        PublishAsync(topic, ToMessage(e), cancellationToken);
+    public Task<PublishOutcome> PublishAsync(IngestEvent e, string topic, Headers? headers, CancellationToken cancellationToken) =>
+        PublishAsync(topic, ToMessage(e, null, headers), cancellationToken);
 
     /// <summary>Publishes one event whose record value is already encoded (the schema gate's Confluent wire format).</summary>
-    public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, CancellationToken cancellationToken) =>
-        PublishAsync(topic, ToMessage(e, value), cancellationToken);
+    public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, Headers? headers, CancellationToken cancellationToken) =>
+        PublishAsync(topic, ToMessage(e, value, headers), cancellationToken);
 
     /// <summary>
     /// The Kafka record for an event: key = partition key, value = <paramref name="value"/> (else
     /// canonical JSON), timestamp = event time.
     /// </summary>
-    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e, byte[]? value = null) => new()
+    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e, byte[]? value = null, Headers? headers = null) => new()
     {
+        Headers = headers,
         Key = e.PartitionKey is { } key ? Encoding.UTF8.GetBytes(key) : null,
         Value = value ?? EventJsonWriter.ToUtf8Bytes(e),
         Timestamp = new Timestamp(e.Timestamp),

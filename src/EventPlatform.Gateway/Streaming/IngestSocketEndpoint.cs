@@ -270,7 +270,7 @@ internal sealed partial class IngestSocketSession(
         byte[] frame;
         try
         {
-            var outcome = await ingestor.IngestAsync(pathTopic, e, connectionAborted).ConfigureAwait(false);
+            var outcome = await ingestor.IngestAsync(pathTopic, e, null, connectionAborted).ConfigureAwait(false);
             frame = outcome.Failure is { } failure
                 ? ErrorFrame(e.EventId, failure, index)
                 : JsonSerializer.SerializeToUtf8Bytes(new IngestAck(IngestAck.FrameType, e.EventId, outcome.Topic, outcome.Partition, outcome.Offset, index), StreamingJsonContext.Api.IngestAck);
