@@ -48,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<EventPublisher>();
         services.AddGatewaySchemas(configuration);
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<PublishPipeline>();
         services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;

@@ -1,29 +1,19 @@
 using System.Buffers;
+using EventPlatform.Gateway.Publishing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
 namespace EventPlatform.Gateway.Api;
 
 /// <summary>
-/// A request body read whole into a pooled buffer, with a size limit. Dispose to return the
-/// buffer; parsed events slice into it, so they must not outlive it.
+/// Reading a request body whole into a pooled buffer, with a size limit, and telling its format.
+/// The body comes back as <see cref="PooledBytes"/>: hand it to the publish pipeline, which keeps it
+/// until every event read from it has been published.
 /// </summary>
-internal sealed class RequestBody : IDisposable
+internal static class RequestBody
 {
-    private byte[]? _buffer;
-
-    private RequestBody(byte[] buffer, int length)
-    {
-        _buffer = buffer;
-        Length = length;
-    }
-
-    public int Length { get; }
-
-    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
-
     /// <summary>Reads the body, or returns null when it is larger than <paramref name="limit"/>.</summary>
-    public static async ValueTask<RequestBody?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    public static async ValueTask<PooledBytes?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
@@ -71,7 +61,7 @@ internal sealed class RequestBody : IDisposable
             throw;
         }
 
-        return new RequestBody(buffer, length);
+        return new PooledBytes(buffer, length);
     }
 
     /// <summary>The body's format by its content type, or null when the gateway does not take it.</summary>
@@ -113,14 +103,5 @@ internal sealed class RequestBody : IDisposable
         // JSON is UTF-8 (RFC 8259); any other declared charset is refused rather than misread.
         var charset = mediaType.Charset;
         return !charset.HasValue || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
-    }
-
-    public void Dispose()
-    {
-        var buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

@@ -3,7 +3,6 @@ using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Publishing;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -64,7 +63,7 @@ public sealed partial class IdempotentPublisher(
     /// <summary>Checks a client-supplied key; null when it is usable.</summary>
     public static PublishFailure? CheckKey(string? key) =>
         key is { Length: > MaxKeyLength }
-            ? new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidIdempotencyKey, $"The Idempotency-Key header may be at most {MaxKeyLength} characters long.")
+            ? new PublishFailure(FailureKind.Invalid, ErrorCodes.InvalidIdempotencyKey, $"The Idempotency-Key header may be at most {MaxKeyLength} characters long.")
             : null;
 
     /// <summary>The request for <paramref name="e"/> sent to <paramref name="pathTopic"/> by <paramref name="subject"/>.</summary>
@@ -107,7 +106,7 @@ public sealed partial class IdempotentPublisher(
             catch (Confluent.Kafka.KafkaException ex)
             {
                 // Without a claim there is no guarantee against a second copy: refuse, publish nothing.
-                return new(PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable,
+                return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable,
                     "Kafka did not accept the idempotency claim; the event was not published. Retry later.",
                     new JsonObject { ["stage"] = "idempotency_claim", ["kafka_error"] = ex.Error.Code.ToString(), ["reason"] = ex.Error.Reason })), false);
             }
@@ -119,7 +118,7 @@ public sealed partial class IdempotentPublisher(
             catch (Kafka.Topics.TopicFollowerException ex)
             {
                 // The topic can no longer be read (the gateway is stopping): nobody can tell who holds the key.
-                return new(PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable,
+                return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable,
                     "The gateway can no longer read its idempotency topic and is stopping; the event was not published. Retry later.",
                     new JsonObject { ["stage"] = "idempotency_read", ["kafka_error"] = ex.KafkaError.Code.ToString(), ["reason"] = ex.KafkaError.Reason })), false);
             }
@@ -134,7 +133,7 @@ public sealed partial class IdempotentPublisher(
             {
                 if (time.GetUtcNow() > deadline)
                 {
-                    return new(PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status409Conflict, ErrorCodes.IdempotencyInProgress,
+                    return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.InProgress, ErrorCodes.IdempotencyInProgress,
                         "A request with the same idempotency key is still in progress; retry later.")), false);
                 }
 
@@ -179,7 +178,7 @@ public sealed partial class IdempotentPublisher(
     {
         if (known.Fingerprint != fingerprint)
         {
-            return new(PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+            return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.KeyReused, ErrorCodes.IdempotencyKeyReused,
                 "This idempotency key was already used for a different event.",
                 new JsonObject { ["first_topic"] = known.Topic, ["first_partition"] = known.Partition, ["first_offset"] = known.Offset })), false);
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
 using EventPlatform.Core.Errors;
+using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +16,8 @@ namespace EventPlatform.Gateway.Protection;
 /// <summary>
 /// Per-client rate limits on the events API: over the limit is 429 with <c>Retry-After</c> and an
 /// <see cref="ErrorResponse"/>. Health, metrics and documentation are never limited: the limits
-/// are policies applied to the events routes only.
+/// are policies applied to the events routes only. Requests are counted here, by the middleware;
+/// events are counted by the publish pipeline (<see cref="EventRateLimiter"/>), on every entry point.
 /// </summary>
 public static class RateLimiting
 {
@@ -27,7 +29,11 @@ public static class RateLimiting
         services.AddOptions<RateLimitOptions>()
             .Bind(configuration.GetSection(RateLimitOptions.SectionName))
             .ValidateDataAnnotations()
+            .Validate<IOptions<GatewayOptions>>((limits, gateway) => limits.EventsPerWindow >= gateway.Value.MaxBatchEvents,
+                "Gateway:RateLimit:EventsPerWindow must be at least Gateway:MaxBatchEvents: a full batch could never be taken.")
             .ValidateOnStart();
+        services.AddSingleton<EventRateLimiter>();
+        services.AddSingleton<IngestSocketLimiter>();
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, limits) =>
@@ -45,6 +51,13 @@ public static class RateLimiting
         context.User.Identity?.IsAuthenticated == true && context.User.FindFirst("sub")?.Value is { Length: > 0 } subject
             ? "sub:" + subject
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+
+    /// <summary>Whole seconds to wait, at least one (what <c>Retry-After</c> says).</summary>
+    internal static int RetryAfterSeconds(RateLimitLease lease, RateLimitOptions o)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : o.Window / o.SegmentsPerWindow;
+        return Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+    }
 
     private static RateLimitPartition<string> Partition(HttpContext context, RateLimitOptions o, int permits, string policy)
     {
@@ -66,8 +79,7 @@ public static class RateLimiting
     private static ValueTask RejectAsync(OnRejectedContext rejected, RateLimitOptions o, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : o.Window / o.SegmentsPerWindow;
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        var seconds = RetryAfterSeconds(rejected.Lease, o);
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var details = new JsonObject
         {
@@ -77,5 +89,122 @@ public static class RateLimiting
         };
         return new ValueTask(ApiErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimited,
             $"Too many requests: the limit for this client is exceeded. Retry after {seconds} s.", details));
+    }
+}
+
+/// <summary>
+/// Counts the events each client sends, on every entry point (single POST, batch, WebSocket ingest):
+/// one permit per event, from one sliding window per client of <see cref="RateLimitOptions.EventsPerWindow"/>.
+/// Thread-safe; no lock per event beyond the limiter's own.
+/// </summary>
+public sealed class EventRateLimiter : IDisposable
+{
+    private readonly RateLimitOptions _options;
+    private readonly PartitionedRateLimiter<string>? _limiter;
+
+    public EventRateLimiter(IOptions<RateLimitOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        var o = _options;
+        _limiter = o.Enabled
+            ? PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetSlidingWindowLimiter(client, _ => new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = o.EventsPerWindow,
+                Window = o.Window,
+                SegmentsPerWindow = o.SegmentsPerWindow,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }))
+            : null;
+    }
+
+    /// <summary>Takes <paramref name="events"/> permits for <paramref name="client"/> (all or none); null when taken, else the refusal.</summary>
+    public PublishFailure? TryTake(string client, int events)
+    {
+        if (_limiter is null || events <= 0)
+        {
+            return null;
+        }
+
+        // More than a window holds can never be taken (start-up validation keeps batches below it).
+        var asked = Math.Min(events, _options.EventsPerWindow);
+        using var lease = _limiter.AttemptAcquire(client, asked);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        var seconds = RateLimiting.RetryAfterSeconds(lease, _options);
+        var details = new JsonObject
+        {
+            ["client"] = client,
+            ["window_seconds"] = _options.Window.TotalSeconds,
+            ["retry_after_seconds"] = seconds,
+            ["events"] = events,
+            ["events_per_window"] = _options.EventsPerWindow,
+        };
+        return new PublishFailure(FailureKind.RateLimited, ErrorCodes.RateLimited,
+            $"Too many events: the limit for this client is exceeded. Retry after {seconds} s.", details)
+        {
+            RetryAfter = TimeSpan.FromSeconds(seconds),
+        };
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+}
+
+/// <summary>
+/// Bounds the WebSocket ingest connections a client holds at once (<see cref="RateLimitOptions.IngestSocketsPerClient"/>):
+/// each connection holds a lease until it ends. Thread-safe.
+/// </summary>
+public sealed class IngestSocketLimiter : IDisposable
+{
+    private readonly PartitionedRateLimiter<string>? _limiter;
+
+    public IngestSocketLimiter(IOptions<RateLimitOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        _limiter = o.Enabled
+            ? PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetConcurrencyLimiter(client, _ => new ConcurrencyLimiterOptions
+            {
+                PermitLimit = o.IngestSocketsPerClient,
+                QueueLimit = 0,
+            }))
+            : null;
+        Limit = o.IngestSocketsPerClient;
+    }
+
+    /// <summary>The most connections one client may hold.</summary>
+    public int Limit { get; }
+
+    /// <summary>A lease to hold for the connection's life, or null when the client already holds <see cref="Limit"/>.</summary>
+    public IDisposable? TryEnter(string client)
+    {
+        if (_limiter is null)
+        {
+            return NoLease.Instance;
+        }
+
+        var lease = _limiter.AttemptAcquire(client);
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -3,16 +3,15 @@ using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Schemas;
-using Microsoft.AspNetCore.Http;
 
 namespace EventPlatform.Gateway.Publishing;
 
 /// <summary>
-/// The path from a parsed event to Kafka, shared by every way events come in (single POST,
-/// batch, WebSocket; JSON, Avro, Protobuf): route by <c>event_type</c>, check the path agrees, make
-/// the topic of a new type, validate against the registered schema and encode, publish.
+/// The route, schema and encode stage of <see cref="PublishPipeline"/>: route by <c>event_type</c>,
+/// check the path agrees, make the topic of a new type, validate against the registered schema and
+/// encode the record value. Also checks a path topic before anything is read.
 /// </summary>
-public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, EventPublisher publisher, SchemaGate schemas)
+public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, SchemaGate schemas)
 {
     public TopicRouter Router => router;
 
@@ -31,16 +30,19 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
         var message = router.Plan.Find(full) is not null
             ? $"Topic '{full}' does not take events from clients."
             : $"Topic '{full}' does not exist. Topics: {string.Join(", ", router.Plan.Topics.Where(t => t.EventType is not null).Select(t => t.Name))}.";
-        return new PublishFailure(StatusCodes.Status404NotFound, ErrorCodes.UnknownTopic, message, new JsonObject { ["topic"] = full });
+        return new PublishFailure(FailureKind.UnknownTopic, ErrorCodes.UnknownTopic, message, new JsonObject { ["topic"] = full });
     }
 
-    /// <summary>Routes and publishes one valid event that arrived on <paramref name="pathTopic"/>.</summary>
-    public async Task<PublishOutcome> IngestAsync(string pathTopic, IngestEvent e, Confluent.Kafka.Headers? headers, CancellationToken cancellationToken)
+    /// <summary>
+    /// The route, schema and encode stage for one valid event that arrived on <paramref name="pathTopic"/>:
+    /// its topic (made, for a new type), and its record value, encoded once. Nothing is published here.
+    /// </summary>
+    public async ValueTask<PreparedEvent> PrepareAsync(string pathTopic, IngestEvent e, CancellationToken cancellationToken)
     {
         var failure = Route(pathTopic, e, out var route);
         if (failure is not null)
         {
-            return PublishOutcome.Failed(route.Topic ?? TopicRouter.FullTopicName(pathTopic), failure);
+            return PreparedEvent.Refused(route.Topic ?? TopicRouter.FullTopicName(pathTopic), failure);
         }
 
         var topic = route.Topic!;
@@ -52,21 +54,19 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                return PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable,
+                return PreparedEvent.Refused(topic, new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable,
                     $"Topic '{topic}' for the new event type could not be created; the event was not published.", new JsonObject { ["reason"] = ex.Message }));
             }
         }
 
         if (!schemas.Enabled)
         {
-            return await publisher.PublishAsync(e, topic, headers, cancellationToken).ConfigureAwait(false);
+            return PreparedEvent.Encoded(topic, EventJsonWriter.ToUtf8Bytes(e));
         }
 
         // Property 1: only events that match the registered schema are written, in its encoding.
         var gate = await schemas.EncodeAsync(topic, e).ConfigureAwait(false);
-        return gate.Failure is { } refused
-            ? PublishOutcome.Failed(topic, refused)
-            : await publisher.PublishAsync(e, gate.Value!, topic, headers, cancellationToken).ConfigureAwait(false);
+        return gate.Failure is { } refused ? PreparedEvent.Refused(topic, refused) : PreparedEvent.Encoded(topic, gate.Value!);
     }
 
     /// <summary>The failure for an event that could not be read.</summary>
@@ -89,7 +89,7 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
             details["invalid_fields"] = invalid;
         }
 
-        return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEvent, error.Describe(), details.Count > 0 ? details : null);
+        return new PublishFailure(FailureKind.Invalid, ErrorCodes.InvalidEvent, error.Describe(), details.Count > 0 ? details : null);
     }
 
     private PublishFailure? Route(string pathTopic, IngestEvent e, out Route route)
@@ -98,11 +98,11 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
         switch (route.Outcome)
         {
             case RouteOutcome.UnknownEventType:
-                return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownEventType,
+                return new PublishFailure(FailureKind.Invalid, ErrorCodes.UnknownEventType,
                     $"Unknown event_type '{e.EventType}'. Known types: {string.Join(", ", router.Plan.Topics.Where(t => t.EventType is not null).Select(t => t.EventType))}; dynamic topic creation is off.",
                     new JsonObject { ["event_type"] = e.EventType });
             case RouteOutcome.ReservedTopic:
-                return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownEventType,
+                return new PublishFailure(FailureKind.Invalid, ErrorCodes.UnknownEventType,
                     $"event_type '{e.EventType}' would be written to '{route.Topic}', which belongs to another event type or to the platform.",
                     new JsonObject { ["event_type"] = e.EventType, ["topic"] = route.Topic });
         }
@@ -110,11 +110,19 @@ public sealed class EventIngestor(TopicRouter router, TopicEnsurer topics, Event
         var pathFull = TopicRouter.FullTopicName(pathTopic);
         if (!string.Equals(pathFull, route.Topic, StringComparison.Ordinal))
         {
-            return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.TopicMismatch,
+            return new PublishFailure(FailureKind.Invalid, ErrorCodes.TopicMismatch,
                 $"An event of type '{e.EventType}' belongs on '{route.Topic}', not '{pathFull}'.",
                 new JsonObject { ["event_type"] = e.EventType, ["path_topic"] = pathFull, ["expected_topic"] = route.Topic });
         }
 
         return null;
     }
+}
+
+/// <summary>An event ready to be published (its topic and record value), or why it is refused.</summary>
+public readonly record struct PreparedEvent(string Topic, byte[]? Value, PublishFailure? Failure)
+{
+    public static PreparedEvent Encoded(string topic, byte[] value) => new(topic, value, null);
+
+    public static PreparedEvent Refused(string topic, PublishFailure failure) => new(topic, null, failure);
 }

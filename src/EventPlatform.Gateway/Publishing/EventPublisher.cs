@@ -5,7 +5,6 @@ using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Resilience;
 using EventPlatform.Gateway.Metrics;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -35,11 +34,10 @@ public sealed partial class EventPublisher(
     private readonly ExponentialBackoff _backoff = new(options.Value.PublishBaseDelay, options.Value.PublishMaxDelay);
     private readonly int _maxAttempts = options.Value.PublishMaxAttempts;
 
-    /// <summary>Publishes one event to <paramref name="topic"/>; <paramref name="cancellationToken"/> only cuts retry waits short.</summary>
-    public Task<PublishOutcome> PublishAsync(IngestEvent e, string topic, Headers? headers, CancellationToken cancellationToken) =>
-        PublishAsync(topic, ToMessage(e, null, headers), cancellationToken);
-
-    /// <summary>Publishes one event whose record value is already encoded (the schema gate's Confluent wire format).</summary>
+    /// <summary>
+    /// Publishes one event whose record value is already encoded (<see cref="EventIngestor.PrepareAsync"/>) to
+    /// <paramref name="topic"/>; <paramref name="cancellationToken"/> only cuts retry waits short.
+    /// </summary>
     public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, Headers? headers, CancellationToken cancellationToken) =>
         PublishAsync(topic, ToMessage(e, value, headers), cancellationToken);
 
@@ -92,7 +90,7 @@ public sealed partial class EventPublisher(
             }
             catch (ObjectDisposedException)
             {
-                return PublishOutcome.Failed(topic, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.ShuttingDown, "The gateway is shutting down; the event was not accepted."));
+                return PublishOutcome.Failed(topic, new PublishFailure(FailureKind.ShuttingDown, ErrorCodes.ShuttingDown, "The gateway is shutting down; the event was not accepted."));
             }
         }
     }
@@ -106,7 +104,7 @@ public sealed partial class EventPublisher(
     {
         if (error.Code is ErrorCode.MsgSizeTooLarge)
         {
-            return new PublishFailure(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "The event is larger than the Kafka topic accepts.");
+            return new PublishFailure(FailureKind.TooLarge, ErrorCodes.PayloadTooLarge, "The event is larger than the Kafka topic accepts.");
         }
 
         var details = new JsonObject
@@ -117,7 +115,7 @@ public sealed partial class EventPublisher(
             // A record that may have been written is not retried by us; the client should know.
             ["possibly_persisted"] = status == PersistenceStatus.PossiblyPersisted,
         };
-        return new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable, "Kafka did not accept the event; it was not published. Retry later.", details);
+        return new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable, "Kafka did not accept the event; it was not published. Retry later.", details);
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Publish to {Topic} failed on attempt {Attempt} ({Error}); retrying in {Delay}")]

@@ -7,7 +7,6 @@ using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.SchemaRegistry.Avro;
 using EventPlatform.SchemaRegistry.Schemas;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Schemas;
@@ -73,7 +72,7 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
                 output.Write(eventJson);
                 break;
             default:
-                return GateOutcome.Failed(new PublishFailure(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError,
+                return GateOutcome.Failed(new PublishFailure(FailureKind.Internal, ErrorCodes.InternalError,
                     $"The schema registered for '{topic}' is {valueSchema.Schema.Type}; topics are stored as AVRO or JSON.",
                     new JsonObject { ["schema_subject"] = valueSchema.Subject, ["schema_id"] = valueSchema.Id }));
         }
@@ -116,7 +115,7 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
 
     /// <summary>The 503 for a registry that cannot be reached.</summary>
     public static PublishFailure Unavailable(SchemaUnavailableException ex) =>
-        new(StatusCodes.Status503ServiceUnavailable, ErrorCodes.SchemaRegistryUnavailable,
+        new(FailureKind.Unavailable, ErrorCodes.SchemaRegistryUnavailable,
             "The schema registry cannot be reached and the schema this event needs is not known yet; the event was not published. Retry later.",
             new JsonObject { ["reason"] = ex.Message });
 
@@ -150,7 +149,7 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
             details["payload_schema_version"] = payloadSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.SchemaValidationFailed, "Event does not match registered schema", details);
+        return new PublishFailure(FailureKind.Invalid, ErrorCodes.SchemaValidationFailed, "Event does not match registered schema", details);
     }
 
     private sealed class Problems

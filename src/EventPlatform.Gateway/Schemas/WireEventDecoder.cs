@@ -6,7 +6,6 @@ using EventPlatform.Gateway.Publishing;
 using EventPlatform.SchemaRegistry.Avro;
 using EventPlatform.SchemaRegistry.Protobuf;
 using EventPlatform.SchemaRegistry.Schemas;
-using Microsoft.AspNetCore.Http;
 
 namespace EventPlatform.Gateway.Schemas;
 
@@ -36,7 +35,7 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
     {
         if (!ConfluentWireFormat.TryReadHeader(message.Span, out var id, out var offset, out var error))
         {
-            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+            return (null, new PublishFailure(FailureKind.Invalid, ErrorCodes.UnknownSchema,
                 $"The body is not in Confluent's wire format (magic byte 0, 4-byte schema id, then the {format} body): {error}"));
         }
 
@@ -47,7 +46,7 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
         }
         catch (UnknownSchemaException)
         {
-            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+            return (null, new PublishFailure(FailureKind.Invalid, ErrorCodes.UnknownSchema,
                 $"The schema registry has no schema with id {id}.", new JsonObject { ["schema_id"] = id }));
         }
         catch (SchemaUnavailableException ex)
@@ -61,14 +60,14 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
             {
                 WireFormat.Avro when writer.Decoder is { } decoder => (EventShape.FromAvro(decoder, message.Span[offset..]), null),
                 WireFormat.Protobuf when writer.Schema is ParsedProtobufSchema proto => (DecodeProtobuf(proto, message.Span[offset..]), null),
-                _ => (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.UnknownSchema,
+                _ => (null, new PublishFailure(FailureKind.Invalid, ErrorCodes.UnknownSchema,
                     $"Schema id {id} is a {writer.Schema.Type} schema; a {format} body needs a {format.ToString().ToUpperInvariant()} schema.",
                     new JsonObject { ["schema_id"] = id, ["schema_type"] = writer.Schema.Type.ToString() })),
             };
         }
         catch (Exception ex) when (ex is AvroDecodeException or ProtobufDecodeException or FormatException or JsonException or ArgumentException)
         {
-            return (null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidEncoding,
+            return (null, new PublishFailure(FailureKind.Invalid, ErrorCodes.InvalidEncoding,
                 $"The {format} body could not be decoded with schema id {id}: {ex.Message}", new JsonObject { ["schema_id"] = id }));
         }
     }

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
+using EventPlatform.Gateway.Api;
+using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Http;
@@ -39,23 +41,41 @@ internal static class IngestSocketEndpoint
         string topic,
         HttpContext context,
         EventIngestor ingestor,
+        PublishPipeline pipeline,
+        IngestSocketLimiter sockets,
         IOptions<StreamingOptions> options,
         IOptions<GatewayOptions> gateway,
-        EventTimeBounds bounds,
         IHostApplicationLifetime lifetime,
-        TimeProvider time,
-        ILogger<IngestSocketSession> logger)
+        TimeProvider time)
     {
         if (await StreamingQuery.RefuseUpgradeAsync(context, ingestor, topic).ConfigureAwait(false))
         {
             return;
         }
 
+        // Refused before the upgrade, as an ErrorResponse: the client can still read an HTTP answer.
+        var client = RateLimiting.ClientKey(context);
+        using var lease = sockets.TryEnter(client);
+        if (lease is null)
+        {
+            await HttpFailures.WriteAsync(context, TooManySockets(client, sockets.Limit)).ConfigureAwait(false);
+            return;
+        }
+
         var settings = options.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = settings.KeepAliveInterval }).ConfigureAwait(false);
-        var session = new IngestSocketSession(socket, topic, ingestor, settings, gateway.Value.MaxBatchEvents, bounds, time, logger, context.RequestAborted);
+        var caller = new PublishCaller(context.User.FindFirst("sub")?.Value ?? "-", client, topic);
+        var session = new IngestSocketSession(socket, caller, pipeline, settings, gateway.Value.MaxBatchEvents, time, context.RequestAborted);
         await session.RunAsync(lifetime.ApplicationStopping).ConfigureAwait(false);
     }
+
+    private static PublishFailure TooManySockets(string client, int limit) =>
+        new(FailureKind.RateLimited, ErrorCodes.RateLimited,
+            $"Too many WebSocket ingest connections: this client may hold at most {limit} at once. Close one and retry.",
+            new JsonObject { ["client"] = client, ["max_connections"] = limit, ["retry_after_seconds"] = 1 })
+        {
+            RetryAfter = TimeSpan.FromSeconds(1),
+        };
 }
 
 /// <summary>One WebSocket ingest connection: a loop reading messages, publishes in flight, and one sender.</summary>
@@ -64,22 +84,23 @@ internal static class IngestSocketEndpoint
 /// one of each at a time). Every event takes a slot of <see cref="StreamingOptions.IngestMaxUnacknowledged"/>
 /// when read and gives it back when its answer has been sent.
 /// </remarks>
-internal sealed partial class IngestSocketSession(
+internal sealed class IngestSocketSession(
     WebSocket socket,
-    string pathTopic,
-    EventIngestor ingestor,
+    PublishCaller caller,
+    PublishPipeline pipeline,
     StreamingOptions options,
     int maxEventsPerMessage,
-    EventTimeBounds bounds,
     TimeProvider time,
-    ILogger<IngestSocketSession> logger,
-    CancellationToken connectionAborted)
+    CancellationToken connectionAborted) : IEventAnswers
 {
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _slots = new(options.IngestMaxUnacknowledged, options.IngestMaxUnacknowledged);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private bool _stopping;
+
+    // Cancelled when the client is gone: stops waiting for slots that will never be given back.
+    private CancellationToken _broken;
 
     // Events taken and not yet answered, plus one held by the receive side until it stops taking more.
     private int _pending = 1;
@@ -88,6 +109,7 @@ internal sealed partial class IngestSocketSession(
     {
         using var deadline = new CloseDeadline(socket, options.CloseTimeout, time);
         using var broken = new CancellationTokenSource();
+        _broken = broken.Token;
         var sending = SendLoopAsync(broken);
         var receiving = ReceiveLoopAsync(broken.Token);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -175,8 +197,9 @@ internal sealed partial class IngestSocketSession(
                     continue;
                 }
 
-                // A copy per message: events slice into it and are published after this buffer is reused.
-                await TakeAsync(buffer.AsSpan(0, length).ToArray(), broken).ConfigureAwait(false);
+                // A pooled copy per message, handed to the pipeline: events slice into it and are
+                // published after the receive buffer is reused; the pipeline releases it after the last answer.
+                await TakeAsync(PooledBytes.CopyOf(buffer.AsSpan(0, length)), broken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (WebSocketClosing.IsConnectionGone(ex))
@@ -189,63 +212,27 @@ internal sealed partial class IngestSocketSession(
         }
     }
 
-    /// <summary>Judges one message: one event, or an array judged event by event (as the batch route does).</summary>
-    private async Task TakeAsync(byte[] message, CancellationToken broken)
+    /// <summary>Hands one message (one event, or an array judged event by event, as the batch route does) to the pipeline.</summary>
+    private async Task TakeAsync(PooledBytes message, CancellationToken broken)
     {
-        var trimmed = message.AsSpan().TrimStart(" \t\r\n"u8);
-        if (trimmed.Length > 0 && trimmed[0] == (byte)'[')
+        // Publishing is cut short (retry waits only) when the connection is gone; admission when nobody reads the answers.
+        var start = await pipeline.PublishEachAsync(caller, message, ManyEventsInput.SocketMessage, maxEventsPerMessage, this, connectionAborted).ConfigureAwait(false);
+        if (start.Refused is { } refused && await TryBeginAsync(broken).ConfigureAwait(false))
         {
-            var batch = EventJsonReader.ReadBatch(message, maxEventsPerMessage, bounds);
-            if (batch.SyntaxError is { } batchSyntax)
-            {
-                await RefuseAsync(null, InvalidJson(batchSyntax), null, broken).ConfigureAwait(false);
-            }
-            else if (batch.TooMany || batch.Results.Count == 0)
-            {
-                var text = batch.TooMany ? $"An array may hold at most {maxEventsPerMessage} events." : "The array is empty.";
-                await RefuseAsync(null, new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidBatch, text, new JsonObject { ["max_events"] = maxEventsPerMessage }), null, broken).ConfigureAwait(false);
-            }
-            else
-            {
-                for (var i = 0; i < batch.Results.Count; i++)
-                {
-                    await TakeAsync(batch.Results[i], i, broken).ConfigureAwait(false);
-                }
-            }
-
-            return;
-        }
-
-        var single = EventJsonReader.ReadSingle(message, bounds);
-        if (single.SyntaxError is { } syntax)
-        {
-            await RefuseAsync(null, InvalidJson(syntax), null, broken).ConfigureAwait(false);
-            return;
-        }
-
-        await TakeAsync(single.Result, null, broken).ConfigureAwait(false);
-    }
-
-    private async Task TakeAsync(EventReadResult read, int? index, CancellationToken broken)
-    {
-        if (read.Event is not { } e)
-        {
-            await RefuseAsync(null, EventIngestor.Invalid(read.Error!), index, broken).ConfigureAwait(false);
-            return;
-        }
-
-        if (await TryBeginAsync(broken).ConfigureAwait(false))
-        {
-            _ = PublishAsync(e, index);
+            Answer(ErrorFrame(null, refused, null));
         }
     }
 
-    private async Task RefuseAsync(string? eventId, PublishFailure failure, int? index, CancellationToken broken)
+    /// <inheritdoc/>
+    ValueTask<bool> IEventAnswers.AdmitAsync(CancellationToken cancellationToken) => new(TryBeginAsync(_broken));
+
+    /// <inheritdoc/>
+    void IEventAnswers.Answer(int? index, EventAnswer answer)
     {
-        if (await TryBeginAsync(broken).ConfigureAwait(false))
-        {
-            Answer(ErrorFrame(eventId, failure, index));
-        }
+        var outcome = answer.Outcome;
+        Answer(outcome.Failure is { } failure
+            ? ErrorFrame(answer.EventId, failure, index)
+            : JsonSerializer.SerializeToUtf8Bytes(new IngestAck(IngestAck.FrameType, answer.EventId!, outcome.Topic, outcome.Partition, outcome.Offset, index), StreamingJsonContext.Api.IngestAck));
     }
 
     /// <summary>Waits for a slot (backpressure), then counts the event as pending unless the session is closing.</summary>
@@ -263,30 +250,6 @@ internal sealed partial class IngestSocketSession(
 
         _slots.Release();
         return false;
-    }
-
-    private async Task PublishAsync(IngestEvent e, int? index)
-    {
-        byte[] frame;
-        try
-        {
-            var outcome = await ingestor.IngestAsync(pathTopic, e, null, connectionAborted).ConfigureAwait(false);
-            frame = outcome.Failure is { } failure
-                ? ErrorFrame(e.EventId, failure, index)
-                : JsonSerializer.SerializeToUtf8Bytes(new IngestAck(IngestAck.FrameType, e.EventId, outcome.Topic, outcome.Partition, outcome.Offset, index), StreamingJsonContext.Api.IngestAck);
-        }
-        catch (OperationCanceledException)
-        {
-            // The connection is gone (only retry waits are cancelled): nobody to answer.
-            frame = ErrorFrame(e.EventId, new PublishFailure(StatusCodes.Status503ServiceUnavailable, ErrorCodes.KafkaUnavailable, "The connection closed before the event was published."), index);
-        }
-        catch (Exception ex)
-        {
-            LogPublishFailed(logger, ex, pathTopic);
-            frame = ErrorFrame(e.EventId, new PublishFailure(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An internal error occurred; the event was not published."), index);
-        }
-
-        Answer(frame);
     }
 
     /// <summary>Queues the answer of a pending event (its slot comes back when it has been sent).</summary>
@@ -308,25 +271,10 @@ internal sealed partial class IngestSocketSession(
         }
     }
 
+    /// <summary>
+    /// The WebSocket edge of a failure: an error frame, whatever its kind; a rate-limited event's
+    /// details carry <c>retry_after_seconds</c>, as the HTTP 429's <c>Retry-After</c> does.
+    /// </summary>
     private static byte[] ErrorFrame(string? eventId, PublishFailure failure, int? index) =>
         JsonSerializer.SerializeToUtf8Bytes(new IngestError(IngestError.FrameType, eventId, failure.ErrorCode, failure.Message, failure.Details, index), StreamingJsonContext.Api.IngestError);
-
-    private static PublishFailure InvalidJson(JsonSyntaxError syntax)
-    {
-        var details = new JsonObject { ["reason"] = syntax.Message };
-        if (syntax.LineNumber is { } line)
-        {
-            details["line"] = line + 1;
-        }
-
-        if (syntax.BytePositionInLine is { } position)
-        {
-            details["byte_position_in_line"] = position;
-        }
-
-        return new PublishFailure(StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, "The message is not valid JSON.", details);
-    }
-
-    [LoggerMessage(EventId = 2331, Level = LogLevel.Error, Message = "Publishing an event received on the WebSocket ingest route of {Topic} failed unexpectedly")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string topic);
 }

@@ -15,7 +15,7 @@ internal static class LatestEventsApi
     {
         if (ingestor.CheckPath(topic) is { } refused)
         {
-            return ApiErrors.Result(context, refused.StatusCode, refused.ErrorCode, refused.Message, refused.Details);
+            return ApiErrors.Result(context, EventPlatform.Gateway.Api.HttpFailures.HttpStatusCode(refused), refused.ErrorCode, refused.Message, refused.Details);
         }
 
         if (!StreamingQuery.TryReadLimit(context, options.Value, out var limit, out var problem))

@@ -95,7 +95,7 @@ internal static class StreamingQuery
 
         if (ingestor.CheckPath(topic) is { } refused)
         {
-            await ApiErrors.WriteAsync(context, refused.StatusCode, refused.ErrorCode, refused.Message, refused.Details).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, EventPlatform.Gateway.Api.HttpFailures.HttpStatusCode(refused), refused.ErrorCode, refused.Message, refused.Details).ConfigureAwait(false);
             return true;
         }
 
