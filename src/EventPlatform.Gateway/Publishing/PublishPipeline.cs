@@ -147,6 +147,7 @@ public sealed partial class PublishPipeline(
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(answers);
         var started = new List<Task>();
+        Task answered;
         try
         {
             // Read.
@@ -178,12 +179,10 @@ public sealed partial class PublishPipeline(
         {
             // Whatever happened above (the caller gone mid-admission, say), the bytes are released
             // only after every event started from them has finished.
-            var answered = ReleaseWhenDoneAsync(started, body);
-            started.Clear();
-            started.Add(answered);
+            answered = ReleaseWhenDoneAsync(started, body);
         }
 
-        return new ManyEventsStart(null, started[0]);
+        return new ManyEventsStart(null, answered);
     }
 
     private async Task AnswerAsync(PublishCaller caller, EventReadResult read, int? index, IEventAnswers answers, CancellationToken cancellationToken)
