@@ -46,41 +46,26 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
         }
 
         // No await from here on: the thread-static buffers are ours until we return.
-        var json = t_json ??= new ReusableJsonOutput();
-        var writer = json.Start();
-        writer.WriteStartObject();
-        EventJsonWriter.WriteFields(writer, e);
-        writer.WriteEndObject();
-        var eventJson = json.Written;
-
         var output = t_output ??= new ArrayBufferWriter<byte>(1024);
         output.ResetWrittenCount();
-        using var document = JsonDocument.Parse(json.WrittenMemory);
-        var root = document.RootElement;
-        Problems? problems = null;
-
         ConfluentWireFormat.WriteHeader(output, valueSchema.Id);
-        switch (valueSchema)
+        Problems? problems = null;
+        if (valueSchema.EventEncoder is { } direct)
         {
-            case { Encoder: { } encoder }:
-                var encoded = encoder.Encode(root, output);
-                Problems.Add(ref problems, encoded.IsValid, encoded.MissingFields, encoded.InvalidFields, f => (f.Path, f.Reason), prefix: "");
-                break;
-            case { Validator: { } validator }:
-                var checkedJson = validator.Validate(root);
-                Problems.Add(ref problems, checkedJson.IsValid, checkedJson.MissingFields, checkedJson.InvalidFields, f => (f.Path, f.Reason), prefix: "");
-                output.Write(eventJson);
-                break;
-            default:
-                return GateOutcome.Failed(new PublishFailure(FailureKind.Internal, ErrorCodes.InternalError,
-                    $"The schema registered for '{topic}' is {valueSchema.Schema.Type}; topics are stored as AVRO or JSON.",
-                    new JsonObject { ["schema_subject"] = valueSchema.Subject, ["schema_id"] = valueSchema.Id }));
+            // The seed's record shape cannot refuse a valid event: encode from the model, no JSON in between.
+            direct.Encode(e, output);
+        }
+        else if (EncodeAsJson(topic, e, valueSchema, output, ref problems) is { } unusable)
+        {
+            return GateOutcome.Failed(unusable);
         }
 
         var topicFailed = problems is not null;
-        if (payloadSchema?.Validator is { } payloadValidator && root.TryGetProperty("payload"u8, out var payload))
+        if (payloadSchema?.Validator is { } payloadValidator)
         {
-            var checkedPayload = payloadValidator.Validate(payload);
+            // The validator needs random access (combinators, conditionals): a document over the payload's own slice, not a copy.
+            using var payload = JsonDocument.Parse(e.Payload);
+            var checkedPayload = payloadValidator.Validate(payload.RootElement);
             Problems.Add(ref problems, checkedPayload.IsValid, checkedPayload.MissingFields, checkedPayload.InvalidFields, f => (f.Path, f.Reason), prefix: "payload");
         }
 
@@ -90,6 +75,37 @@ public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> o
         }
 
         return GateOutcome.Encoded(output.WrittenSpan.ToArray());
+    }
+
+    /// <summary>
+    /// Any other topic schema: the event as JSON, checked and encoded by the general Avro encoder (or
+    /// the topic's JSON Schema), which reports every field it refuses.
+    /// </summary>
+    private static PublishFailure? EncodeAsJson(string topic, IngestEvent e, SubjectSchema valueSchema, ArrayBufferWriter<byte> output, ref Problems? problems)
+    {
+        var json = t_json ??= new ReusableJsonOutput();
+        var writer = json.Start();
+        writer.WriteStartObject();
+        EventJsonWriter.WriteFields(writer, e);
+        writer.WriteEndObject();
+        using var document = JsonDocument.Parse(json.WrittenMemory);
+        var root = document.RootElement;
+        switch (valueSchema)
+        {
+            case { Encoder: { } encoder }:
+                var encoded = encoder.Encode(root, output);
+                Problems.Add(ref problems, encoded.IsValid, encoded.MissingFields, encoded.InvalidFields, f => (f.Path, f.Reason), prefix: "");
+                return null;
+            case { Validator: { } validator }:
+                var checkedJson = validator.Validate(root);
+                Problems.Add(ref problems, checkedJson.IsValid, checkedJson.MissingFields, checkedJson.InvalidFields, f => (f.Path, f.Reason), prefix: "");
+                output.Write(json.Written);
+                return null;
+            default:
+                return new PublishFailure(FailureKind.Internal, ErrorCodes.InternalError,
+                    $"The schema registered for '{topic}' is {valueSchema.Schema.Type}; topics are stored as AVRO or JSON.",
+                    new JsonObject { ["schema_subject"] = valueSchema.Subject, ["schema_id"] = valueSchema.Id });
+        }
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class SubjectSchema
         Version = version;
         Schema = schema;
         Encoder = schema is ParsedAvroSchema avro ? new AvroJsonEncoder(avro.Schema, EventEncoding) : null;
+        EventEncoder = schema is ParsedAvroSchema eventRecord ? EventRecordEncoder.TryCreate(eventRecord.Schema) : null;
         Validator = schema is ParsedJsonSchema json ? json.Validator : null;
     }
 
@@ -41,6 +42,9 @@ public sealed class SubjectSchema
 
     /// <summary>For Avro schemas: validates event JSON and encodes it.</summary>
     public AvroJsonEncoder? Encoder { get; }
+
+    /// <summary>For Avro records of the event's own fields (the seed's): encodes the event model directly, no JSON in between.</summary>
+    internal EventRecordEncoder? EventEncoder { get; }
 
     /// <summary>For JSON Schemas: validates instances.</summary>
     public JsonSchemaValidator? Validator { get; }
