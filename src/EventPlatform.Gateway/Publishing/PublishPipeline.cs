@@ -93,18 +93,25 @@ public sealed partial class PublishPipeline(
         ArgumentNullException.ThrowIfNull(body);
         using (body)
         {
-            // Read.
+            // Read: JSON with the event reader; a binary body straight into the model when it can be, else through its JSON.
             var json = body.Memory;
             PublishFailure? unreadable = null;
+            SingleEventBody parsed = default;
             if (binary is { } format)
             {
-                var (decoded, undecodable) = await wire.DecodeAsync(body.Memory, format).ConfigureAwait(false);
-                unreadable = undecodable;
-                json = decoded;
+                var read = await wire.ReadAsync(body.Memory, format, bounds).ConfigureAwait(false);
+                unreadable = read.Failure;
+                if (read.Event is { } direct)
+                {
+                    parsed = new SingleEventBody(new EventReadResult(direct, null), null);
+                }
+                else
+                {
+                    json = read.Json;
+                }
             }
 
-            SingleEventBody parsed = default;
-            if (unreadable is null)
+            if (unreadable is null && parsed.Result.Event is null)
             {
                 parsed = EventJsonReader.ReadSingle(json, bounds);
                 unreadable = parsed.SyntaxError is { } syntax ? InvalidJson(syntax, "The request body is not valid JSON.") : null;

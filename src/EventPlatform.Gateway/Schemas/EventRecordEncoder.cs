@@ -29,7 +29,8 @@ internal sealed class EventRecordEncoder
 
     private EventRecordEncoder(EventField[] fields) => _fields = fields;
 
-    private enum EventField
+    /// <summary>Which of the event's fields a record field is.</summary>
+    internal enum EventField
     {
         EventId,
         EventType,
@@ -41,7 +42,10 @@ internal sealed class EventRecordEncoder
     }
 
     /// <summary>The encoder for <paramref name="schema"/>, or null when it is not made of the event's own fields only.</summary>
-    public static EventRecordEncoder? TryCreate(AvroSchema schema)
+    public static EventRecordEncoder? TryCreate(AvroSchema schema) => Layout(schema) is { } fields ? new EventRecordEncoder(fields) : null;
+
+    /// <summary>The record's fields as the event's, in order, or null when it has any other field or shape.</summary>
+    internal static EventField[]? Layout(AvroSchema schema)
     {
         if (schema is not AvroRecordSchema record)
         {
@@ -71,7 +75,7 @@ internal sealed class EventRecordEncoder
             fields[i] = f;
         }
 
-        return new EventRecordEncoder(fields);
+        return fields;
     }
 
     /// <summary>Writes the Avro binary of <paramref name="e"/>.</summary>

@@ -25,6 +25,7 @@ public sealed class SubjectSchema
         Schema = schema;
         Encoder = schema is ParsedAvroSchema avro ? new AvroJsonEncoder(avro.Schema, EventEncoding) : null;
         EventEncoder = schema is ParsedAvroSchema eventRecord ? EventRecordEncoder.TryCreate(eventRecord.Schema) : null;
+        EventDecoder = schema is ParsedAvroSchema writtenRecord ? EventRecordDecoder.TryCreate(writtenRecord.Schema) : null;
         Validator = schema is ParsedJsonSchema json ? json.Validator : null;
     }
 
@@ -45,6 +46,9 @@ public sealed class SubjectSchema
 
     /// <summary>For Avro records of the event's own fields (the seed's): encodes the event model directly, no JSON in between.</summary>
     internal EventRecordEncoder? EventEncoder { get; }
+
+    /// <summary>For Avro records of the event's own fields: reads data written with this schema straight into the event model.</summary>
+    internal EventRecordDecoder? EventDecoder { get; }
 
     /// <summary>For JSON Schemas: validates instances.</summary>
     public JsonSchemaValidator? Validator { get; }

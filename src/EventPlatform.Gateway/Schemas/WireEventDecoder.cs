@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
+using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.SchemaRegistry.Avro;
 using EventPlatform.SchemaRegistry.Protobuf;
@@ -29,6 +30,39 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
     // The decoded JSON before EventShape reshapes it: only used between awaits.
     [ThreadStatic]
     private static ReusableJsonOutput? t_decoded;
+
+    /// <summary>
+    /// Reads a binary event for the publish pipeline: an Avro event of the seed's record shape that
+    /// is plainly valid goes straight into the event model (<see cref="WireRead.Event"/>, slicing
+    /// <paramref name="message"/>); anything else comes back as event JSON for the event reader to
+    /// judge (<see cref="WireRead.Json"/>), or refused.
+    /// </summary>
+    public async ValueTask<WireRead> ReadAsync(ReadOnlyMemory<byte> message, WireFormat format, EventTimeBounds bounds)
+    {
+        if (format == WireFormat.Avro
+            && ConfluentWireFormat.TryReadHeader(message.Span, out var id, out var offset, out _)
+            && await WriterAsync(id).ConfigureAwait(false) is { EventDecoder: { } direct }
+            && direct.TryDecode(message[offset..], bounds) is { } e)
+        {
+            return new WireRead(e, null, null);
+        }
+
+        var (json, failure) = await DecodeAsync(message, format).ConfigureAwait(false);
+        return new WireRead(null, json, failure);
+    }
+
+    /// <summary>The writer's schema when it is known (or can be fetched); failures are left to the general path to report.</summary>
+    private async ValueTask<SubjectSchema?> WriterAsync(int id)
+    {
+        try
+        {
+            return await schemas.ByIdAsync(id).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UnknownSchemaException or SchemaUnavailableException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Decodes a binary event to event JSON, or says why it cannot.</summary>
     public async ValueTask<(byte[]? Json, PublishFailure? Failure)> DecodeAsync(ReadOnlyMemory<byte> message, WireFormat format)
@@ -82,3 +116,6 @@ public sealed class WireEventDecoder(GatewaySchemas schemas)
         return output.ToArray();
     }
 }
+
+/// <summary>A binary event read for the pipeline: the event itself, or its JSON for the event reader, or why neither.</summary>
+public readonly record struct WireRead(IngestEvent? Event, byte[]? Json, PublishFailure? Failure);
