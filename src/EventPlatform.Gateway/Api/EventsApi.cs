@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
-using EventPlatform.Core.Events;
-using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Auth;
 using EventPlatform.Gateway.Idempotency;

@@ -4,14 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EventPlatform.Core.Errors;
-using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Publishing;
-using EventPlatform.Hosting.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Streaming;
