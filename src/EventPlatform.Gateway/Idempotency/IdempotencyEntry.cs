@@ -30,7 +30,7 @@ public enum IdempotencyEntryType : byte
 /// <param name="Topic">Claim: the target topic (where a resolver looks for the event). Done: the event's topic.</param>
 /// <param name="Partition">Done: the event's partition.</param>
 /// <param name="Offset">Done: the event's offset.</param>
-/// <param name="AcknowledgedAtMs">Done: when Kafka acknowledged the event (Unix ms).</param>
+/// <param name="AcknowledgedAtTicks">Done: when Kafka acknowledged the event (UTC ticks: the replay repeats it exactly).</param>
 public readonly record struct IdempotencyEntry(
     IdempotencyEntryType Type,
     UInt128 Key,
@@ -40,7 +40,7 @@ public readonly record struct IdempotencyEntry(
     string? Topic = null,
     int Partition = -1,
     long Offset = -1,
-    long AcknowledgedAtMs = 0)
+    long AcknowledgedAtTicks = 0)
 {
     public static IdempotencyEntry Claim(UInt128 key, UInt128 claimId, long atMs, UInt128 fingerprint, string topic) =>
         new(IdempotencyEntryType.Claim, key, claimId, atMs, fingerprint, topic);
@@ -60,7 +60,7 @@ public readonly record struct IdempotencyEntry(
 /// Layout, little-endian: magic <c>0xE1</c>, version <c>1</c>, entry count (u16), then each entry:
 /// type (u8), key (16), claim id (16), at (i64 ms); a claim adds the fingerprint (16) and the target
 /// topic (u8 length, UTF-8); a done adds the topic (u8 length, UTF-8), partition (i32), offset (i64)
-/// and acknowledged-at (i64 ms); abort and in-doubt add nothing. Kafka topic names are at most 249
+/// and acknowledged-at (i64 UTC ticks); abort and in-doubt add nothing. Kafka topic names are at most 249
 /// bytes, so one length byte is enough. A record that is not ours, of another version or cut short
 /// decodes to nothing: it is skipped, never applied in part, and never throws.
 /// </remarks>
@@ -119,7 +119,7 @@ public static class IdempotencyCodec
                     at = WriteTopic(span, at, e.Topic);
                     BinaryPrimitives.WriteInt32LittleEndian(span[at..], e.Partition);
                     BinaryPrimitives.WriteInt64LittleEndian(span[(at + 4)..], e.Offset);
-                    BinaryPrimitives.WriteInt64LittleEndian(span[(at + 12)..], e.AcknowledgedAtMs);
+                    BinaryPrimitives.WriteInt64LittleEndian(span[(at + 12)..], e.AcknowledgedAtTicks);
                     at += 20;
                     break;
             }

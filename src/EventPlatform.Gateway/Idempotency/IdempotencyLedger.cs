@@ -122,7 +122,7 @@ public sealed class IdempotencyLedger(TimeSpan window, int maxKeys)
                 state.ResultTopic = Intern(entry.Topic ?? "");
                 state.Partition = entry.Partition;
                 state.Offset = entry.Offset;
-                state.AcknowledgedAtMs = entry.AcknowledgedAtMs;
+                state.AcknowledgedAtTicks = entry.AcknowledgedAtTicks;
                 state.SettledAtMs = entry.AtMs;
                 state.Seq = ++_seq;
                 _settled.Enqueue((entry.Key, state.Seq));
@@ -149,7 +149,7 @@ public sealed class IdempotencyLedger(TimeSpan window, int maxKeys)
         }
 
         var result = s.Status == KeyStatus.Done
-            ? new IdempotentResult(_topics[s.ResultTopic], s.Partition, s.Offset, DateTimeOffset.FromUnixTimeMilliseconds(s.AcknowledgedAtMs), s.SettledAtMs)
+            ? new IdempotentResult(_topics[s.ResultTopic], s.Partition, s.Offset, new DateTimeOffset(s.AcknowledgedAtTicks, TimeSpan.Zero), s.SettledAtMs)
             : default;
         return new KeyView(s.Status, s.ClaimId, s.Fingerprint, s.ClaimedAtMs, _topics[s.TargetTopic], result);
     }
@@ -240,7 +240,7 @@ public sealed class IdempotencyLedger(TimeSpan window, int maxKeys)
         public UInt128 Fingerprint;
         public long ClaimedAtMs;
         public long Offset;
-        public long AcknowledgedAtMs;
+        public long AcknowledgedAtTicks;
         public long SettledAtMs;
         public long Seq;
     }

@@ -185,7 +185,7 @@ public sealed partial class IdempotentPublisher(
         // Not awaited: a done that is lost leaves the claim to be resolved from the event topic, and
         // a later entry of the same key is written after it (one queue per partition).
         store.Post(outcome.Accepted
-            ? IdempotencyEntry.Done(key, claimId, Now(), outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt.ToUnixTimeMilliseconds())
+            ? IdempotencyEntry.Done(key, claimId, Now(), outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt.UtcTicks)
             : IdempotencyFailures.MayHaveWritten(outcome.Failure!)
                 ? IdempotencyEntry.InDoubt(key, claimId, Now())
                 : IdempotencyEntry.Abort(key, claimId, Now()));
@@ -210,7 +210,7 @@ public sealed partial class IdempotentPublisher(
 
         LogResolved(logger, view.TargetTopic!, found.Found, found.Partition, found.Offset);
         var settle = found.Found
-            ? IdempotencyEntry.Done(key, view.ClaimId, Now(), view.TargetTopic!, found.Partition, found.Offset, Now())
+            ? IdempotencyEntry.Done(key, view.ClaimId, Now(), view.TargetTopic!, found.Partition, found.Offset, time.GetUtcNow().UtcTicks)
             : IdempotencyEntry.Abort(key, view.ClaimId, Now());
         return await AppendAndReadAsync(settle, cancellationToken).ConfigureAwait(false);
     }

@@ -268,14 +268,25 @@ public sealed partial class TopicFollower : IDisposable
     /// </summary>
     private void StartAt(DateTimeOffset from, long[] positions, long[] ends)
     {
-        var query = Enumerable.Range(0, positions.Length)
-            .Select(p => new TopicPartitionTimestamp(Topic, p, new Timestamp(from))).ToList();
         try
         {
-            foreach (var found in _consumer.OffsetsForTimes(query, _settings.Timeout))
+            // A cluster without a time index (librdkafka's mock cluster) answers "no such record"
+            // even for time 0; a non-empty partition must then be read whole.
+            var sure = _consumer.OffsetsForTimes(
+                [.. Enumerable.Range(0, positions.Length).Select(p => new TopicPartitionTimestamp(Topic, p, new Timestamp(DateTimeOffset.UnixEpoch)))], _settings.Timeout);
+            var found = _consumer.OffsetsForTimes(
+                [.. Enumerable.Range(0, positions.Length).Select(p => new TopicPartitionTimestamp(Topic, p, new Timestamp(from)))], _settings.Timeout);
+            var indexed = sure.All(r => r.Offset.Value >= 0 || positions[r.Partition.Value] >= ends[r.Partition.Value]);
+            if (!indexed)
             {
-                var p = found.Partition.Value;
-                var offset = found.Offset == Offset.End || found.Offset.Value < 0 ? ends[p] : found.Offset.Value;
+                LogNoTimeIndex(_logger, Topic, ErrorCode.NoError, "offsets by time are not supported");
+                return;
+            }
+
+            foreach (var r in found)
+            {
+                var p = r.Partition.Value;
+                var offset = r.Offset.Value < 0 ? ends[p] : r.Offset.Value;
                 positions[p] = Math.Clamp(offset, positions[p], ends[p]);
             }
         }
