@@ -75,7 +75,10 @@ public sealed partial class IdempotentPublisher(
         return new IdempotencyRequest(subject, idempotencyKey ?? e.EventId, topic, EventFingerprint.Of(topic, e));
     }
 
-    /// <summary>Test hook: runs after the winner's event was acknowledged, before its done entry is appended.</summary>
+    /// <summary>Test hook: runs in the winner just before its publish step.</summary>
+    internal Func<Task>? BeforePublishForTests { get; set; }
+
+    /// <summary>Test hook: runs in the winner after its publish step returned, before its result is appended.</summary>
     internal Func<Task>? AfterPublishForTests { get; set; }
 
     /// <summary>
@@ -169,6 +172,11 @@ public sealed partial class IdempotentPublisher(
         try
         {
             var headers = new Confluent.Kafka.Headers { { ClaimHeader, IdempotencyKeys.HeaderValue(claimId) } };
+            if (BeforePublishForTests is { } before)
+            {
+                await before().ConfigureAwait(false);
+            }
+
             outcome = await publish(state, headers, cancellationToken).ConfigureAwait(false);
             if (AfterPublishForTests is { } hook)
             {
