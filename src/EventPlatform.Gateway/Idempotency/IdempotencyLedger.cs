@@ -41,7 +41,7 @@ public readonly record struct KeyView(KeyStatus Status, UInt128 ClaimId, UInt128
 /// oldest settlement first (counted in <see cref="ForgottenEarly"/>). A claim that has not settled is
 /// never forgotten early, so the count can exceed the bound only while more claims than that are
 /// unsettled at once. Forgetting is local to an instance: a retry of a forgotten key publishes again.
-/// Keys are held as 128-bit hashes, results as an index into an interned topic table: about 130
+/// Keys are held as 128-bit hashes, results as an index into an interned topic table: about 150
 /// bytes per key (see the README). Not thread-safe; the store serialises access.
 /// </para>
 /// </remarks>

@@ -40,7 +40,7 @@ public sealed class IdempotencyOptions
     public TimeSpan RetentionMargin { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// The most keys a gateway remembers (about 130 bytes each: the default holds ~130 MB). When
+    /// The most keys a gateway remembers (about 150 bytes each: the default holds ~150 MB). When
     /// reached, settled keys are forgotten oldest first (never a claim still in progress); a retry of
     /// a forgotten key publishes again. Watch <c>idempotency_oldest_key_age_seconds</c>: it is the window in effect.
     /// </summary>

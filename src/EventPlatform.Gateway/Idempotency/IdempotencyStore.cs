@@ -88,7 +88,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     /// <summary>Entries waiting for or in their partition's next record.</summary>
     private sealed class PartitionWriter
     {
-        public List<(IdempotencyEntry Entry, TaskCompletionSource<long>? Written)> Queue = [];
+        public List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> Queue = [];
         public bool InFlight;
     }
 
@@ -106,6 +106,10 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         // Batching is ours (one record in flight per partition); librdkafka need not wait.
         producerConfig.LingerMs = 0;
         _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        using (var admin = new DependentAdminClientBuilder(_producer.Handle).Build())
+        {
+            await IdempotencyRetention.EnsureAsync(admin, _options.Topic, _options.Window + _options.RetentionMargin, k.AdminTimeout, _logger).ConfigureAwait(false);
+        }
 
         _lastPrune = _time.GetUtcNow();
         var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-idempotency-reader", "idempotency-reader") with
@@ -155,27 +159,29 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
 
     /// <summary>
     /// Appends <paramref name="entry"/> to its key's partition, in the next record that partition
-    /// sends; returns the record's position. Entries of one key are written in the order they are appended.
+    /// sends, and completes once this instance has read that record back. Entries of one key are
+    /// written in the order they are appended.
     /// </summary>
-    /// <exception cref="KafkaException">The record was not written.</exception>
-    public async Task<(int Partition, long Offset)> AppendAsync(IdempotencyEntry entry)
+    /// <exception cref="KafkaException">The record was not written (<see cref="TopicFollowerException"/>: the topic can no longer be read).</exception>
+    public Task AppendAndReadAsync(IdempotencyEntry entry)
     {
-        var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var partition = Enqueue(entry, written);
-        return (partition, await written.Task.ConfigureAwait(false));
+        // One task from the append to the read-back: the delivery handler hands it to the follower.
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(entry, read);
+        return read.Task;
     }
 
     /// <summary>Appends <paramref name="entry"/> without waiting for it (a failure is logged).</summary>
     public void Post(IdempotencyEntry entry) => Enqueue(entry, null);
 
-    private int Enqueue(IdempotencyEntry entry, TaskCompletionSource<long>? written)
+    private void Enqueue(IdempotencyEntry entry, TaskCompletionSource? read)
     {
         var partition = PartitionOf(entry.Key);
         var writer = _writers[partition];
-        List<(IdempotencyEntry, TaskCompletionSource<long>?)>? batch = null;
+        List<(IdempotencyEntry, TaskCompletionSource?)>? batch = null;
         lock (writer)
         {
-            writer.Queue.Add((entry, written));
+            writer.Queue.Add((entry, read));
             if (!writer.InFlight)
             {
                 writer.InFlight = true;
@@ -187,11 +193,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         {
             Send(partition, batch);
         }
-
-        return partition;
     }
 
-    private static List<(IdempotencyEntry, TaskCompletionSource<long>?)> TakeBatch(PartitionWriter writer)
+    private static List<(IdempotencyEntry, TaskCompletionSource?)> TakeBatch(PartitionWriter writer)
     {
         var queue = writer.Queue;
         if (queue.Count <= IdempotencyCodec.MaxEntriesPerRecord)
@@ -205,7 +209,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         return batch;
     }
 
-    private void Send(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource<long>? Written)> batch)
+    private void Send(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch)
     {
         var entries = new IdempotencyEntry[batch.Count];
         for (var i = 0; i < entries.Length; i++)
@@ -225,26 +229,29 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     }
 
     /// <summary>A record was written (or not): tell its entries' callers, then send what queued meanwhile.</summary>
-    private void Written(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource<long>? Written)> batch, KafkaException? error, long offset)
+    private void Written(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch, KafkaException? error, long offset)
     {
-        foreach (var (entry, written) in batch)
+        foreach (var (entry, read) in batch)
         {
             if (error is null)
             {
-                written?.TrySetResult(offset);
+                if (read is not null)
+                {
+                    _follower!.CompleteWhenRead(partition, offset, read);
+                }
             }
-            else if (written is null)
+            else if (read is null)
             {
                 LogPostFailed(_logger, entry.Type, error.Error.Code);
             }
             else
             {
-                written.TrySetException(error);
+                read.TrySetException(error);
             }
         }
 
         var writer = _writers[partition];
-        List<(IdempotencyEntry, TaskCompletionSource<long>?)>? next = null;
+        List<(IdempotencyEntry, TaskCompletionSource?)>? next = null;
         lock (writer)
         {
             if (writer.Queue.Count > 0)
@@ -262,10 +269,6 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             Send(partition, next);
         }
     }
-
-    /// <summary>Waits until this instance has read the record at <paramref name="offset"/> of <paramref name="partition"/>.</summary>
-    public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken) =>
-        _follower!.WaitUntilReadAsync(partition, offset, cancellationToken);
 
     /// <summary>Completes when anything new has been read (for requests waiting on another's claim).</summary>
     public Task NextChangeAsync()

@@ -145,24 +145,18 @@ public sealed partial class IdempotentPublisher(
     /// <summary>Appends an entry and waits until this instance has read it; a failure when either cannot be done.</summary>
     private async Task<PublishFailure?> AppendAndReadAsync(IdempotencyEntry entry, CancellationToken cancellationToken)
     {
-        (int Partition, long Offset) at;
         try
         {
-            at = await store.AppendAsync(entry).ConfigureAwait(false);
-        }
-        catch (Confluent.Kafka.KafkaException ex)
-        {
-            return IdempotencyFailures.ClaimNotWritten(ex.Error);
-        }
-
-        try
-        {
-            await store.WaitUntilReadAsync(at.Partition, at.Offset, cancellationToken).ConfigureAwait(false);
+            await store.AppendAndReadAsync(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Kafka.Topics.TopicFollowerException ex)
         {
             return IdempotencyFailures.LogUnreadable(ex.KafkaError);
+        }
+        catch (Confluent.Kafka.KafkaException ex)
+        {
+            return IdempotencyFailures.ClaimNotWritten(ex.Error);
         }
     }
 

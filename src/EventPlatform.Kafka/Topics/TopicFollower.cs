@@ -340,6 +340,44 @@ public sealed partial class TopicFollower : IDisposable
         return waiter.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Completes <paramref name="waiter"/> once the record at <paramref name="offset"/> of
+    /// <paramref name="partition"/> has been read and applied (or fails it when the follower stops):
+    /// <see cref="WaitUntilReadAsync(int, long, CancellationToken)"/> without a task of its own, for
+    /// callers that already hold one (a producer's delivery handler, say).
+    /// </summary>
+    public void CompleteWhenRead(int partition, long offset, TaskCompletionSource waiter)
+    {
+        ArgumentNullException.ThrowIfNull(waiter);
+        Exception? failure = null;
+        lock (_gate)
+        {
+            if (_failure is not null)
+            {
+                failure = _failure;
+            }
+            else if (partition >= _positions.Length)
+            {
+                failure = new TopicFollowerException(Topic, new Error(ErrorCode.Local_UnknownPartition),
+                    $"Partition {partition} of topic '{Topic}' is not followed (it has {_positions.Length}); restart to follow partitions added since start.");
+            }
+            else if (_positions[partition] <= offset)
+            {
+                _waiters[partition].Enqueue(waiter, offset);
+                return;
+            }
+        }
+
+        if (failure is null)
+        {
+            waiter.TrySetResult();
+        }
+        else
+        {
+            waiter.TrySetException(failure);
+        }
+    }
+
     /// <summary>Waits until everything before <paramref name="ends"/> (one end offset per partition) has been read.</summary>
     public async Task WaitUntilReadAsync(long[] ends, CancellationToken cancellationToken)
     {
