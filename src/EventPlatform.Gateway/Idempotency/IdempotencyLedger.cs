@@ -127,6 +127,11 @@ public sealed class IdempotencyLedger(TimeSpan window, int maxKeys)
                 state.Seq = ++_seq;
                 _settled.Enqueue((entry.Key, state.Seq));
                 _unsettled.Remove(entry.Key);
+                // Claims in progress may have filled the bound; a settled key is the first to give way.
+                while (_keys.Count > maxKeys && ForgetOldestSettled())
+                {
+                }
+
                 return;
 
             case IdempotencyEntryType.Abort when exists && state.ClaimId == entry.ClaimId && state.Status != KeyStatus.Done:

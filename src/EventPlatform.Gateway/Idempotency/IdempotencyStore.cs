@@ -103,8 +103,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         await _provisioner.EnsureTopicAsync(TopicFor(_options, k), cancellationToken).ConfigureAwait(false);
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-idempotency", k.BootstrapServers!);
-        // Batching is ours (one record in flight per partition); librdkafka need not wait.
-        producerConfig.LingerMs = 0;
+        producerConfig.LingerMs = _options.Linger.TotalMilliseconds;
         _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
         using (var admin = new DependentAdminClientBuilder(_producer.Handle).Build())
         {
