@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using EventPlatform.Gateway.Idempotency;
+using EventPlatform.Gateway.Publishing;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,13 +97,14 @@ public sealed class IdempotencyRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_possibly_persisted_failure_injected_in_the_broker_never_frees_the_key_and_retries_write_one_copy()
+    public async Task Produce_requests_timing_out_in_the_broker_fail_the_publish_and_retries_on_two_instances_write_one_copy()
     {
         await using var one = await GatewayServer.StartAsync(_kafka.Cluster, Fast);
         await using var two = await GatewayServer.StartAsync(_kafka.Cluster, Fast);
         var injected = 0;
-        // Every produce request times out at the broker for a while: librdkafka gives up on the
-        // event with "possibly persisted" (the broker may have written it).
+        // Every produce request times out at the broker for a while; librdkafka retries them and
+        // gives up after its 1 s message timeout. (The mock cluster could not be made to return
+        // "possibly persisted" here: librdkafka reports these as not persisted.)
         Publisher(one).BeforePublishForTests = () =>
         {
             if (Interlocked.Exchange(ref injected, 1) == 0)
@@ -117,12 +119,55 @@ public sealed class IdempotencyRecoveryTests : IAsyncLifetime
 
         var first = await one.Client.SendAsync(Post(e));
         var firstBody = await first.JsonAsync();
+        _kafka.Cluster.ClearRequestErrors(KafkaApiKey.Produce);
         var retries = await Task.WhenAll(RetryAsync(one, e), RetryAsync(two, e));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.All(retries, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.NotNull(firstBody["details"]?["possibly_persisted"]);
         Assert.Equal(1, await CopiesAsync(id, two));
-        Assert.NotNull(firstBody);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_possibly_persisted_failure_holds_the_key_and_the_retry_finds_out_whether_the_event_was_written(bool written)
+    {
+        await using var one = await GatewayServer.StartAsync(_kafka.Cluster, Fast);
+        await using var two = await GatewayServer.StartAsync(_kafka.Cluster, Fast);
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, BrokerAddressFamily = BrokerAddressFamily.V4 }).Build();
+        var id = $"evt_maybe_{Guid.NewGuid():N}";
+        var value = System.Text.Encoding.UTF8.GetBytes(TestEvents.Iot(id).ToJsonString());
+        var request = new IdempotencyRequest("maybe-client", id, "events.iot.sensors", 42);
+        var steps = 0;
+
+        // The step writes the event (or not) and reports what librdkafka reports when an ack was lost.
+        async Task<PublishOutcome> Step(bool write, Headers? headers, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref steps);
+            if (write)
+            {
+                await producer.ProduceAsync("events.iot.sensors", new Message<byte[]?, byte[]> { Value = value, Headers = headers }, cancellationToken);
+            }
+
+            return PublishOutcome.Failed("events.iot.sensors", new PublishFailure(503, "KAFKA_UNAVAILABLE", "lost ack",
+                new JsonObject { ["possibly_persisted"] = true }));
+        }
+
+        var first = await Publisher(one).PublishAsync(request, written, Step, CancellationToken.None);
+        // A retry through the other instance: it waits for the claim to be resolvable, then reads.
+        var retry = await Publisher(two).PublishAsync(request, true, async (_, headers, ct) =>
+        {
+            Interlocked.Increment(ref steps);
+            var r = await producer.ProduceAsync("events.iot.sensors", new Message<byte[]?, byte[]> { Value = value, Headers = headers }, ct);
+            return PublishOutcome.Ok(r.Topic, r.Partition.Value, r.Offset.Value, DateTimeOffset.UtcNow);
+        }, CancellationToken.None);
+
+        Assert.False(first.Outcome.Accepted);
+        Assert.True(retry.Outcome.Accepted);
+        Assert.Equal(written, retry.Replayed);
+        Assert.Equal(written ? 1 : 2, steps);
+        Assert.Equal(1, await CopiesAsync(id, two));
     }
 
     [Fact]
