@@ -229,6 +229,71 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         var fresh = await JsonAsync(await again.PostAsync($"subjects/after-{run}-value/versions", SchemaBody(other)));
         Assert.True((int)fresh["id"]! > (int)registered["id"]!);
     }
+
+    [Fact]
+    public async Task A_gateway_killed_under_load_leaves_claims_another_instance_resolves_each_event_exactly_once()
+    {
+        var (registry, registryUrl) = await PlatformProcesses.StartRegistryAsync("registry#k", broker.BootstrapServers);
+        await using var registry1 = registry;
+        // A claim may be resolved once older than the longest publish (one attempt of 1 s).
+        string[] fast = ["--Kafka:Producer:MessageTimeout=00:00:01", "--Gateway:PublishMaxAttempts=1", "--Gateway:Idempotency:ClaimTimeout=00:00:02", "--Gateway:RateLimit:Enabled=false"];
+        var (victim, victimUrl) = await PlatformProcesses.StartGatewayAsync("gateway#victim", broker.BootstrapServers, registryUrl, fast);
+        await using var victim1 = victim;
+        var (other, otherUrl) = await PlatformProcesses.StartGatewayAsync("gateway#other", broker.BootstrapServers, registryUrl, fast);
+        await using var other1 = other;
+
+        var run = Guid.NewGuid().ToString("N");
+        var events = Enumerable.Range(0, 400).Select(i => (Id: $"evt_sigkill_{run}_{i}", Key: $"key-{run}-{i}")).ToList();
+        var acknowledged = 0;
+        var killed = new TaskCompletionSource();
+        using (var client = Client(victimUrl))
+        {
+            // 32 at a time: when the kill comes, requests are at every stage, some between their
+            // event's acknowledgement and their done entry.
+            await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (e, _) =>
+            {
+                try
+                {
+                    using var response = await PublishAsync(client, e.Id, e.Key);
+                    if (response.IsSuccessStatusCode && Interlocked.Increment(ref acknowledged) == 100)
+                    {
+                        victim1.Kill();
+                        killed.TrySetResult();
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // The gateway is gone: this one is retried below.
+                }
+                catch (TaskCanceledException)
+                {
+                }
+            });
+        }
+
+        await killed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using (var client = Client(otherUrl))
+        {
+            await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (e, _) =>
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    using var retry = await PublishAsync(client, e.Id, e.Key);
+                    if (retry.IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+
+                    Assert.True(retry.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable && attempt < 30, $"{retry.StatusCode}: {await retry.Content.ReadAsStringAsync(CancellationToken.None)}");
+                }
+            });
+        }
+
+        var copies = await CopiesAsync(registryUrl.ToString().TrimEnd('/'), [.. events.Select(e => e.Id)]);
+        Assert.All(events, e => Assert.Single(copies[e.Id]));
+        // The kill did leave claims without a result, and the other instance settled them by reading.
+        Assert.Contains("Resolved an idempotency claim left without a result", other1.Output, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>How the service commands end when they cannot start.</summary>

@@ -1,35 +1,39 @@
 using System.Buffers;
-using System.Security.Cryptography;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using EventPlatform.Core.Events;
 
 namespace EventPlatform.Gateway.Idempotency;
 
 /// <summary>
-/// What an idempotency key is remembered with: the topic, the event id and a SHA-256 of the
-/// event's content. A retry of the same event matches and is replayed; a different event under a
+/// What an idempotency key is remembered with: one 128-bit hash (XxHash128) of the topic and the
+/// event's content, event id included. A non-cryptographic hash is enough here: the fingerprint is
+/// only ever compared under one subject's own key, so a crafted collision could fool only its author. A retry of the same event matches and is replayed; a different event under a
 /// key already used (the same <c>event_id</c> with another payload, say) does not, and is refused
 /// instead of being answered with the first event's position and silently dropped.
 /// </summary>
 internal static class EventFingerprint
 {
-    /// <summary>The fingerprint of <paramref name="e"/> published to <paramref name="topic"/> (a full topic name).</summary>
-    public static string Of(string topic, IngestEvent e)
+    /// <summary>The 128-bit fingerprint of <paramref name="e"/> published to <paramref name="topic"/> (a full topic name).</summary>
+    public static UInt128 Of(string topic, IngestEvent e)
     {
-        // The canonical JSON, in this thread's scratch buffer (no copy); the topic is in the string itself.
+        // The canonical JSON (it holds the event id), in this thread's scratch buffer (no copy).
         var json = EventJsonWriter.ToThreadBuffer(e);
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        var hash = new XxHash128();
+        hash.Append(MemoryMarshal.AsBytes(topic.AsSpan()));
+        hash.Append([0x1f]);
         if (json.IndexOfAny(" \t\r\n"u8) < 0)
         {
-            SHA256.HashData(json, digest);
+            hash.Append(json);
         }
         else
         {
             var compact = ArrayPool<byte>.Shared.Rent(json.Length);
-            SHA256.HashData(compact.AsSpan(0, CopyWithoutWhitespace(json, compact)), digest);
+            hash.Append(compact.AsSpan(0, CopyWithoutWhitespace(json, compact)));
             ArrayPool<byte>.Shared.Return(compact);
         }
 
-        return topic + "\u001f" + e.EventId + "\u001f" + Convert.ToBase64String(digest);
+        return hash.GetCurrentHashAsUInt128();
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
-using System.Text;
-using System.Text.Json;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using EventPlatform.Core.Topics;
+using EventPlatform.Gateway.Metrics;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Topics;
@@ -12,31 +12,85 @@ using Microsoft.Extensions.Options;
 namespace EventPlatform.Gateway.Idempotency;
 
 /// <summary>
-/// This instance's view of the idempotency topic: every record of every partition, read in order
-/// into an <see cref="IdempotencyLedger"/>. It writes claims and results to the topic and lets a
-/// request wait until its own claim has been read back, at which point the ledger says who won.
+/// This instance's view of the idempotency log: the records of every partition, read in order
+/// into an <see cref="IdempotencyLedger"/>. It appends entries (many per Kafka record) and lets a
+/// request wait until the record holding its entry has been read back.
 /// </summary>
 /// <remarks>
-/// Starting blocks until the topic has been read to its end, so a restarted gateway knows every
-/// key before it takes traffic. When the topic can no longer be read, the gateway stops (through
-/// <see cref="ServiceFailure"/>) rather than publish without deduplication. Thread-safe.
+/// <para>
+/// Group commit: a key always goes to the same partition (<see cref="PartitionOf"/>, a hash of the
+/// scoped key, the same on every instance). Each partition has one record in flight at a time;
+/// entries queued meanwhile go together in the next record. Under load one Kafka record (one
+/// produce, one fetch, one decode) carries the entries of many requests.
+/// </para>
+/// <para>
+/// Starting reads each partition from the records of the last window plus its margin (by
+/// timestamp), to the end, with no overall deadline (see <see cref="TopicFollower.StartAsync"/>).
+/// When the topic can no longer be read, the gateway stops (through <see cref="ServiceFailure"/>)
+/// rather than publish without deduplication. Thread-safe.
+/// </para>
 /// </remarks>
-public sealed partial class IdempotencyStore(
-    IOptions<IdempotencyOptions> options,
-    IOptions<KafkaOptions> kafka,
-    ITopicProvisioner provisioner,
-    TimeProvider time,
-    ServiceFailure failure,
-    ILogger<IdempotencyStore> logger) : IHostedService, IDisposable
+public sealed partial class IdempotencyStore : IHostedService, IDisposable
 {
-    private readonly IdempotencyOptions _options = options.Value;
-    private readonly IdempotencyLedger _ledger = new(options.Value.Window, options.Value.ClaimTimeout);
+    private static readonly TimeSpan MarkInterval = TimeSpan.FromSeconds(10);
+    private readonly IdempotencyOptions _options;
+    private readonly KafkaOptions _kafka;
+    private readonly ITopicProvisioner _provisioner;
+    private readonly TimeProvider _time;
+    private readonly ServiceFailure _failure;
+    private readonly ILogger<IdempotencyStore> _logger;
+    private readonly IdempotencyLedger _ledger;
     private readonly Lock _gate = new();
+    private readonly List<IdempotencyEntry> _decoded = [];
+    private readonly Meter? _meter;
+    private readonly Counter<long>? _forgotten;
+    private long _forgottenReported;
     private TaskCompletionSource _advanced = NewSignal();
-    private IProducer<byte[], byte[]>? _producer;
+    private IProducer<byte[]?, byte[]>? _producer;
     private TopicFollower? _follower;
+    private PartitionWriter[] _writers = [];
+    private EventTopicMarks? _marks;
     private DateTimeOffset _lastPrune;
     private int _disposed;
+
+    public IdempotencyStore(
+        IOptions<IdempotencyOptions> options,
+        IOptions<KafkaOptions> kafka,
+        ITopicProvisioner provisioner,
+        TimeProvider time,
+        ServiceFailure failure,
+        ILogger<IdempotencyStore> logger,
+        IMeterFactory? meters = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kafka);
+        _options = options.Value;
+        _kafka = kafka.Value;
+        _provisioner = provisioner;
+        _time = time;
+        _failure = failure;
+        _logger = logger;
+        _ledger = new IdempotencyLedger(_options.Window, _options.MaxKeys);
+        if (meters is not null && _options.Enabled)
+        {
+            // The factory owns the meter (it is GatewayMetrics' too): never disposed here.
+            _meter = meters.Create(GatewayMetrics.MeterName);
+            _meter.CreateObservableGauge("idempotency_keys", () => (long)Locked(l => l.Count), "{key}",
+                "Idempotency keys this gateway holds in memory (bounded by Gateway:Idempotency:MaxKeys).");
+            _meter.CreateObservableGauge("idempotency_oldest_key_age_seconds", OldestKeyAge, "s",
+                "Age of the oldest settled key still remembered: the deduplication window in effect (shorter than the configured window once MaxKeys is reached).");
+            _forgotten = _meter.CreateCounter<long>("idempotency_keys_forgotten_total", "{key}",
+                "Settled keys forgotten before their window ended because MaxKeys was reached; a retry of one publishes again.");
+            _forgotten.Add(0);
+        }
+    }
+
+    /// <summary>Entries waiting for or in their partition's next record.</summary>
+    private sealed class PartitionWriter
+    {
+        public List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> Queue = [];
+        public bool InFlight;
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -45,24 +99,33 @@ public sealed partial class IdempotencyStore(
             return;
         }
 
-        var k = kafka.Value;
-        await provisioner.EnsureTopicAsync(TopicFor(_options, k), cancellationToken).ConfigureAwait(false);
+        var k = _kafka;
+        await _provisioner.EnsureTopicAsync(TopicFor(_options, k), cancellationToken).ConfigureAwait(false);
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-idempotency", k.BootstrapServers!);
-        // Claims are on the request path, but the embedded broker returns one batch per partition per
-        // fetch: one-record batches starved the reader at a few thousand requests/s. 5 ms fills batches.
-        producerConfig.LingerMs = 5;
-        _producer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        producerConfig.LingerMs = _options.Linger.TotalMilliseconds;
+        _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        using (var admin = new DependentAdminClientBuilder(_producer.Handle).Build())
+        {
+            await IdempotencyRetention.EnsureAsync(admin, _options.Topic, _options.Window + _options.RetentionMargin, k.AdminTimeout, _logger).ConfigureAwait(false);
+        }
 
-        _lastPrune = time.GetUtcNow();
-        var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-idempotency-reader", "idempotency-reader") with { FetchWaitMaxMs = 5 };
-        _follower = new TopicFollower(k, settings, _gate, Apply, failure.StateTopicFailed, logger, time);
+        _lastPrune = _time.GetUtcNow();
+        var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-idempotency-reader", "idempotency-reader") with
+        {
+            FetchWaitMaxMs = 5,
+            // Older records cannot answer a retry any more; the margin covers clocks that differ.
+            StartFrom = _time.GetUtcNow() - _options.Window - _options.RetentionMargin,
+            StallTimeout = _options.CatchUpStallTimeout,
+        };
+        _follower = new TopicFollower(k, settings, _gate, Apply, _failure.StateTopicFailed, _logger, _time);
 
-        // Read what the topic holds now before taking traffic. The partition count is the cluster's
-        // (a topic auto-created by the broker has its default count); claims go where the producer puts them.
+        var started = _time.GetTimestamp();
         var ends = await _follower.StartAsync(cancellationToken).ConfigureAwait(false);
+        _writers = [.. Enumerable.Range(0, _follower.Partitions).Select(_ => new PartitionWriter())];
+        _marks = new EventTopicMarks(k, _time, MarkInterval, _options.ClockSkew + _options.ClaimTimeout + TimeSpan.FromMinutes(5), () => Locked(l => l.Topics.ToArray()), _logger);
 
-        LogCaughtUp(logger, _options.Topic, _follower.Partitions, ends.Sum(), _ledger.Count);
+        LogCaughtUp(_logger, _options.Topic, _follower.Partitions, ends.Sum(), Locked(l => l.Count), _time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>
@@ -80,38 +143,131 @@ public sealed partial class IdempotencyStore(
         };
     }
 
-    /// <summary>The key's result, if it settled within the window.</summary>
-    public IdempotentResult? Result(string key)
+    /// <summary>The key's state now.</summary>
+    public KeyView Lookup(UInt128 key)
     {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         lock (_gate)
         {
-            return _ledger.Result(key, time.GetUtcNow().ToUnixTimeMilliseconds());
+            return _ledger.Lookup(key, now);
         }
     }
 
-    /// <summary>The claim that holds the key, if any.</summary>
-    public string? Winner(string key)
+    /// <summary>The partition of the idempotency topic that holds <paramref name="key"/>'s entries (the same on every instance).</summary>
+    public int PartitionOf(UInt128 key) => (int)((ulong)(key >> 64) % (ulong)_writers.Length);
+
+    /// <summary>
+    /// Appends <paramref name="entry"/> to its key's partition, in the next record that partition
+    /// sends, and completes once this instance has read that record back. Entries of one key are
+    /// written in the order they are appended.
+    /// </summary>
+    /// <exception cref="KafkaException">The record was not written (<see cref="TopicFollowerException"/>: the topic can no longer be read).</exception>
+    public Task AppendAndReadAsync(IdempotencyEntry entry)
     {
-        lock (_gate)
+        // One task from the append to the read-back: the delivery handler hands it to the follower.
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(entry, read);
+        return read.Task;
+    }
+
+    /// <summary>Appends <paramref name="entry"/> without waiting for it (a failure is logged).</summary>
+    public void Post(IdempotencyEntry entry) => Enqueue(entry, null);
+
+    private void Enqueue(IdempotencyEntry entry, TaskCompletionSource? read)
+    {
+        var partition = PartitionOf(entry.Key);
+        var writer = _writers[partition];
+        List<(IdempotencyEntry, TaskCompletionSource?)>? batch = null;
+        lock (writer)
         {
-            return _ledger.Winner(key);
+            writer.Queue.Add((entry, read));
+            if (!writer.InFlight)
+            {
+                writer.InFlight = true;
+                batch = TakeBatch(writer);
+            }
+        }
+
+        if (batch is not null)
+        {
+            Send(partition, batch);
         }
     }
 
-    /// <summary>Appends a record for <paramref name="key"/>; returns where it was written.</summary>
-    public async Task<TopicPartitionOffset> AppendAsync(string key, IdempotencyRecord record)
+    private static List<(IdempotencyEntry, TaskCompletionSource?)> TakeBatch(PartitionWriter writer)
     {
-        var result = await _producer!.ProduceAsync(_options.Topic, new Message<byte[], byte[]>
+        var queue = writer.Queue;
+        if (queue.Count <= IdempotencyCodec.MaxEntriesPerRecord)
         {
-            Key = Encoding.UTF8.GetBytes(key),
-            Value = JsonSerializer.SerializeToUtf8Bytes(record, IdempotencyJsonContext.Default.IdempotencyRecord),
-        }).ConfigureAwait(false);
-        return result.TopicPartitionOffset;
+            writer.Queue = [];
+            return queue;
+        }
+
+        var batch = queue.GetRange(0, IdempotencyCodec.MaxEntriesPerRecord);
+        queue.RemoveRange(0, IdempotencyCodec.MaxEntriesPerRecord);
+        return batch;
     }
 
-    /// <summary>Waits until this instance has read the record at <paramref name="offset"/> of <paramref name="partition"/>.</summary>
-    public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken) =>
-        _follower!.WaitUntilReadAsync(partition, offset, cancellationToken);
+    private void Send(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch)
+    {
+        var entries = new IdempotencyEntry[batch.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = batch[i].Entry;
+        }
+
+        try
+        {
+            _producer!.Produce(new TopicPartition(_options.Topic, partition), new Message<byte[]?, byte[]> { Value = IdempotencyCodec.Encode(entries) },
+                report => Written(partition, batch, report.Error.IsError ? new KafkaException(report.Error) : null, report.Offset.Value));
+        }
+        catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+        {
+            Written(partition, batch, e as KafkaException ?? new KafkaException(new Error(ErrorCode.Local_Destroy, "The gateway is stopping.")), -1);
+        }
+    }
+
+    /// <summary>A record was written (or not): tell its entries' callers, then send what queued meanwhile.</summary>
+    private void Written(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch, KafkaException? error, long offset)
+    {
+        foreach (var (entry, read) in batch)
+        {
+            if (error is null)
+            {
+                if (read is not null)
+                {
+                    _follower!.CompleteWhenRead(partition, offset, read);
+                }
+            }
+            else if (read is null)
+            {
+                LogPostFailed(_logger, entry.Type, error.Error.Code);
+            }
+            else
+            {
+                read.TrySetException(error);
+            }
+        }
+
+        var writer = _writers[partition];
+        List<(IdempotencyEntry, TaskCompletionSource?)>? next = null;
+        lock (writer)
+        {
+            if (writer.Queue.Count > 0)
+            {
+                next = TakeBatch(writer);
+            }
+            else
+            {
+                writer.InFlight = false;
+            }
+        }
+
+        if (next is not null)
+        {
+            Send(partition, next);
+        }
+    }
 
     /// <summary>Completes when anything new has been read (for requests waiting on another's claim).</summary>
     public Task NextChangeAsync()
@@ -122,39 +278,63 @@ public sealed partial class IdempotencyStore(
         }
     }
 
+    /// <summary>
+    /// Looks for the event record written under <paramref name="claimId"/> in <paramref name="topic"/>:
+    /// every partition from where it stood before the claim (less the clock skew) to its end now.
+    /// Only asked about claims older than the longest publish, so the answer cannot change later.
+    /// </summary>
+    public Task<(bool Found, int Partition, long Offset)> FindClaimedEventAsync(string topic, UInt128 claimId, long claimedAtMs, CancellationToken cancellationToken) =>
+        _marks!.FindAsync(topic, claimId, claimedAtMs - (long)_options.ClockSkew.TotalMilliseconds, cancellationToken);
+
     /// <summary>One record of the topic, on the follower's thread.</summary>
     private void Apply(ConsumeResult<byte[]?, byte[]?> record)
     {
-        IdempotencyRecord? value = null;
-        try
-        {
-            value = record.Message.Value is { } bytes ? JsonSerializer.Deserialize(bytes, IdempotencyJsonContext.Default.IdempotencyRecord) : null;
-        }
-        catch (JsonException)
-        {
-            // Not ours: skip it rather than stop deduplicating.
-        }
-
         TaskCompletionSource signal;
         lock (_gate)
         {
-            if (value is not null && record.Message.Key is { } key)
+            _decoded.Clear();
+            // Not ours, or of a newer version: skip it rather than stop deduplicating.
+            if (record.Message.Value is { } bytes && IdempotencyCodec.TryDecode(bytes, _decoded))
             {
-                _ledger.Apply(Encoding.UTF8.GetString(key), value);
+                foreach (var entry in _decoded)
+                {
+                    _ledger.Apply(entry);
+                }
             }
 
             signal = _advanced;
             _advanced = NewSignal();
 
-            var now = time.GetUtcNow();
+            var now = _time.GetUtcNow();
             if (now - _lastPrune > TimeSpan.FromMinutes(1))
             {
                 _ledger.Prune(now.ToUnixTimeMilliseconds());
                 _lastPrune = now;
             }
+
+            var forgotten = _ledger.ForgottenEarly;
+            if (forgotten != _forgottenReported)
+            {
+                _forgotten?.Add(forgotten - _forgottenReported);
+                _forgottenReported = forgotten;
+            }
         }
 
         signal.TrySetResult();
+    }
+
+    private T Locked<T>(Func<IdempotencyLedger, T> read)
+    {
+        lock (_gate)
+        {
+            return read(_ledger);
+        }
+    }
+
+    private IEnumerable<Measurement<double>> OldestKeyAge()
+    {
+        var oldest = Locked(l => l.OldestSettledAtMs);
+        return oldest is { } at ? [new Measurement<double>(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() - at) / 1000.0)] : [];
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -179,10 +359,14 @@ public sealed partial class IdempotencyStore(
             return;
         }
 
+        _marks?.Dispose();
         _follower?.Dispose();
         _producer?.Dispose();
     }
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read ({Partitions} partitions): {Records} records, {Keys} keys remembered")]
-    private static partial void LogCaughtUp(ILogger logger, string topic, int partitions, long records, int keys);
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read ({Partitions} partitions, high watermarks sum {Records}): {Keys} keys remembered, in {Seconds:0.0} s")]
+    private static partial void LogCaughtUp(ILogger logger, string topic, int partitions, long records, int keys, double seconds);
+
+    [LoggerMessage(EventId = 2340, Level = LogLevel.Error, Message = "An idempotency {Type} entry could not be written ({Code}); the claim will be resolved from the event topic by a later retry")]
+    private static partial void LogPostFailed(ILogger logger, IdempotencyEntryType type, ErrorCode code);
 }

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Gateway.Publishing;
@@ -12,8 +10,8 @@ namespace EventPlatform.Gateway.Idempotency;
 /// <param name="Subject">The authenticated subject (the token's <c>sub</c>): keys never cross subjects.</param>
 /// <param name="Key">The client's <c>Idempotency-Key</c>, else the event's <c>event_id</c>.</param>
 /// <param name="Topic">The full topic name the request was sent to.</param>
-/// <param name="Fingerprint">What the key is remembered with (<see cref="EventFingerprint"/>): a reused key with another event is refused.</param>
-public readonly record struct IdempotencyRequest(string Subject, string Key, string Topic, string Fingerprint);
+/// <param name="Fingerprint">What the key is remembered with (<see cref="EventFingerprint"/>, 128 bits): a reused key with another event is refused.</param>
+public readonly record struct IdempotencyRequest(string Subject, string Key, string Topic, UInt128 Fingerprint);
 
 /// <summary>
 /// The step that writes the event, run only by the request that holds the key. It must put
@@ -34,15 +32,22 @@ public readonly record struct IdempotentOutcome(PublishOutcome Outcome, bool Rep
 /// <remarks>
 /// <para>
 /// Keys are scoped by the token's subject: one client can never see another's results. A key
-/// reused for a different event (another topic or event id) is refused with 422.
+/// reused for a different event is refused with 422.
 /// </para>
 /// <para>
-/// How instances agree: each request appends a claim to the idempotency topic and waits until its
-/// own instance has read the topic up to that claim; the ledger, built in log order, then names
-/// the same winner on every instance. Only the winner publishes; it then appends the result (or
-/// an abort, when publishing failed, which frees the key). Losers wait for the result. A winner
-/// that dies between its event's acknowledgement and writing the result leaves a claim that
-/// expires after <see cref="IdempotencyOptions.ClaimTimeout"/>; a retry after that publishes again.
+/// How instances agree: each request appends a claim to the idempotency log and waits until its
+/// own instance has read the log up to that claim; the ledger, built in log order, then names the
+/// same winner on every instance. Only the winner publishes, with a header naming its claim on the
+/// event record; it then appends done (or abort when the event was certainly not written, which
+/// frees the key, or in-doubt when it may have been). Losers wait for the result.
+/// </para>
+/// <para>
+/// A claim without a result (in doubt, or its winner died) keeps its key. Once it is older than
+/// <see cref="IdempotencyOptions.ClaimTimeout"/> (longer than the longest publish, so its event's
+/// fate is sealed), the next request for the key reads the event topic for a record with the
+/// claim's header: found, it appends done with that position and replays it; not found, it appends
+/// abort and claims the key itself. Two instances resolving at once agree: the ledger applies only
+/// the first settlement of a claim.
 /// </para>
 /// </remarks>
 public sealed partial class IdempotentPublisher(
@@ -53,18 +58,15 @@ public sealed partial class IdempotentPublisher(
 {
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
-    private const int MaxKeyLength = 255;
 
-    /// <summary>The event record's header naming the claim that wrote it.</summary>
+    /// <summary>The event record's header naming the claim that wrote it (32 hex digits).</summary>
     public const string ClaimHeader = "eventplatform-idempotency-claim";
 
     public bool Enabled => options.Value.Enabled;
 
     /// <summary>Checks a client-supplied key; null when it is usable.</summary>
     public static PublishFailure? CheckKey(string? key) =>
-        key is { Length: > MaxKeyLength }
-            ? new PublishFailure(FailureKind.Invalid, ErrorCodes.InvalidIdempotencyKey, $"The Idempotency-Key header may be at most {MaxKeyLength} characters long.")
-            : null;
+        key is { Length: > IdempotencyFailures.MaxKeyLength } ? IdempotencyFailures.KeyTooLong() : null;
 
     /// <summary>The request for <paramref name="e"/> sent to <paramref name="pathTopic"/> by <paramref name="subject"/>.</summary>
     public static IdempotencyRequest RequestFor(string subject, string? idempotencyKey, string pathTopic, IngestEvent e)
@@ -72,6 +74,12 @@ public sealed partial class IdempotentPublisher(
         var topic = TopicRouter.FullTopicName(pathTopic);
         return new IdempotencyRequest(subject, idempotencyKey ?? e.EventId, topic, EventFingerprint.Of(topic, e));
     }
+
+    /// <summary>Test hook: runs in the winner just before its publish step.</summary>
+    internal Func<Task>? BeforePublishForTests { get; set; }
+
+    /// <summary>Test hook: runs in the winner after its publish step returned, before its result is appended.</summary>
+    internal Func<Task>? AfterPublishForTests { get; set; }
 
     /// <summary>
     /// Runs <paramref name="publish"/> at most once for the request's key (when idempotency is on),
@@ -86,108 +94,142 @@ public sealed partial class IdempotentPublisher(
         }
 
         var topic = request.Topic;
-        var key = request.Subject + "\u001f" + request.Key;
-        var fingerprint = request.Fingerprint;
+        var key = IdempotencyKeys.Key(request.Subject, request.Key);
+        var claimTimeoutMs = (long)options.Value.ClaimTimeout.TotalMilliseconds;
         var deadline = time.GetUtcNow() + options.Value.ClaimTimeout;
 
         while (true)
         {
-            if (store.Result(key) is { } known)
+            var view = store.Lookup(key);
+            switch (view.Status)
             {
-                return Replay(known, fingerprint, topic);
+                case KeyStatus.Done:
+                    return Replay(view, request.Fingerprint, topic);
+
+                case KeyStatus.Claimed or KeyStatus.InDoubt when Now() >= view.ClaimedAtMs + claimTimeoutMs:
+                    // The holder's publish is over, one way or the other, and no result came: find out which.
+                    if (await ResolveAsync(key, view, cancellationToken).ConfigureAwait(false) is { } unresolved)
+                    {
+                        return new(PublishOutcome.Failed(topic, unresolved), false);
+                    }
+
+                    continue;
+
+                case KeyStatus.Claimed or KeyStatus.InDoubt:
+                    if (time.GetUtcNow() > deadline)
+                    {
+                        return new(PublishOutcome.Failed(topic, IdempotencyFailures.InProgress()), false);
+                    }
+
+                    // Wake on anything read, or when the claim becomes resolvable.
+                    var until = TimeSpan.FromMilliseconds(Math.Clamp(view.ClaimedAtMs + claimTimeoutMs - Now() + 1, 1, 200));
+                    await store.NextChangeAsync().WaitAsync(until, time, cancellationToken)
+                        .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                    continue;
             }
 
-            var claimId = Guid.NewGuid().ToString("N");
-            Confluent.Kafka.TopicPartitionOffset claim;
-            try
+            var claimId = IdempotencyKeys.NewClaimId();
+            if (await AppendAndReadAsync(IdempotencyEntry.Claim(key, claimId, Now(), request.Fingerprint, topic), cancellationToken).ConfigureAwait(false) is { } failure)
             {
-                claim = await store.AppendAsync(key, new IdempotencyRecord(IdempotencyRecordType.Claim, claimId, fingerprint, Now())).ConfigureAwait(false);
-            }
-            catch (Confluent.Kafka.KafkaException ex)
-            {
-                // Without a claim there is no guarantee against a second copy: refuse, publish nothing.
-                return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable,
-                    "Kafka did not accept the idempotency claim; the event was not published. Retry later.",
-                    new JsonObject { ["stage"] = "idempotency_claim", ["kafka_error"] = ex.Error.Code.ToString(), ["reason"] = ex.Error.Reason })), false);
+                return new(PublishOutcome.Failed(topic, failure), false);
             }
 
-            try
+            var after = store.Lookup(key);
+            if (after.Status == KeyStatus.Claimed && after.ClaimId == claimId)
             {
-                await store.WaitUntilReadAsync(claim.Partition.Value, claim.Offset.Value, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Kafka.Topics.TopicFollowerException ex)
-            {
-                // The topic can no longer be read (the gateway is stopping): nobody can tell who holds the key.
-                return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable,
-                    "The gateway can no longer read its idempotency topic and is stopping; the event was not published. Retry later.",
-                    new JsonObject { ["stage"] = "idempotency_read", ["kafka_error"] = ex.KafkaError.Code.ToString(), ["reason"] = ex.KafkaError.Reason })), false);
-            }
-
-            if (store.Winner(key) == claimId)
-            {
-                return new(await PublishAsWinnerAsync(key, claimId, fingerprint, state, publish, cancellationToken).ConfigureAwait(false), false);
-            }
-
-            // Another request holds the key: wait for its result, or for the key to be freed.
-            while (store.Result(key) is null && store.Winner(key) is { } holder && holder != claimId)
-            {
-                if (time.GetUtcNow() > deadline)
-                {
-                    return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.InProgress, ErrorCodes.IdempotencyInProgress,
-                        "A request with the same idempotency key is still in progress; retry later.")), false);
-                }
-
-                await store.NextChangeAsync().WaitAsync(TimeSpan.FromMilliseconds(200), time, cancellationToken)
-                    .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                return new(await PublishAsWinnerAsync(key, claimId, state, publish, cancellationToken).ConfigureAwait(false), false);
             }
         }
     }
 
-    private async Task<PublishOutcome> PublishAsWinnerAsync<TState>(string key, string claimId, string fingerprint, TState state, PublishStep<TState> publish, CancellationToken cancellationToken)
+    /// <summary>Appends an entry and waits until this instance has read it; a failure when either cannot be done.</summary>
+    private async Task<PublishFailure?> AppendAndReadAsync(IdempotencyEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.AppendAndReadAsync(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Kafka.Topics.TopicFollowerException ex)
+        {
+            return IdempotencyFailures.LogUnreadable(ex.KafkaError);
+        }
+        catch (Confluent.Kafka.KafkaException ex)
+        {
+            return IdempotencyFailures.ClaimNotWritten(ex.Error);
+        }
+    }
+
+    private async Task<PublishOutcome> PublishAsWinnerAsync<TState>(UInt128 key, UInt128 claimId, TState state, PublishStep<TState> publish, CancellationToken cancellationToken)
     {
         PublishOutcome outcome;
         try
         {
-            var headers = new Confluent.Kafka.Headers { { ClaimHeader, System.Text.Encoding.ASCII.GetBytes(claimId) } };
+            var headers = new Confluent.Kafka.Headers { { ClaimHeader, IdempotencyKeys.HeaderValue(claimId) } };
+            if (BeforePublishForTests is { } before)
+            {
+                await before().ConfigureAwait(false);
+            }
+
             outcome = await publish(state, headers, cancellationToken).ConfigureAwait(false);
+            if (AfterPublishForTests is { } hook)
+            {
+                await hook().ConfigureAwait(false);
+            }
         }
         catch
         {
-            await store.AppendAsync(key, new IdempotencyRecord(IdempotencyRecordType.Abort, claimId, fingerprint, Now())).ConfigureAwait(false);
+            // Nobody can tell whether the step wrote the event: the key stays held until resolved.
+            store.Post(IdempotencyEntry.InDoubt(key, claimId, Now()));
             throw;
         }
 
-        var settle = outcome.Accepted
-            ? new IdempotencyRecord(IdempotencyRecordType.Done, claimId, fingerprint, Now(), outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt)
-            : new IdempotencyRecord(IdempotencyRecordType.Abort, claimId, fingerprint, Now());
-        try
-        {
-            await store.AppendAsync(key, settle).ConfigureAwait(false);
-        }
-        catch (Confluent.Kafka.KafkaException ex)
-        {
-            // The event itself is safely in Kafka; only the memory of it is missing. The claim
-            // expires and a later retry would publish again: say so in the logs.
-            LogSettleFailed(logger, ex.Error.Code);
-        }
-
+        // Not awaited: a done that is lost leaves the claim to be resolved from the event topic, and
+        // a later entry of the same key is written after it (one queue per partition).
+        store.Post(outcome.Accepted
+            ? IdempotencyEntry.Done(key, claimId, Now(), outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt.UtcTicks)
+            : IdempotencyFailures.MayHaveWritten(outcome.Failure!)
+                ? IdempotencyEntry.InDoubt(key, claimId, Now())
+                : IdempotencyEntry.Abort(key, claimId, Now()));
         return outcome;
     }
 
-    private static IdempotentOutcome Replay(IdempotentResult known, string fingerprint, string topic)
+    /// <summary>
+    /// Settles a claim left without a result from what the event topic holds. Null when the log
+    /// has the claim settled (by this call or by another instance); else why it could not be.
+    /// </summary>
+    private async Task<PublishFailure?> ResolveAsync(UInt128 key, KeyView view, CancellationToken cancellationToken)
     {
-        if (known.Fingerprint != fingerprint)
+        (bool Found, int Partition, long Offset) found;
+        try
         {
-            return new(PublishOutcome.Failed(topic, new PublishFailure(FailureKind.KeyReused, ErrorCodes.IdempotencyKeyReused,
-                "This idempotency key was already used for a different event.",
-                new JsonObject { ["first_topic"] = known.Topic, ["first_partition"] = known.Partition, ["first_offset"] = known.Offset })), false);
+            found = await store.FindClaimedEventAsync(view.TargetTopic!, view.ClaimId, view.ClaimedAtMs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Confluent.Kafka.KafkaException ex)
+        {
+            return IdempotencyFailures.ResolutionFailed(ex.Error);
         }
 
-        return new(PublishOutcome.Ok(known.Topic, known.Partition, known.Offset, known.AcknowledgedAt), true);
+        LogResolved(logger, view.TargetTopic!, found.Found, found.Partition, found.Offset);
+        var settle = found.Found
+            ? IdempotencyEntry.Done(key, view.ClaimId, Now(), view.TargetTopic!, found.Partition, found.Offset, time.GetUtcNow().UtcTicks)
+            : IdempotencyEntry.Abort(key, view.ClaimId, Now());
+        return await AppendAndReadAsync(settle, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static IdempotentOutcome Replay(KeyView known, UInt128 fingerprint, string topic)
+    {
+        var first = known.Result;
+        if (known.Fingerprint != fingerprint)
+        {
+            return new(PublishOutcome.Failed(topic, IdempotencyFailures.KeyReused(first)), false);
+        }
+
+        return new(PublishOutcome.Ok(first.Topic, first.Partition, first.Offset, first.AcknowledgedAt), true);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    [LoggerMessage(EventId = 2311, Level = LogLevel.Error, Message = "An event was published but its idempotency result could not be recorded ({Code}); a retry after the claim timeout may publish it again")]
-    private static partial void LogSettleFailed(ILogger logger, Confluent.Kafka.ErrorCode code);
+    [LoggerMessage(EventId = 2342, Level = LogLevel.Warning, Message = "Resolved an idempotency claim left without a result from {Topic}: event found {Found} (partition {Partition}, offset {Offset})")]
+    private static partial void LogResolved(ILogger logger, string topic, bool found, int partition, long offset);
 }

@@ -118,12 +118,14 @@ public sealed partial class TopicFollower : IDisposable
 
     /// <summary>
     /// Waits (up to <see cref="TopicFollowerSettings.ReadyTimeout"/>) until the topic exists with a
-    /// leader for every partition, starts reading every partition from its low watermark, and waits
-    /// until everything the topic held at the start has been applied (at most six
-    /// <see cref="TopicFollowerSettings.Timeout"/>s); returns the high watermarks found then.
+    /// leader for every partition, starts reading every partition (from its low watermark, or from
+    /// <see cref="TopicFollowerSettings.StartFrom"/>), and waits until everything the topic held at
+    /// the start has been applied; returns the high watermarks found then. There is no overall
+    /// deadline: a large topic takes as long as it takes, with progress logged, and only a stretch of
+    /// <see cref="TopicFollowerSettings.StallTimeout"/> without progress fails.
     /// </summary>
     /// <exception cref="TopicFollowerException">The topic never became usable, or a fatal error stopped the follower.</exception>
-    /// <exception cref="TimeoutException">The topic could not be read to its end in time.</exception>
+    /// <exception cref="TimeoutException">Reading stopped making progress before the end.</exception>
     public async Task<long[]> StartAsync(CancellationToken cancellationToken)
     {
         var partitions = await WaitForPartitionsAsync(cancellationToken).ConfigureAwait(false);
@@ -134,18 +136,46 @@ public sealed partial class TopicFollower : IDisposable
 
         var followed = _settings.SinglePartition ? 1 : partitions;
         var ends = await Task.Run(() => Start(followed), cancellationToken).ConfigureAwait(false);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        linked.CancelAfter(_settings.Timeout * 6);
-        try
+        var caughtUp = WaitUntilReadAsync(ends, cancellationToken);
+        var started = _time.GetUtcNow();
+        var lastProgressAt = started;
+        var lastLogAt = started;
+        var read = ReadSoFar();
+        var first = read;
+        var total = ends.Sum() - first;
+        while (await Task.WhenAny(caughtUp, Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken)).ConfigureAwait(false) != caughtUp)
         {
-            await WaitUntilReadAsync(ends, linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Reading topic '{Topic}' to its end ({ends.Sum()} records) took longer than {(_settings.Timeout * 6).TotalSeconds:0} s.");
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = _time.GetUtcNow();
+            var position = ReadSoFar();
+            if (position != read)
+            {
+                read = position;
+                lastProgressAt = now;
+            }
+            else if (now - lastProgressAt >= _settings.StallTimeout)
+            {
+                throw new TimeoutException($"Reading topic '{Topic}' to its end made no progress for {_settings.StallTimeout.TotalSeconds:0} s ({read - first} of {total} records read).");
+            }
+
+            if (now - lastLogAt >= _settings.ProgressLogInterval)
+            {
+                LogCatchUpProgress(_logger, Topic, read - first, total, (now - started).TotalSeconds);
+                lastLogAt = now;
+            }
         }
 
+        await caughtUp.ConfigureAwait(false);
         return ends;
+    }
+
+    /// <summary>The sum of the partitions' next offsets to read.</summary>
+    private long ReadSoFar()
+    {
+        lock (_gate)
+        {
+            return _positions.Sum();
+        }
     }
 
     private async Task<int> WaitForPartitionsAsync(CancellationToken cancellationToken)
@@ -207,7 +237,16 @@ public sealed partial class TopicFollower : IDisposable
 
             ends[p] = marks.High.Value;
             positions[p] = marks.Low.Value;
-            assignment.Add(new TopicPartitionOffset(Topic, p, marks.Low));
+        }
+
+        if (_settings.StartFrom is { } from)
+        {
+            StartAt(from, positions, ends);
+        }
+
+        for (var p = 0; p < partitions; p++)
+        {
+            assignment.Add(new TopicPartitionOffset(Topic, p, positions[p]));
         }
 
         lock (_gate)
@@ -220,6 +259,41 @@ public sealed partial class TopicFollower : IDisposable
         _thread = new Thread(ReadLoop) { IsBackground = true, Name = _settings.ThreadName };
         _thread.Start();
         return ends;
+    }
+
+    /// <summary>
+    /// Moves each partition's start to the first record at or after <paramref name="from"/> (by the
+    /// records' timestamps); a partition whose records are all older starts at its end. If the
+    /// cluster cannot say, the partition is read from its low watermark (slower, never wrong).
+    /// </summary>
+    private void StartAt(DateTimeOffset from, long[] positions, long[] ends)
+    {
+        try
+        {
+            // A cluster without a time index (librdkafka's mock cluster) answers "no such record"
+            // even for time 0; a non-empty partition must then be read whole.
+            var sure = _consumer.OffsetsForTimes(
+                [.. Enumerable.Range(0, positions.Length).Select(p => new TopicPartitionTimestamp(Topic, p, new Timestamp(DateTimeOffset.UnixEpoch)))], _settings.Timeout);
+            var found = _consumer.OffsetsForTimes(
+                [.. Enumerable.Range(0, positions.Length).Select(p => new TopicPartitionTimestamp(Topic, p, new Timestamp(from)))], _settings.Timeout);
+            var indexed = sure.All(r => r.Offset.Value >= 0 || positions[r.Partition.Value] >= ends[r.Partition.Value]);
+            if (!indexed)
+            {
+                LogNoTimeIndex(_logger, Topic, ErrorCode.NoError, "offsets by time are not supported");
+                return;
+            }
+
+            foreach (var r in found)
+            {
+                var p = r.Partition.Value;
+                var offset = r.Offset.Value < 0 ? ends[p] : r.Offset.Value;
+                positions[p] = Math.Clamp(offset, positions[p], ends[p]);
+            }
+        }
+        catch (KafkaException e)
+        {
+            LogNoTimeIndex(_logger, Topic, e.Error.Code, e.Error.Reason);
+        }
     }
 
     /// <summary>The partitions' high watermarks now (what has been written so far).</summary>
@@ -264,6 +338,44 @@ public sealed partial class TopicFollower : IDisposable
         }
 
         return waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes <paramref name="waiter"/> once the record at <paramref name="offset"/> of
+    /// <paramref name="partition"/> has been read and applied (or fails it when the follower stops):
+    /// <see cref="WaitUntilReadAsync(int, long, CancellationToken)"/> without a task of its own, for
+    /// callers that already hold one (a producer's delivery handler, say).
+    /// </summary>
+    public void CompleteWhenRead(int partition, long offset, TaskCompletionSource waiter)
+    {
+        ArgumentNullException.ThrowIfNull(waiter);
+        Exception? failure = null;
+        lock (_gate)
+        {
+            if (_failure is not null)
+            {
+                failure = _failure;
+            }
+            else if (partition >= _positions.Length)
+            {
+                failure = new TopicFollowerException(Topic, new Error(ErrorCode.Local_UnknownPartition),
+                    $"Partition {partition} of topic '{Topic}' is not followed (it has {_positions.Length}); restart to follow partitions added since start.");
+            }
+            else if (_positions[partition] <= offset)
+            {
+                _waiters[partition].Enqueue(waiter, offset);
+                return;
+            }
+        }
+
+        if (failure is null)
+        {
+            waiter.TrySetResult();
+        }
+        else
+        {
+            waiter.TrySetException(failure);
+        }
     }
 
     /// <summary>Waits until everything before <paramref name="ends"/> (one end offset per partition) has been read.</summary>
@@ -505,6 +617,12 @@ public sealed partial class TopicFollower : IDisposable
     [LoggerMessage(EventId = 1121, Level = LogLevel.Critical, Message = "Stopped following topic {Topic}: {Code} {Reason}. The state kept in it can no longer be kept up to date ({Description})")]
     private static partial void LogFatal(ILogger logger, string topic, ErrorCode code, string reason, string description);
 
+    [LoggerMessage(EventId = 1123, Level = LogLevel.Information, Message = "Reading topic {Topic}: {Read} of {Total} records after {Seconds:0.0} s")]
+    private static partial void LogCatchUpProgress(ILogger logger, string topic, long read, long total, double seconds);
+
+    [LoggerMessage(EventId = 1124, Level = LogLevel.Warning, Message = "Topic {Topic}: the cluster could not find offsets by time ({Code} {Reason}); reading from the start")]
+    private static partial void LogNoTimeIndex(ILogger logger, string topic, ErrorCode code, string reason);
+
     [LoggerMessage(EventId = 1122, Level = LogLevel.Warning, Message = "Topic {Topic} has {Partitions} partitions but is a log of one: only partition 0 is read and written (records in the others are ignored). Recreate it with one partition")]
     private static partial void LogExtraPartitions(ILogger logger, string topic, int partitions);
 }
@@ -539,6 +657,15 @@ public sealed record TopicFollowerSettings(string Topic, string ClientId, string
 
     /// <summary>How long one metadata or offsets request may take.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Start reading at the first record with this timestamp or later (null: from the low watermark).</summary>
+    public DateTimeOffset? StartFrom { get; init; }
+
+    /// <summary>Starting fails when reading to the end makes no progress for this long (there is no overall deadline).</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often starting logs its progress while reading a large topic.</summary>
+    public TimeSpan ProgressLogInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long starting waits for the topic to exist with a leader for every partition.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
