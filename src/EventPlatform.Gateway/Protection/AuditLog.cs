@@ -128,7 +128,7 @@ public sealed partial class AuditLog : BackgroundService
     {
         Directory.CreateDirectory(_directory);
         var reader = _queue.Reader;
-        string? currentDay = null;
+        DateTime? currentDay = null;
         FileStream? file = null;
 
         // Entries are formatted into one buffer and written with one call per batch: a
@@ -141,7 +141,7 @@ public sealed partial class AuditLog : BackgroundService
             {
                 while (reader.TryRead(out var e))
                 {
-                    var day = e.Time.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                    var day = e.Time.UtcDateTime.Date;
                     if (day != currentDay)
                     {
                         if (file is not null)
@@ -150,7 +150,8 @@ public sealed partial class AuditLog : BackgroundService
                             await file.DisposeAsync().ConfigureAwait(false);
                         }
 
-                        file = new FileStream(Path.Combine(_directory, $"gateway-{day}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                        var name = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                        file = new FileStream(Path.Combine(_directory, $"gateway-{name}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
                         currentDay = day;
                     }
 
