@@ -28,6 +28,10 @@ public static class GatewayApp
             // Our own limits answer first, with an ErrorResponse; this is the backstop.
             kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxBatchBytes, gateway.MaxEventBytes) + 1024L;
         });
+        // Kestrel hands each read and each write to the thread pool by default: two hops per request
+        // on top of the socket's own. Our handlers never block a thread (the Kafka produce is
+        // asynchronous), so they may run on the thread that completed the socket operation.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = gateway.InlineScheduling);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddGateway(builder.Configuration);

@@ -96,7 +96,13 @@ public static class GatewayServiceCollectionExtensions
         app.UseCors();
         app.UseStreamingWebSockets();
         app.UseAuthentication();
-        app.UseRateLimiter();
+        if (app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.Enabled)
+        {
+            // Off, every partition would be a no-limiter behind the partitioned limiter's lookup
+            // (a lock and a dictionary read per request): leave the middleware out instead.
+            app.UseRateLimiter();
+        }
+
         app.UseAuthorization();
         app.MapApiDocs();
         app.MapHealthApi();

@@ -36,6 +36,8 @@ public enum BadTokenKind
     NotYetValid,
     NotBearerScheme,
     EmptyBearer,
+    NoSubject,
+    EmptySubject,
 }
 
 public static class GatewayArbitraries
@@ -178,6 +180,41 @@ public sealed class GatewayProperties(GatewayFixture gateway)
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 
+    [Theory]
+    [InlineData("POST", "api/v1/events/iot.sensors")]
+    [InlineData("POST", "api/v1/events/iot.sensors/batch")]
+    [InlineData("GET", "api/v1/events/iot.sensors/latest")]
+    [InlineData("GET", "api/v1/stream/iot.sensors")]
+    [InlineData("GET", "api/v1/ingest/iot.sensors")]
+    public async Task A_token_without_a_subject_is_401_on_every_authenticated_route(string method, string path)
+    {
+        using var client = new HttpClient { BaseAddress = gateway.Server.BaseAddress };
+        foreach (var subject in new string?[] { null, "" })
+        {
+            var token = WithoutSubject(DateTimeOffset.UtcNow, subject);
+
+            // Twice each: the second request must not be answered from the validated-token cache.
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (method == "POST")
+                {
+                    request.Content = path.EndsWith("/batch", StringComparison.Ordinal)
+                        ? TestEvents.Json(new JsonArray(TestEvents.Iot("evt_" + Guid.NewGuid().ToString("N"))))
+                        : TestEvents.Json(TestEvents.Iot("evt_" + Guid.NewGuid().ToString("N")));
+                }
+
+                Bearer(request, token);
+                var response = await client.SendAsync(request);
+
+                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+                var body = await response.JsonAsync();
+                Assert.Equal("INVALID_TOKEN", (string?)body["error_code"]);
+                Assert.Contains("no subject (sub)", (string?)body["message"], StringComparison.Ordinal);
+            }
+        }
+    }
+
     private long HighWatermark(string topic, int partition)
     {
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = gateway.BootstrapServers, GroupId = "watermarks" }).Build();
@@ -222,6 +259,12 @@ public sealed class GatewayProperties(GatewayFixture gateway)
             case BadTokenKind.EmptyBearer:
                 request.Headers.TryAddWithoutValidation("Authorization", "Bearer ");
                 return;
+            case BadTokenKind.NoSubject:
+                Bearer(request, WithoutSubject(now, subject: null));
+                return;
+            case BadTokenKind.EmptySubject:
+                Bearer(request, WithoutSubject(now, subject: ""));
+                return;
         }
     }
 
@@ -242,6 +285,18 @@ public sealed class GatewayProperties(GatewayFixture gateway)
         payload["sub"] = "admin";
         return parts[0] + "." + Base64UrlEncoder.Encode(payload.ToJsonString()) + "." + parts[2];
     }
+
+    /// <summary>Signed with the gateway's secret, with an expiry and a scope: valid in every way but the subject.</summary>
+    internal static string WithoutSubject(DateTimeOffset now, string? subject) =>
+        new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = subject is null
+                ? new Dictionary<string, object> { ["scope"] = "events:write" }
+                : new Dictionary<string, object> { ["scope"] = "events:write", ["sub"] = subject },
+            IssuedAt = now.UtcDateTime,
+            Expires = now.AddHours(1).UtcDateTime,
+            SigningCredentials = new SigningCredentials(JwtTokenIssuer.SigningKey(GatewayServer.Jwt), SecurityAlgorithms.HmacSha256),
+        });
 
     private static string WithoutExpiry() =>
         new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor

@@ -8,6 +8,7 @@ namespace EventPlatform.Gateway.Tests;
 public sealed class ProtectionTests : IAsyncLifetime
 {
     private readonly EmbeddedKafkaFixture _kafka = new();
+    private readonly string _auditDirectory = Path.Combine(Path.GetTempPath(), "audit-" + Guid.NewGuid().ToString("N"));
     private GatewayServer _gateway = null!;
 
     public async Task InitializeAsync()
@@ -19,6 +20,7 @@ public sealed class ProtectionTests : IAsyncLifetime
             ["Gateway:RateLimit:PermitsPerWindow"] = "5",
             ["Gateway:RateLimit:BatchPermitsPerWindow"] = "2",
             ["Cors:Origins"] = """["https://app.example.com", "https://other.example.com/"]""",
+            ["Audit:Directory"] = _auditDirectory,
         });
     }
 
@@ -26,6 +28,60 @@ public sealed class ProtectionTests : IAsyncLifetime
     {
         await _gateway.DisposeAsync();
         await _kafka.DisposeAsync();
+        if (Directory.Exists(_auditDirectory))
+        {
+            Directory.Delete(_auditDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Every_request_is_audited_once_as_a_json_line_without_its_query_string()
+    {
+        using var client = _gateway.NewClient("auditor");
+        var ids = Enumerable.Range(0, 3).Select(i => $"audit-{i}-{Guid.NewGuid():N}").ToArray();
+        foreach (var id in ids)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/events/iot.sensors?secret=do-not-log") { Content = TestEvents.Json(TestEvents.Iot($"evt_a_{Guid.NewGuid():N}")) };
+            request.Headers.Add("X-Request-ID", id);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+
+        // The writer is in the background: wait until every entry is there (or give up after 30 s).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string[] lines = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            lines = Directory.Exists(_auditDirectory)
+                ? [.. Directory.GetFiles(_auditDirectory, "gateway-*.jsonl").SelectMany(f => ReadShared(f).Split('\n', StringSplitOptions.RemoveEmptyEntries))]
+                : [];
+            if (ids.All(id => lines.Any(l => l.Contains(id, StringComparison.Ordinal))))
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        foreach (var id in ids)
+        {
+            var entry = Assert.Single(lines, l => l.Contains(id, StringComparison.Ordinal));
+            var json = System.Text.Json.Nodes.JsonNode.Parse(entry)!;
+            Assert.Equal("auditor", (string?)json["subject"]);
+            Assert.Equal("POST", (string?)json["method"]);
+            Assert.Equal("/api/v1/events/{topic}", (string?)json["route"]);
+            Assert.Equal("/api/v1/events/iot.sensors", (string?)json["path"]);
+            Assert.Equal(200, (int)json["status"]!);
+            Assert.Equal(id, (string?)json["request_id"]);
+        }
+
+        Assert.DoesNotContain(lines, l => l.Contains("do-not-log", StringComparison.Ordinal));
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     [Fact]

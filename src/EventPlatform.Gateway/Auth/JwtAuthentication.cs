@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -12,7 +13,8 @@ namespace EventPlatform.Gateway.Auth;
 
 /// <summary>
 /// JWT bearer authentication for the API (Property 20): a request without a valid token gets
-/// 401 with an <see cref="ErrorResponse"/> that says which of missing, invalid or expired.
+/// 401 with an <see cref="ErrorResponse"/> that says which of missing, invalid or expired. A token
+/// must name its subject (<c>sub</c>): idempotency keys, rate limits and the audit are scoped by it.
 /// </summary>
 public static class JwtAuthentication
 {
@@ -23,14 +25,21 @@ public static class JwtAuthentication
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new CachingTokenHandler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<JwtOptions>>().Value.ValidationCacheSize));
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            .Configure<IOptions<JwtOptions>, CachingTokenHandler, TimeProvider>((bearer, jwtOptions, tokens, time) =>
             {
                 var jwt = jwtOptions.Value;
                 bearer.MapInboundClaims = false;
                 bearer.RequireHttpsMetadata = false;
-                bearer.TokenValidationParameters = JwtValidation.Parameters(jwt);
+                // Nothing reads the token back from the authentication properties: storing it cost allocations per request.
+                bearer.SaveToken = false;
+                bearer.TokenValidationParameters = JwtValidation.Parameters(jwt, time);
+                // Validated tokens are remembered (exact text, until their expiry); tokens without a subject are refused.
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(tokens);
                 bearer.Events = new JwtBearerEvents
                 {
                     OnMessageReceived = ReadWebSocketToken,

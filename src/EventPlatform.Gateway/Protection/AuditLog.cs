@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Text.Encodings.Web;
@@ -56,6 +57,9 @@ public sealed partial class AuditLog : BackgroundService
     public const string Category = "EventPlatform.Audit";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Formatted entries are written to the file once this many bytes are waiting (and at the end of every batch).</summary>
+    private const int BatchBytes = 1 << 16;
     private readonly Channel<AuditEntry> _queue;
     private readonly AuditOptions _options;
     private readonly string _directory;
@@ -124,36 +128,49 @@ public sealed partial class AuditLog : BackgroundService
     {
         Directory.CreateDirectory(_directory);
         var reader = _queue.Reader;
-        string? currentDay = null;
+        DateTime? currentDay = null;
         FileStream? file = null;
-        Utf8JsonWriter? json = null;
+
+        // Entries are formatted into one buffer and written with one call per batch: a
+        // Utf8JsonWriter on the file itself would flush the stream (a write call) per entry.
+        var buffer = new ArrayBufferWriter<byte>(BatchBytes + 4096);
+        using var json = new Utf8JsonWriter(buffer, WriterOptions);
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var e))
                 {
-                    var day = e.Time.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                    var day = e.Time.UtcDateTime.Date;
                     if (day != currentDay)
                     {
-                        json?.Dispose();
                         if (file is not null)
                         {
+                            await WriteOutAsync(file, buffer, stoppingToken).ConfigureAwait(false);
                             await file.DisposeAsync().ConfigureAwait(false);
                         }
 
-                        file = new FileStream(Path.Combine(_directory, $"gateway-{day}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-                        json = new Utf8JsonWriter(file, WriterOptions);
+                        var name = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                        file = new FileStream(Path.Combine(_directory, $"gateway-{name}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
                         currentDay = day;
                     }
 
-                    WriteEntry(json!, e);
-                    json!.Flush();
+                    WriteEntry(json, e);
+                    json.Flush();
                     json.Reset();
-                    file!.WriteByte((byte)'\n');
+                    buffer.GetSpan(1)[0] = (byte)'\n';
+                    buffer.Advance(1);
+                    if (buffer.WrittenCount >= BatchBytes)
+                    {
+                        await WriteOutAsync(file!, buffer, stoppingToken).ConfigureAwait(false);
+                    }
                 }
 
-                await file!.FlushAsync(stoppingToken).ConfigureAwait(false);
+                if (file is not null)
+                {
+                    await WriteOutAsync(file, buffer, stoppingToken).ConfigureAwait(false);
+                }
+
                 var dropped = Interlocked.Exchange(ref _dropped, 0);
                 if (dropped > 0)
                 {
@@ -163,12 +180,23 @@ public sealed partial class AuditLog : BackgroundService
         }
         finally
         {
-            json?.Dispose();
             if (file is not null)
             {
+                await WriteOutAsync(file, buffer, CancellationToken.None).ConfigureAwait(false);
                 await file.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private static async ValueTask WriteOutAsync(FileStream file, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (buffer.WrittenCount == 0)
+        {
+            return;
+        }
+
+        await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        buffer.ResetWrittenCount();
     }
 
     private static void WriteEntry(Utf8JsonWriter json, in AuditEntry e)

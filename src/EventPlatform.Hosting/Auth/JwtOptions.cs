@@ -36,6 +36,14 @@ public sealed class JwtOptions : IValidatableObject
     /// </summary>
     public bool RequireScopes { get; set; }
 
+    /// <summary>
+    /// How many validated tokens the gateway remembers (token text → identity, used until the
+    /// token's own expiry), so that a client's token is checked once rather than on every request.
+    /// 0 turns the cache off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int ValidationCacheSize { get; set; } = 4096;
+
     public static IReadOnlyList<string> SupportedAlgorithms { get; } = ["HS256", "HS384", "HS512"];
 
     /// <summary>The smallest key the algorithm allows: as many bytes as its hash.</summary>

@@ -18,6 +18,10 @@ public static class PlatformLogging
         });
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // With this category enabled at any level, ASP.NET Core starts an Activity (an async-local
+        // that every await then carries) and a logging scope for every request; it logs requests at
+        // Information, which is off anyway. A host that fails to start still throws from StartAsync.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         logging.AddConfiguration(configuration.GetSection("Logging"));
