@@ -303,6 +303,39 @@ public sealed class CliProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Freezes the child (SIGSTOP): its sockets stay open but nothing is answered, as a broker
+    /// that hangs or a network that drops every packet. <see cref="Resume"/> lets it go on.
+    /// </summary>
+    public void Suspend() => SendSignal(SigStop);
+
+    /// <summary>Lets a suspended child go on (SIGCONT): what it had received is processed then.</summary>
+    public void Resume() => SendSignal(SigCont);
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    private void SendSignal(int signal)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Suspending a child needs Linux signals.");
+        }
+
+        if (NativeMethods.kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054 // libc is the system's own library; DllImport keeps this test helper short.
+        internal static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+    }
+
     /// <summary>An exception whose message holds the child's output, for a failed wait.</summary>
     public TimeoutException Failure(string what) =>
         new($"{Name} (pid {Id}) {what}. Its output:\n{Output}");
