@@ -68,11 +68,14 @@ public sealed partial class IdempotentPublisher(
     public static PublishFailure? CheckKey(string? key) =>
         key is { Length: > IdempotencyFailures.MaxKeyLength } ? IdempotencyFailures.KeyTooLong() : null;
 
-    /// <summary>The request for <paramref name="e"/> sent to <paramref name="pathTopic"/> by <paramref name="subject"/>.</summary>
-    public static IdempotencyRequest RequestFor(string subject, string? idempotencyKey, string pathTopic, IngestEvent e)
+    /// <summary>
+    /// The request for <paramref name="e"/> sent to <paramref name="pathTopic"/> by <paramref name="subject"/>.
+    /// With idempotency off nothing reads the fingerprint, so the event is not written out to hash it.
+    /// </summary>
+    public IdempotencyRequest RequestFor(string subject, string? idempotencyKey, string pathTopic, IngestEvent e)
     {
         var topic = TopicRouter.FullTopicName(pathTopic);
-        return new IdempotencyRequest(subject, idempotencyKey ?? e.EventId, topic, EventFingerprint.Of(topic, e));
+        return new IdempotencyRequest(subject, idempotencyKey ?? e.EventId, topic, Enabled ? EventFingerprint.Of(topic, e) : default);
     }
 
     /// <summary>Test hook: runs in the winner just before its publish step.</summary>

@@ -224,7 +224,7 @@ public sealed partial class PublishPipeline(
             return new EventAnswer(e.EventId, PublishOutcome.Failed(prepared.Topic, refused), false);
         }
 
-        var request = IdempotentPublisher.RequestFor(caller.Subject, idempotencyKey, caller.PathTopic, e);
+        var request = idempotent.RequestFor(caller.Subject, idempotencyKey, caller.PathTopic, e);
         var (outcome, replayed) = await idempotent.PublishAsync(request, (publisher, e, prepared), PublishStep, cancellationToken).ConfigureAwait(false);
         return new EventAnswer(e.EventId, outcome, replayed);
     }
