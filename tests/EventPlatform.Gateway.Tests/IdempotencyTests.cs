@@ -227,8 +227,39 @@ public sealed class IdempotencyTests : IAsyncLifetime
         var second = await gateway.Client.PostAsync("api/v1/events/iot.sensors/batch", TestEvents.Json(batch.DeepClone()));
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal((await first.JsonAsync())["results"]!.ToJsonString(), (await second.JsonAsync())["results"]!.ToJsonString());
+        // The same answers, each slot of the resend marked as a replay.
+        var firstSlots = (await first.JsonAsync())["results"]!.AsArray();
+        var secondSlots = (await second.JsonAsync())["results"]!.AsArray();
+        Assert.All(firstSlots, slot => Assert.Null(slot!["replayed"]));
+        Assert.All(secondSlots, slot => Assert.True((bool)slot!["replayed"]!));
+        foreach (var slot in secondSlots)
+        {
+            slot!.AsObject().Remove("replayed");
+        }
+
+        Assert.Equal(firstSlots.ToJsonString(), secondSlots.ToJsonString());
         var copies = await AllCopiesInKafkaAsync([gateway]);
         Assert.All(ids, id => Assert.Equal(1, copies.GetValueOrDefault(id)));
+    }
+
+    [Fact]
+    public async Task An_event_sent_again_on_a_socket_is_acknowledged_as_a_replay_at_its_first_position()
+    {
+        await using var gateway = await GatewayServer.StartAsync(_kafka.Cluster);
+        await using var socket = await TestSocket.ConnectAsync(gateway, "api/v1/ingest/iot.sensors");
+        var id = $"evt_socket_again_{Guid.NewGuid():N}";
+
+        await socket.SendAsync(TestEvents.Iot(id));
+        var first = await socket.ReceiveFrameAsync();
+        await socket.SendAsync(TestEvents.Iot(id));
+        var second = await socket.ReceiveFrameAsync();
+
+        Assert.Equal("ack", (string?)first["type"]);
+        Assert.Null(first["replayed"]);
+        Assert.Equal("ack", (string?)second["type"]);
+        Assert.True((bool)second["replayed"]!);
+        Assert.Equal((int)first["partition"]!, (int)second["partition"]!);
+        Assert.Equal((long)first["offset"]!, (long)second["offset"]!);
+        Assert.Equal(1, await CopiesInKafkaAsync(id, gateway));
     }
 }

@@ -15,6 +15,7 @@ public sealed record EventResponse(string Status, string EventId, string Topic, 
 }
 
 /// <summary>One slot of a batch answer: either the event's <see cref="EventResponse"/> fields or its error.</summary>
+/// <param name="Replayed">True when the idempotency key already had this answer, so nothing was written this time; absent otherwise.</param>
 public sealed record BatchItemResult(
     int Index,
     string Status,
@@ -23,7 +24,8 @@ public sealed record BatchItemResult(
     int? Partition,
     long? Offset,
     DateTimeOffset? Timestamp,
-    BatchItemError? Error)
+    BatchItemError? Error,
+    bool? Replayed = null)
 {
     public const string Rejected = "rejected";
 }

@@ -123,7 +123,7 @@ public static class EventsApi
             var outcome = answer.Outcome;
             var result = outcome.Failure is { } failure
                 ? new BatchItemResult(i, BatchItemResult.Rejected, answer.EventId, null, null, null, null, new BatchItemError(failure.ErrorCode, failure.Message, failure.Details))
-                : new BatchItemResult(i, EventResponse.Accepted, answer.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt, null);
+                : new BatchItemResult(i, EventResponse.Accepted, answer.EventId, outcome.Topic, outcome.Partition, outcome.Offset, outcome.AcknowledgedAt, null, answer.Replayed ? true : null);
             lock (_results)
             {
                 _results[i] = result;

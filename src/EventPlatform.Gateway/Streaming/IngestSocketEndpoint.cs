@@ -229,7 +229,7 @@ internal sealed class IngestSocketSession(
         var outcome = answer.Outcome;
         Answer(outcome.Failure is { } failure
             ? ErrorFrame(answer.EventId, failure, index)
-            : JsonSerializer.SerializeToUtf8Bytes(new IngestAck(IngestAck.FrameType, answer.EventId!, outcome.Topic, outcome.Partition, outcome.Offset, index), StreamingJsonContext.Api.IngestAck));
+            : JsonSerializer.SerializeToUtf8Bytes(new IngestAck(IngestAck.FrameType, answer.EventId!, outcome.Topic, outcome.Partition, outcome.Offset, index, answer.Replayed ? true : null), StreamingJsonContext.Api.IngestAck));
     }
 
     /// <summary>Waits for a slot (backpressure), then counts the event as pending unless the session is closing.</summary>

@@ -66,7 +66,8 @@ public sealed record StreamSubscribed(string Type, string Topic, IReadOnlyList<P
 /// </summary>
 /// <param name="Type">"ack".</param>
 /// <param name="Index">The event's position in the message when the message was a JSON array; absent otherwise.</param>
-public sealed record IngestAck(string Type, string EventId, string Topic, int Partition, long Offset, int? Index)
+/// <param name="Replayed">True when the idempotency key already had this answer, so nothing was written this time; absent otherwise.</param>
+public sealed record IngestAck(string Type, string EventId, string Topic, int Partition, long Offset, int? Index, bool? Replayed)
 {
     public const string FrameType = "ack";
 }

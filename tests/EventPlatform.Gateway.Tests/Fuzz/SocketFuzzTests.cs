@@ -91,7 +91,10 @@ public sealed class SocketFuzzTests(FuzzFixture fuzz) : IAsyncLifetime
             Assert.True(!IsUtf8(message) || message.Length > 1024 * 1024, $"closed with {_socket?.CloseStatus} on a valid UTF-8 message");
         }
 
-        Assert.Equal(before + ((string?)answer?["type"] == "ack" ? 1 : 0), fuzz.RecordsIn(FuzzFixture.Topic));
+        // A mutation may give two cases the same event (a fixed event_id and nothing else changed):
+        // the second is a replay, acknowledged with "replayed": true and written nowhere.
+        var written = (string?)answer?["type"] == "ack" && answer?["replayed"] is null ? 1 : 0;
+        Assert.Equal(before + written, fuzz.RecordsIn(FuzzFixture.Topic));
     }
 
     private static bool IsUtf8(byte[] bytes)
