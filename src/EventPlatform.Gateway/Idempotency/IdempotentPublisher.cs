@@ -150,7 +150,9 @@ public sealed partial class IdempotentPublisher(
     {
         try
         {
+            var started = time.GetTimestamp();
             await store.AppendAndReadAsync(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+            store.AppendRead(time.GetElapsedTime(started));
             return null;
         }
         catch (Kafka.Topics.TopicFollowerException ex)
