@@ -48,6 +48,11 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     private readonly Meter? _meter;
     private readonly Counter<long>? _forgotten;
     private readonly Histogram<double>? _appendDuration;
+    private readonly Counter<long>? _appliedAtAck;
+
+    // Per partition, the offset below which every record has been applied to the ledger (by the
+    // reader, or by this instance from its own records at their acknowledgement); -1 until known.
+    private long[] _appliedTo = [];
     private long _forgottenReported;
     private TaskCompletionSource _advanced = NewSignal();
     private IProducer<byte[]?, byte[]>? _producer;
@@ -86,6 +91,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             _forgotten = _meter.CreateCounter<long>("idempotency_keys_forgotten_total", "{key}",
                 "Settled keys forgotten before their window ended because MaxKeys was reached; a retry of one publishes again.");
             _forgotten.Add(0);
+            _appliedAtAck = _meter.CreateCounter<long>("idempotency_records_applied_at_ack_total", "{record}",
+                "Records of this gateway's own applied when the broker acknowledged them, because every record before them had been applied already: their requests did not wait for the reader.");
+            _appliedAtAck.Add(0);
             _appendDuration = _meter.CreateHistogram("idempotency_append_duration_seconds", "s",
                 "Time from appending an entry a request waits on (a claim, or a settlement it made) to this gateway reading it back: what idempotency adds to a publish.",
                 tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AppendDurationBuckets });
@@ -132,6 +140,17 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         var started = _time.GetTimestamp();
         var ends = await _follower.StartAsync(cancellationToken).ConfigureAwait(false);
         _writers = [.. Enumerable.Range(0, _follower.Partitions).Select(_ => new PartitionWriter())];
+        lock (_gate)
+        {
+            // Caught up: everything below each end has been read (the reader may be further already).
+            var applied = new long[_follower.Partitions];
+            for (var p = 0; p < applied.Length; p++)
+            {
+                applied[p] = Math.Max(p < _appliedTo.Length ? _appliedTo[p] : -1, p < ends.Length ? ends[p] : -1);
+            }
+
+            _appliedTo = applied;
+        }
         _marks = new EventTopicMarks(k, _time, MarkInterval, _options.ClockSkew + _options.ClaimTimeout + TimeSpan.FromMinutes(5), () => Locked(l => l.Topics.ToArray()), _logger);
 
         LogCaughtUp(_logger, _options.Topic, _follower.Partitions, ends.Sum(), Locked(l => l.Count), _time.GetElapsedTime(started).TotalSeconds);
@@ -242,11 +261,21 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     /// <summary>A record was written (or not): tell its entries' callers, then send what queued meanwhile.</summary>
     private void Written(int partition, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch, KafkaException? error, long offset)
     {
+        var applied = error is null && TryApplyOwn(partition, offset, batch);
         foreach (var (entry, read) in batch)
         {
             if (error is null)
             {
-                if (read is not null)
+                if (read is null)
+                {
+                    continue;
+                }
+
+                if (applied)
+                {
+                    read.TrySetResult();
+                }
+                else
                 {
                     _follower!.CompleteWhenRead(partition, offset, read);
                 }
@@ -304,6 +333,24 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         TaskCompletionSource signal;
         lock (_gate)
         {
+            var partition = record.Partition.Value;
+            var offset = record.Offset.Value;
+            if (partition >= _appliedTo.Length)
+            {
+                // Read during start-up, before the partition count is known here.
+                var grown = new long[partition + 1];
+                Array.Fill(grown, -1L);
+                _appliedTo.CopyTo(grown, 0);
+                _appliedTo = grown;
+            }
+
+            if (offset < _appliedTo[partition])
+            {
+                return; // applied already, at its acknowledgement
+            }
+
+            _appliedTo[partition] = offset + 1;
+
             _decoded.Clear();
             // Not ours, or of a newer version: skip it rather than stop deduplicating.
             if (record.Message.Value is { } bytes && IdempotencyCodec.TryDecode(bytes, _decoded))
@@ -314,25 +361,68 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
                 }
             }
 
-            signal = _advanced;
-            _advanced = NewSignal();
-
-            var now = _time.GetUtcNow();
-            if (now - _lastPrune > TimeSpan.FromMinutes(1))
-            {
-                _ledger.Prune(now.ToUnixTimeMilliseconds());
-                _lastPrune = now;
-            }
-
-            var forgotten = _ledger.ForgottenEarly;
-            if (forgotten != _forgottenReported)
-            {
-                _forgotten?.Add(forgotten - _forgottenReported);
-                _forgottenReported = forgotten;
-            }
+            signal = AdvancedLocked();
         }
 
         signal.TrySetResult();
+    }
+
+    /// <summary>
+    /// Applies this instance's own record at its acknowledgement when every record below
+    /// <paramref name="offset"/> has been applied: the ledger then holds exactly what any reader of
+    /// the log holds at that point, so its requests need not wait for the reader to fetch it back
+    /// (always so on a single instance; with several, when no other instance wrote in between).
+    /// </summary>
+    private bool TryApplyOwn(int partition, long offset, List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> batch)
+    {
+        if (_follower!.Failure is not null)
+        {
+            return false; // the log cannot be read: the reader's failure answers, not a stale view
+        }
+
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            if (partition >= _appliedTo.Length || _appliedTo[partition] != offset)
+            {
+                return false;
+            }
+
+            _appliedTo[partition] = offset + 1;
+            foreach (var (entry, _) in batch)
+            {
+                _ledger.Apply(entry);
+            }
+
+            signal = AdvancedLocked();
+        }
+
+        _appliedAtAck?.Add(1);
+        signal.TrySetResult();
+        return true;
+    }
+
+    /// <summary>The ledger moved on: prune when due, count keys forgotten, and hand back the signal to fire.</summary>
+    private TaskCompletionSource AdvancedLocked()
+    {
+        var signal = _advanced;
+        _advanced = NewSignal();
+
+        var now = _time.GetUtcNow();
+        if (now - _lastPrune > TimeSpan.FromMinutes(1))
+        {
+            _ledger.Prune(now.ToUnixTimeMilliseconds());
+            _lastPrune = now;
+        }
+
+        var forgotten = _ledger.ForgottenEarly;
+        if (forgotten != _forgottenReported)
+        {
+            _forgotten?.Add(forgotten - _forgottenReported);
+            _forgottenReported = forgotten;
+        }
+
+        return signal;
     }
 
     private T Locked<T>(Func<IdempotencyLedger, T> read)
