@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Compatibility;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

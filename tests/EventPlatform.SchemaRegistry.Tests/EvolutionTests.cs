@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.Compatibility;
-using static EventPlatform.SchemaRegistry.Compatibility.AvroIncompatibilityKind;
+using EventPlatform.Schemas.Compatibility;
+using static EventPlatform.Schemas.Compatibility.AvroIncompatibilityKind;
 using static EventPlatform.SchemaRegistry.Tests.AvroSchemas;
 
 namespace EventPlatform.SchemaRegistry.Tests;

@@ -1,4 +1,4 @@
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Compatibility;
 using static EventPlatform.SchemaRegistry.Tests.AvroSchemas;
 
 namespace EventPlatform.SchemaRegistry.Tests;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Compatibility;
 using static EventPlatform.Gateway.Schemas.EventRecordEncoder;
 
 namespace EventPlatform.Gateway.Schemas;

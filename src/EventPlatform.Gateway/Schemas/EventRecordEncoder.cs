@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using EventPlatform.Core.Events;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
 
 namespace EventPlatform.Gateway.Schemas;
 

@@ -22,8 +22,8 @@ internal static class EventShape
     private static ReusableJsonOutput? t_decoded;
 
     /// <summary>Decodes an Avro body with <paramref name="decoder"/> and returns the event as the API's JSON.</summary>
-    /// <exception cref="EventPlatform.SchemaRegistry.Avro.AvroDecodeException">The body does not decode.</exception>
-    public static byte[] FromAvro(EventPlatform.SchemaRegistry.Avro.AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
+    /// <exception cref="EventPlatform.Schemas.Avro.AvroDecodeException">The body does not decode.</exception>
+    public static byte[] FromAvro(EventPlatform.Schemas.Avro.AvroBinaryDecoder decoder, ReadOnlySpan<byte> body)
     {
         var decoded = t_decoded ??= new ReusableJsonOutput();
         decoder.Decode(body, decoded.Start());

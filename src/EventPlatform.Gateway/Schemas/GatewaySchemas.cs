@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Confluent.SchemaRegistry;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ConfluentSchemaType = Confluent.SchemaRegistry.SchemaType;
-using SchemaType = EventPlatform.SchemaRegistry.Schemas.SchemaType;
+using SchemaType = EventPlatform.Schemas.SchemaType;
 
 namespace EventPlatform.Gateway.Schemas;
 

@@ -5,8 +5,8 @@ using Confluent.SchemaRegistry;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Schemas;

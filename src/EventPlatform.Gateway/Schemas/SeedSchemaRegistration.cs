@@ -1,7 +1,7 @@
 using Confluent.SchemaRegistry;
 using EventPlatform.Core.Topics;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.JsonSchemas;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using EventPlatform.Core.Events;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.Gateway.Schemas;
 

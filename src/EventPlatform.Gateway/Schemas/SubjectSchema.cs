@@ -1,6 +1,6 @@
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.Gateway.Schemas;
 

@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.Gateway.Schemas;
 

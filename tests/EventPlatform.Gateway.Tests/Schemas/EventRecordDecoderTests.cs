@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Schemas;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EventPlatform.Gateway.Tests.Schemas;

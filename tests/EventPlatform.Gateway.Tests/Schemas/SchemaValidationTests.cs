@@ -5,7 +5,7 @@ using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
-using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.Schemas.Avro;
 using EventPlatform.Testing;
 
 namespace EventPlatform.Gateway.Tests.Schemas;

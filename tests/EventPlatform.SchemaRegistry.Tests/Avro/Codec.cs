@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;
 

@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;
 

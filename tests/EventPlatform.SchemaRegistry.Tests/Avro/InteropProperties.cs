@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Compatibility;
+using EventPlatform.Schemas.Compatibility;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;
 

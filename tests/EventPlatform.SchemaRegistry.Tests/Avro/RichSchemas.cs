@@ -1,4 +1,4 @@
-using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.Schemas.Avro;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;
 

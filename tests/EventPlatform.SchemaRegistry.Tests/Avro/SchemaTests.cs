@@ -1,6 +1,6 @@
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;
 

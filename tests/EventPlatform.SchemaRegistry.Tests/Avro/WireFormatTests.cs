@@ -1,5 +1,5 @@
 using System.Buffers;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 using FsCheck.Xunit;
 
 namespace EventPlatform.SchemaRegistry.Tests.Avro;

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

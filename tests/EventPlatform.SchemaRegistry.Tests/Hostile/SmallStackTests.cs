@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Compatibility;
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Compatibility;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.SchemaRegistry.Tests.Hostile;
 

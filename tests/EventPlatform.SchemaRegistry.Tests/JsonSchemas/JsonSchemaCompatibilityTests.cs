@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas;
 using static EventPlatform.SchemaRegistry.Tests.JsonSchemas.JsonSchemaParseTests;
 
 namespace EventPlatform.SchemaRegistry.Tests.JsonSchemas;
@@ -98,7 +98,7 @@ public class JsonSchemaCompatibilityTests
     [Fact]
     public void Other_schema_types_are_incompatible()
     {
-        var avro = global::EventPlatform.SchemaRegistry.Avro.AvroFormat.Instance.Parse("\"string\"", []);
+        var avro = global::EventPlatform.Schemas.Avro.AvroFormat.Instance.Parse("\"string\"", []);
         Assert.NotEmpty(Parse("{}").ReadIncompatibilities(avro));
     }
 

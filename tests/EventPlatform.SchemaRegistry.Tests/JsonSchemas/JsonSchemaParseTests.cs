@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.SchemaRegistry.Tests.JsonSchemas;
 

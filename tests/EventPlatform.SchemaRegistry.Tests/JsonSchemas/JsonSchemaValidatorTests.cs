@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.JsonSchemas;
+using EventPlatform.Schemas.JsonSchemas;
 using static EventPlatform.SchemaRegistry.Tests.JsonSchemas.JsonSchemaParseTests;
 
 namespace EventPlatform.SchemaRegistry.Tests.JsonSchemas;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.JsonSchemas;
+using EventPlatform.Schemas.JsonSchemas;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

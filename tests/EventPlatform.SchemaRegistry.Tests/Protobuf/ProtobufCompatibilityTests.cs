@@ -1,5 +1,5 @@
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 using static EventPlatform.SchemaRegistry.Tests.Protobuf.ProtobufTestSchemas;
 
 namespace EventPlatform.SchemaRegistry.Tests.Protobuf;
@@ -216,7 +216,7 @@ public class ProtobufCompatibilityTests
     [Fact]
     public void Another_schema_type_is_incompatible()
     {
-        var avro = global::EventPlatform.SchemaRegistry.Avro.AvroFormat.Instance.Parse("\"string\"", []);
+        var avro = global::EventPlatform.Schemas.Avro.AvroFormat.Instance.Parse("\"string\"", []);
 
         Assert.Equal("TYPE_MISMATCH", Assert.Single(Parse(Event).ReadIncompatibilities(avro)).Kind);
     }

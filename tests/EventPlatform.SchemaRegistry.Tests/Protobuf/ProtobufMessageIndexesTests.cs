@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using EventPlatform.SchemaRegistry.Protobuf;
+using EventPlatform.Schemas.Protobuf;
 using FsCheck.Xunit;
 using static EventPlatform.SchemaRegistry.Tests.Protobuf.ProtobufTestSchemas;
 

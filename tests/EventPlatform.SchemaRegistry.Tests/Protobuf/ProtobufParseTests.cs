@@ -1,6 +1,6 @@
 extern alias gpb;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 using FsCheck.Xunit;
 using Google.Protobuf.Reflection;
 using WellKnown = gpb::Google.Protobuf.WellKnownTypes;

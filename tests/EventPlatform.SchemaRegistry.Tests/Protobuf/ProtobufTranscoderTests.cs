@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using EventPlatform.SchemaRegistry.Protobuf;
+using EventPlatform.Schemas.Protobuf;
 using FsCheck.Xunit;
 using static EventPlatform.SchemaRegistry.Tests.Protobuf.ProtobufTestSchemas;
 
