@@ -1,3 +1,5 @@
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,7 +27,7 @@ public enum WireFormat
 /// message (through the cache), decodes the body with it, and returns the event as the API's JSON,
 /// which then takes the same path as a JSON request (model check, schema check, canonical encoding).
 /// </summary>
-public sealed class WireEventDecoder(GatewaySchemas schemas)
+public sealed class WireEventDecoder(SchemaCache schemas)
 {
     // The decoded JSON before EventShape reshapes it: only used between awaits.
     [ThreadStatic]

@@ -1,3 +1,4 @@
+using EventPlatform.Schemas.Events;
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using EventPlatform.Core.Events;

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Encodings.Web;

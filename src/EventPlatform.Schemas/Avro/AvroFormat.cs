@@ -1,6 +1,5 @@
 using System.Text.Json;
 using EventPlatform.Schemas.Compatibility;
-using EventPlatform.Schemas;
 
 namespace EventPlatform.Schemas.Avro;
 

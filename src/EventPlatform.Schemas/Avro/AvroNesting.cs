@@ -1,5 +1,4 @@
 using EventPlatform.Schemas.Compatibility;
-using EventPlatform.Schemas;
 
 namespace EventPlatform.Schemas.Avro;
 

@@ -1,5 +1,3 @@
-using EventPlatform.Schemas;
-
 namespace EventPlatform.Schemas.JsonSchemas;
 
 /// <summary>A parsed, valid JSON Schema with its compiled instance validator.</summary>

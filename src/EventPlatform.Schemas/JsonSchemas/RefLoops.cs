@@ -1,5 +1,3 @@
-using EventPlatform.Schemas;
-
 namespace EventPlatform.Schemas.JsonSchemas;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EventPlatform.Schemas;
 
 namespace EventPlatform.Schemas.JsonSchemas;
 

@@ -1,4 +1,3 @@
-using EventPlatform.Schemas;
 using Google.Protobuf.Reflection;
 
 namespace EventPlatform.Schemas.Protobuf;

@@ -1,4 +1,3 @@
-using EventPlatform.Schemas;
 using Google.Protobuf.Reflection;
 using ProtoBuf.Reflection;
 

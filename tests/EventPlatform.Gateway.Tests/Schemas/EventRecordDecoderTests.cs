@@ -1,3 +1,4 @@
+using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;

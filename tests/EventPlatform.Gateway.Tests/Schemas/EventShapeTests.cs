@@ -1,3 +1,4 @@
+using EventPlatform.Schemas.Events;
 using System.Text;
 using System.Text.Json.Nodes;
 using EventPlatform.Gateway.Schemas;

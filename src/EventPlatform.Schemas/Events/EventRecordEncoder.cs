@@ -5,7 +5,7 @@ using EventPlatform.Core.Events;
 using EventPlatform.Schemas.Avro;
 using EventPlatform.Schemas.Compatibility;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Events;
 
 /// <summary>
 /// Encodes the event model straight into the Avro binary of a topic's record schema, when that

@@ -1,11 +1,11 @@
 using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Events;
 using EventPlatform.Schemas.JsonSchemas;
-using EventPlatform.Schemas;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Client;
 
 /// <summary>
-/// A registered schema as the gateway uses it: parsed once, with what the hot path needs
+/// A registered schema as the gateway and other readers use it: parsed once, with what the hot path needs
 /// compiled once (the Avro encoder that validates and encodes events, the JSON Schema validator).
 /// </summary>
 public sealed class SubjectSchema

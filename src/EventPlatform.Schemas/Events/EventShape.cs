@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Events;
 
 /// <summary>
 /// Turns an event decoded from its Avro record (the seed's <c>Event</c>: <c>timestamp</c> as epoch

@@ -1,26 +1,25 @@
 using System.Collections.Concurrent;
 using Confluent.SchemaRegistry;
-using EventPlatform.Schemas;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ConfluentSchemaType = Confluent.SchemaRegistry.SchemaType;
 using SchemaType = EventPlatform.Schemas.SchemaType;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Client;
 
 /// <summary>
-/// The gateway's view of the schema registry: the latest schema of each subject and every
+/// A view of the schema registry: the latest schema of each subject and every
 /// schema by id, parsed and compiled once, served from memory. Latest versions are looked up
-/// again in the background after <see cref="SchemaOptions.RefreshInterval"/>; while the registry
+/// again in the background after <see cref="SchemaCacheOptions.RefreshInterval"/>; while the registry
 /// is unreachable the last known version keeps serving, so an outage does not stop ingestion
-/// for schemas already known. Talks to any Confluent-compatible registry through Confluent's client.
+/// (or decoding) for schemas already known. Talks to any Confluent-compatible registry through Confluent's client.
 /// Thread-safe; lock-free on the hit path.
 /// </summary>
-public sealed partial class GatewaySchemas(
+public sealed partial class SchemaCache(
     ISchemaRegistryClient client,
-    IOptions<SchemaOptions> options,
+    IOptions<SchemaCacheOptions> options,
     TimeProvider time,
-    ILogger<GatewaySchemas> logger)
+    ILogger<SchemaCache> logger)
 {
     private readonly ConcurrentDictionary<string, SubjectEntry> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, Task<SubjectSchema>> _byId = new();

@@ -1,16 +1,16 @@
 using System.Text.Json;
 using EventPlatform.Core.Events;
 using EventPlatform.Schemas.Avro;
-using EventPlatform.Schemas;
+using EventPlatform.Schemas.Client;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Events;
 
 /// <summary>
 /// Reads an event back from a Kafka record value, whichever way it was stored: the Confluent wire
 /// format (Avro or JSON body, schema looked up by id through the cache) or plain JSON (written
 /// with schemas off, or by other producers). For the latest-events query and the stream.
 /// </summary>
-public sealed class StoredEventDecoder(GatewaySchemas schemas)
+public sealed class StoredEventDecoder(SchemaCache schemas)
 {
     /// <summary>The event in <paramref name="value"/>, or null when it is not one.</summary>
     /// <remarks>Blocks on a registry lookup the first time an id is seen: call it off the request path.</remarks>

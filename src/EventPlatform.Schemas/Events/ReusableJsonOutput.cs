@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Events;
 
 /// <summary>
 /// A JSON writer and its buffer, kept per thread by the decoders on the publish path so that an

@@ -4,9 +4,9 @@ using System.Text.Unicode;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
 using EventPlatform.Schemas.Compatibility;
-using static EventPlatform.Gateway.Schemas.EventRecordEncoder;
+using static EventPlatform.Schemas.Events.EventRecordEncoder;
 
-namespace EventPlatform.Gateway.Schemas;
+namespace EventPlatform.Schemas.Events;
 
 /// <summary>
 /// Reads an Avro event written with a record of the event's own fields (the seed's shape, see
