@@ -1,5 +1,3 @@
-using EventPlatform.Schemas.Client;
-using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +7,8 @@ using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
 using EventPlatform.Schemas.Avro;
 using EventPlatform.Schemas;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Schemas;

@@ -1,4 +1,3 @@
-using EventPlatform.Schemas.Events;
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using EventPlatform.Core.Events;
@@ -8,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Streaming;
 

@@ -1,10 +1,10 @@
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
-using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Streaming;
 

@@ -1,4 +1,3 @@
-using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Encodings.Web;
@@ -9,6 +8,7 @@ using EventPlatform.Hosting.Kafka;
 using Microsoft.Extensions.Logging;
 
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Streaming;
 

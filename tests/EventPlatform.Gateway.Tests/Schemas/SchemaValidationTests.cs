@@ -1,4 +1,3 @@
-using EventPlatform.Schemas.Client;
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,6 +6,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Client;
 using EventPlatform.Testing;
 
 namespace EventPlatform.Gateway.Tests.Schemas;

@@ -1,13 +1,12 @@
-using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using EventPlatform.Core.Events;
-using EventPlatform.Gateway.Schemas;
 using EventPlatform.Schemas.Avro;
 using EventPlatform.Schemas.Compatibility;
+using EventPlatform.Schemas.Events;
 
-namespace EventPlatform.Gateway.Tests.Schemas;
+namespace EventPlatform.Schemas.Tests.Events;
 
 /// <summary>The event model encoded straight to Avro, against the general encoder over the event's JSON (the reference).</summary>
 public class EventRecordEncoderTests

@@ -1,14 +1,13 @@
-using EventPlatform.Schemas.Events;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using EventPlatform.Core.Events;
-using EventPlatform.Gateway.Schemas;
 using EventPlatform.Schemas.Avro;
 using EventPlatform.Schemas.Compatibility;
+using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Time.Testing;
 
-namespace EventPlatform.Gateway.Tests.Schemas;
+namespace EventPlatform.Schemas.Tests.Events;
 
 /// <summary>
 /// An Avro event read straight into the model, against the general way (decoded to JSON, reshaped,

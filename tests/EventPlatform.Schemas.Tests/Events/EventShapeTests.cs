@@ -1,9 +1,8 @@
-using EventPlatform.Schemas.Events;
 using System.Text;
 using System.Text.Json.Nodes;
-using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
-namespace EventPlatform.Gateway.Tests.Schemas;
+namespace EventPlatform.Schemas.Tests.Events;
 
 /// <summary>The Avro record's JSON back into the API's event JSON.</summary>
 public class EventShapeTests
