@@ -4,7 +4,7 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Schemas;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.Benchmarks;
 

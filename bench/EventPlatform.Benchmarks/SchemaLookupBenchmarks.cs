@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Client;
 
 namespace EventPlatform.Benchmarks;
 
@@ -14,7 +15,7 @@ namespace EventPlatform.Benchmarks;
 public class SchemaLookupBenchmarks
 {
     private const string Subject = SeedRegistryStandIn.Topic + "-value";
-    private GatewaySchemas _schemas = null!;
+    private SchemaCache _schemas = null!;
     private int _id;
 
     [GlobalSetup]

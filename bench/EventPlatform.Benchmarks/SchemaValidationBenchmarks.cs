@@ -4,10 +4,10 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Schemas;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.Benchmarks;
 

@@ -1,8 +1,8 @@
 using System.Reflection;
 using Confluent.SchemaRegistry;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
-using EventPlatform.SchemaRegistry.Protobuf;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.JsonSchemas;
+using EventPlatform.Schemas.Protobuf;
 
 namespace EventPlatform.Benchmarks;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventPlatform.Core.Routing;
-using EventPlatform.SchemaRegistry.Protobuf;
+using EventPlatform.Schemas.Protobuf;
 
 namespace EventPlatform.LoadGen;
 

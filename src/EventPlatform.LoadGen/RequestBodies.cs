@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.LoadGen;
 

@@ -4,7 +4,7 @@ using EventPlatform.Hosting.Kafka;
 using EventPlatform.Hosting.Metrics;
 using EventPlatform.SchemaRegistry.Api;
 using EventPlatform.SchemaRegistry.Registry;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 using EventPlatform.SchemaRegistry.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

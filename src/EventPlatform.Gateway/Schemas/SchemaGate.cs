@@ -5,8 +5,10 @@ using Confluent.SchemaRegistry;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Gateway.Schemas;
@@ -18,7 +20,7 @@ namespace EventPlatform.Gateway.Schemas;
 /// the Avro binary of the topic's latest schema (or the event's JSON, when the topic's schema is a
 /// JSON Schema). Whatever the input format, what reaches Kafka is the same.
 /// </summary>
-public sealed class SchemaGate(GatewaySchemas schemas, IOptions<SchemaOptions> options)
+public sealed class SchemaGate(SchemaCache schemas, IOptions<SchemaOptions> options)
 {
     [ThreadStatic]
     private static ReusableJsonOutput? t_json;

@@ -1,5 +1,7 @@
 using Confluent.SchemaRegistry;
 using EventPlatform.Hosting.Configuration;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -22,6 +24,8 @@ public static class SchemaServiceCollectionExtensions
                 "Gateway:Schemas:Enabled needs SCHEMA_REGISTRY_URL (SchemaRegistry:Url); 'up' starts a registry and sets it. Set Gateway:Schemas:Enabled=false to run without schema validation.")
             .Validate(o => !o.Enabled || registry.Error is null, registry.Error ?? "")
             .ValidateOnStart();
+        // The cache reads its part of the gateway's schema options.
+        services.AddSingleton<IOptions<SchemaCacheOptions>>(sp => sp.GetRequiredService<IOptions<SchemaOptions>>());
 
         services.AddSingleton<ISchemaRegistryClient>(sp =>
         {
@@ -43,7 +47,7 @@ public static class SchemaServiceCollectionExtensions
 
             return new CachedSchemaRegistryClient(config);
         });
-        services.AddSingleton<GatewaySchemas>();
+        services.AddSingleton<SchemaCache>();
         services.AddSingleton<SchemaGate>();
         services.AddSingleton<WireEventDecoder>();
         services.AddSingleton<StoredEventDecoder>();

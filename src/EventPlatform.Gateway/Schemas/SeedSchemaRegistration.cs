@@ -1,7 +1,8 @@
 using Confluent.SchemaRegistry;
 using EventPlatform.Core.Topics;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.JsonSchemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.JsonSchemas;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,7 @@ namespace EventPlatform.Gateway.Schemas;
 /// Schema of its payload. A registry that does not answer yet is retried in the background.
 /// </summary>
 public sealed partial class SeedSchemaRegistration(
-    GatewaySchemas schemas,
+    SchemaCache schemas,
     TopicPlan plan,
     IOptions<SchemaOptions> options,
     ILogger<SeedSchemaRegistration> logger) : BackgroundService

@@ -4,9 +4,11 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Gateway.Publishing;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Schemas;
 
@@ -25,7 +27,7 @@ public enum WireFormat
 /// message (through the cache), decodes the body with it, and returns the event as the API's JSON,
 /// which then takes the same path as a JSON request (model check, schema check, canonical encoding).
 /// </summary>
-public sealed class WireEventDecoder(GatewaySchemas schemas)
+public sealed class WireEventDecoder(SchemaCache schemas)
 {
     // The decoded JSON before EventShape reshapes it: only used between awaits.
     [ThreadStatic]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Streaming;
 

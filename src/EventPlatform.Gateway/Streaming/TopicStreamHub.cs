@@ -8,6 +8,7 @@ using EventPlatform.Hosting.Kafka;
 using Microsoft.Extensions.Logging;
 
 using EventPlatform.Gateway.Schemas;
+using EventPlatform.Schemas.Events;
 
 namespace EventPlatform.Gateway.Streaming;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.SchemaRegistry.Registry;
 

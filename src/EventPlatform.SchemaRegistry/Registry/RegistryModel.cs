@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas;
 
 namespace EventPlatform.SchemaRegistry.Registry;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using EventPlatform.SchemaRegistry.Compatibility;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Compatibility;
+using EventPlatform.Schemas;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.SchemaRegistry.Registry;

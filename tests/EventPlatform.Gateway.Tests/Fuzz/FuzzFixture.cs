@@ -8,9 +8,9 @@ using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using EventPlatform.Gateway.Schemas;
-using EventPlatform.SchemaRegistry.Avro;
-using EventPlatform.SchemaRegistry.Protobuf;
-using EventPlatform.SchemaRegistry.Schemas;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Protobuf;
+using EventPlatform.Schemas;
 using EventPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -5,7 +5,8 @@ using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
-using EventPlatform.SchemaRegistry.Avro;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Schemas.Client;
 using EventPlatform.Testing;
 
 namespace EventPlatform.Gateway.Tests.Schemas;
@@ -90,7 +91,7 @@ public sealed class SchemaValidationTests(SchemaFixture fixture)
         // Only this test posts clickstream events in this collection.
         const string subject = "events.clickstream-value";
         var client = fixture.RegistryClient;
-        var gatewaySchemas = (EventPlatform.Gateway.Schemas.GatewaySchemas)fixture.Gateway.App.Services.GetService(typeof(EventPlatform.Gateway.Schemas.GatewaySchemas))!;
+        var gatewaySchemas = (EventPlatform.Schemas.Client.SchemaCache)fixture.Gateway.App.Services.GetService(typeof(EventPlatform.Schemas.Client.SchemaCache))!;
         var withRegion = JsonNode.Parse(SeedAvroSchemas.EventWithMetadata)!;
         withRegion["fields"]!.AsArray().Add(new JsonObject { ["name"] = "region", ["type"] = "string" });
         await client.UpdateCompatibilityAsync(Confluent.SchemaRegistry.Compatibility.None, subject);

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using EventPlatform.SchemaRegistry.Tests.Registry;
+using EventPlatform.Schemas.Tests.Hostile;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

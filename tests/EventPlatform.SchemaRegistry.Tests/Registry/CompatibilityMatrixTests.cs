@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using EventPlatform.SchemaRegistry.Protobuf;
+using EventPlatform.Schemas.Protobuf;
 using Google.Protobuf.Reflection;
 using static EventPlatform.SchemaRegistry.Tests.Registry.Rest;
 
