@@ -6,16 +6,16 @@ using EventPlatform.Hosting.Configuration;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.SchemaRegistry;
 using EventPlatform.SchemaRegistry.Security;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace EventPlatform.Cli.Commands;
 
 /// <summary>
-/// <c>up</c>: the whole platform in one process. Without KAFKA_BOOTSTRAP_SERVERS it starts the
-/// embedded broker first (bootstrap 127.0.0.1:9092) and stops it last, after the gateway has
-/// drained its requests and the producer has flushed.
+/// <c>up</c>: the whole platform in one process, composed from one list of services
+/// (<see cref="Services"/>). Without KAFKA_BOOTSTRAP_SERVERS it starts the embedded broker first
+/// (bootstrap 127.0.0.1:9092) and stops it last, after the gateway has drained its requests and
+/// the producer has flushed.
 /// </summary>
 internal static class UpCommand
 {
@@ -28,142 +28,178 @@ internal static class UpCommand
         return command;
     }
 
+    /// <summary>
+    /// What <c>up</c> runs, in the order the summary lists them; each starts after the parts it
+    /// needs (<see cref="UpService.StartsAfter"/>) and they stop in the reverse order.
+    /// </summary>
+    private static readonly UpService[] Services =
+    [
+        new()
+        {
+            Name = "broker",
+            RunsHere = p => p.ExternalBootstrap is null,
+            StartAsync = (p, _) =>
+            {
+                p.Cluster = EmbeddedBroker.Start(p.Configuration);
+                return Task.FromResult(new RunningPart(host: null, p.Cluster));
+            },
+            Summarize = (p, _) => new UpSummary(
+                [p.Cluster is not null
+                    ? $"  Kafka bootstrap   {p.Cluster.BootstrapServers}   (embedded, {p.Cluster.BrokerCount} brokers)"
+                    : $"  Kafka bootstrap   {p.ExternalBootstrap}"],
+                Notes: p.Cluster is not null ? ["  NOTE: " + EmbeddedBroker.InMemoryWarning, ""] : null),
+        },
+        new()
+        {
+            Name = "gateway",
+            // The gateway registers and reads its schemas in the registry when it starts.
+            StartsAfter = ["broker", "schema registry"],
+            StartAsync = UpService.Host("gateway", p => GatewayApp.Create(p.Args, GatewaySettings(p), p.ShareCluster)),
+            Summarize = (p, running) =>
+            {
+                var gateway = UpPlatform.LocalUrl(p.GatewayUrls);
+                var plan = running!.Host!.Services.GetRequiredService<TopicPlan>();
+                return new UpSummary(
+                    [$"  Gateway           {gateway}"],
+                    Use:
+                    [
+                        $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
+                        $"  Health            GET  {gateway}/api/v1/health",
+                        $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",
+                        $"  Topics            {string.Join(", ", plan.Topics.Select(t => $"{t.Name} ({t.Partitions})"))}",
+                    ]);
+            },
+        },
+        new()
+        {
+            Name = "schema registry",
+            RunsHere = p => p.DevelopmentRegistryUser is not null,
+            StartsAfter = ["broker"],
+            StartAsync = UpService.Host("schema registry", p => RegistryApp.Create(p.Args, RegistrySettings(p), p.ShareCluster)),
+            Summarize = (p, running) => running is not null
+                ? new UpSummary(
+                    [$"  Schema registry   {p.RegistryUrl}   (Confluent Schema Registry API: anonymous reads; writes need the user below)"],
+                    Access:
+                    [
+                        $"  Registry user (every right; kept in {Path.Combine(p.DataDirectory, DataDirectory.DevelopmentRegistryCredentialsFile)}):",
+                        $"  export SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO='{p.DevelopmentRegistryUser}'   (Confluent clients: basic.auth.user.info)",
+                        $"  curl -u \"$SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO\" {p.RegistryUrl}/subjects",
+                        "",
+                    ])
+                : new UpSummary(
+                    [$"  Schema registry   {p.RegistryUrl}   (external; {(SchemaRegistryClientSettings.From(p.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})"]),
+        },
+    ];
+
     private static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var configuration = PlatformSettings.Load(args);
-        var external = configuration["Kafka:BootstrapServers"];
-        using var cluster = string.IsNullOrWhiteSpace(external) ? EmbeddedBroker.Start(configuration) : null;
-
-        var jwt = PlatformSettings.Jwt(configuration, allowDevelopmentSecret: true);
-        var urls = configuration["Gateway:Urls"] ?? "http://127.0.0.1:8000";
-        var bootstrap = cluster?.BootstrapServers ?? external;
-
-        // The registry first (unless SCHEMA_REGISTRY_URL names another one): the gateway registers
-        // and reads its schemas there when it starts, as the development user with every right.
-        var externalRegistry = configuration["SchemaRegistry:Url"];
-        var registryUrls = configuration["Registry:Urls"] ?? "http://127.0.0.1:8081";
-        var dataDirectory = DataDirectory.Resolve(configuration);
-        var devCredentials = string.IsNullOrWhiteSpace(externalRegistry)
-            ? DataDirectory.GetOrCreateDevelopmentRegistryCredentials(dataDirectory)
-            : null;
-        await using var registry = devCredentials is not null
-            ? RegistryApp.Create(args, RegistrySettings(registryUrls, bootstrap, jwt, devCredentials), services =>
-            {
-                if (cluster is not null)
-                {
-                    services.AddSingleton(cluster);
-                }
-            })
-            : null;
-        if (registry is not null && await ServiceRun.TryStartAsync(registry, "schema registry", cancellationToken).ConfigureAwait(false) is { } registryFailed)
+        var platform = UpPlatform.Resolve(args);
+        var running = new List<RunningPart>();
+        var byService = new Dictionary<UpService, RunningPart>();
+        try
         {
-            return registryFailed;
-        }
+            foreach (var service in UpService.InStartOrder(Services).Where(s => s.RunsHere(platform)))
+            {
+                var part = await service.StartAsync(platform, cancellationToken).ConfigureAwait(false);
+                running.Add(part);
+                if (part.StartFailure is { } failed)
+                {
+                    await StopAsync(running[..^1]).ConfigureAwait(false);
+                    return failed;
+                }
 
-        var registryUrl = externalRegistry ?? LocalUrl(registryUrls);
+                byService[service] = part;
+            }
+
+            // One platform: a part that stops for good (its state topic failed), or Ctrl-C, stops them all.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var onStop = stopping.Token.Register(() => stopped.TrySetResult());
+            var registrations = running.Where(r => r.Host is not null)
+                .Select(r => r.Host!.Lifetime.ApplicationStopping.Register(stopping.Cancel)).ToList();
+            PrintSummary(platform, byService);
+            await stopped.Task.ConfigureAwait(false);
+            registrations.ForEach(r => r.Dispose());
+            await StopAsync(running).ConfigureAwait(false);
+
+            var exitCode = running.Max(r => r.ExitCode);
+            Console.WriteLine(exitCode == 0
+                ? "Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed."
+                : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.");
+            return exitCode;
+        }
+        finally
+        {
+            for (var i = running.Count - 1; i >= 0; i--)
+            {
+                await running[i].DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Stops the parts in the reverse of their start order: the broker last, after the others have flushed.</summary>
+    private static async Task StopAsync(List<RunningPart> running)
+    {
+        for (var i = running.Count - 1; i >= 0; i--)
+        {
+            await running[i].StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What <c>up</c> decides for its gateway: where it listens, its broker and registry, and the shared secret.</summary>
+    private static Dictionary<string, string?> GatewaySettings(UpPlatform platform)
+    {
         var overrides = new Dictionary<string, string?>
         {
-            ["Gateway:Urls"] = urls,
-            ["Jwt:SecretKey"] = jwt.SecretKey,
-            ["Kafka:BootstrapServers"] = bootstrap,
-            ["SchemaRegistry:Url"] = registryUrl,
+            ["Gateway:Urls"] = platform.GatewayUrls,
+            ["Jwt:SecretKey"] = platform.Jwt.SecretKey,
+            ["Kafka:BootstrapServers"] = platform.Bootstrap,
+            ["SchemaRegistry:Url"] = platform.RegistryUrl,
         };
-        if (devCredentials is not null)
+        if (platform.DevelopmentRegistryUser is { } user)
         {
             // Our own registry: the gateway uses the development user. An external one: the
             // configured SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO reaches the gateway as it is.
-            overrides["SchemaRegistry:BasicAuthUserInfo"] = devCredentials;
+            overrides["SchemaRegistry:BasicAuthUserInfo"] = user;
             overrides["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
         }
 
-        await using var app = GatewayApp.Create(args, overrides, services =>
-        {
-            if (cluster is not null)
-            {
-                services.AddSingleton(cluster);
-            }
-        });
-        if (await ServiceRun.TryStartAsync(app, "gateway", cancellationToken).ConfigureAwait(false) is { } gatewayFailed)
-        {
-            await StopAsync(registry).ConfigureAwait(false);
-            return gatewayFailed;
-        }
-
-        // One platform: a part that stops for good (its state topic failed) stops the other too.
-        using var registryStops = registry?.Lifetime.ApplicationStopping.Register(app.Lifetime.StopApplication);
-        PrintBanner(app, cluster, external, urls, registryUrl, jwt, devCredentials, dataDirectory);
-        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        await StopAsync(registry).ConfigureAwait(false);
-
-        var exitCode = Math.Max(ServiceRun.ExitCode(app), registry is null ? 0 : ServiceRun.ExitCode(registry));
-        Console.WriteLine(exitCode == 0
-            ? "Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed."
-            : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.");
-        return exitCode;
-    }
-
-    private static async Task StopAsync(WebApplication? registry)
-    {
-        if (registry is not null)
-        {
-            await registry.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+        return overrides;
     }
 
     /// <summary>What <c>up</c> decides for its registry: where it listens, its broker, and who may use it.</summary>
-    private static Dictionary<string, string?> RegistrySettings(string urls, string? bootstrap, JwtOptions jwt, string devCredentials)
+    private static Dictionary<string, string?> RegistrySettings(UpPlatform platform)
     {
+        var devCredentials = platform.DevelopmentRegistryUser!;
         var colon = devCredentials.IndexOf(':', StringComparison.Ordinal);
         var user = devCredentials[..colon];
         return new Dictionary<string, string?>
         {
-            ["Registry:Urls"] = urls,
-            ["Kafka:BootstrapServers"] = bootstrap,
+            ["Registry:Urls"] = platform.RegistryUrls,
+            ["Kafka:BootstrapServers"] = platform.Bootstrap,
             // The same secret as the gateway's, so one platform token (with schemas:* scopes) works for both.
-            ["Jwt:SecretKey"] = jwt.SecretKey,
+            ["Jwt:SecretKey"] = platform.Jwt.SecretKey,
             [$"Registry:Auth:Users:{user}:Password"] = devCredentials[(colon + 1)..],
             [$"Registry:Auth:Users:{user}:Scopes"] = RegistryScopes.Admin,
         };
     }
 
-    private static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
-
-    private static void PrintBanner(WebApplication app, EmbeddedKafkaCluster? cluster, string? external, string urls, string registryUrl, JwtOptions jwt, string? devCredentials, string dataDirectory)
+    /// <summary>Where is what: every service's lines, section by section, then the platform's token.</summary>
+    private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running)
     {
-        var plan = app.Services.GetRequiredService<TopicPlan>();
-        var gateway = LocalUrl(urls);
-        var lines = new List<string>
-        {
-            "",
-            "Event platform is up.",
-            "",
-            cluster is not null
-                ? $"  Kafka bootstrap   {cluster.BootstrapServers}   (embedded, {cluster.BrokerCount} brokers)"
-                : $"  Kafka bootstrap   {external}",
-            $"  Gateway           {gateway}",
-            devCredentials is not null
-                ? $"  Schema registry   {registryUrl}   (Confluent Schema Registry API: anonymous reads; writes need the user below)"
-                : $"  Schema registry   {registryUrl}   (external; {(SchemaRegistryClientSettings.From(app.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})",
-            $"  Publish           POST {gateway}/api/v1/events/{{topic}}   (and /batch)",
-            $"  Health            GET  {gateway}/api/v1/health",
-            $"  API docs          {gateway}/docs   (OpenAPI: {gateway}/openapi/v1.json)",
-            $"  Topics            {string.Join(", ", plan.Topics.Select(t => $"{t.Name} ({t.Partitions})"))}",
-            "",
-        };
-        if (devCredentials is not null)
-        {
-            lines.Add($"  Registry user (every right; kept in {Path.Combine(dataDirectory, DataDirectory.DevelopmentRegistryCredentialsFile)}):");
-            lines.Add($"  export SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO='{devCredentials}'   (Confluent clients: basic.auth.user.info)");
-            lines.Add($"  curl -u \"$SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO\" {registryUrl}/subjects");
-            lines.Add("");
-        }
-
+        var summaries = Services.Select(s => s.Summarize(platform, running.GetValueOrDefault(s))).ToList();
+        var lines = new List<string> { "", "Event platform is up.", "" };
+        lines.AddRange(summaries.SelectMany(s => s.Where));
+        lines.AddRange(summaries.SelectMany(s => s.Use ?? []));
+        lines.Add("");
+        lines.AddRange(summaries.SelectMany(s => s.Access ?? []));
         if (PlatformSettings.IsDevelopmentSecret)
         {
             // A token signed with a production secret is not printed: the console may be logged.
-            lines.Add($"  Development JWT (signed with the development secret in {dataDirectory}; mint more with the 'token' command,");
+            var gateway = UpPlatform.LocalUrl(platform.GatewayUrls);
+            lines.Add($"  Development JWT (signed with the development secret in {platform.DataDirectory}; mint more with the 'token' command,");
             lines.Add("  'token --scope schemas:admin' for one the registry takes too):");
-            lines.Add("  export TOKEN=" + PlatformSettings.DevelopmentToken(jwt));
+            lines.Add("  export TOKEN=" + PlatformSettings.DevelopmentToken(platform.Jwt));
             lines.Add("");
             lines.Add($"  Try:  curl -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\");
             lines.Add($"          -d '{{\"event_id\":\"evt_1\",\"timestamp\":\"2024-01-15T10:30:00Z\",\"event_type\":\"iot.sensor\",\"device_id\":\"device_456\",\"payload\":{{\"temperature\":22.5}}}}' \\");
@@ -175,13 +211,77 @@ internal static class UpCommand
         }
 
         lines.Add("");
-        if (cluster is not null)
-        {
-            lines.Add("  NOTE: " + EmbeddedBroker.InMemoryWarning);
-            lines.Add("");
-        }
-
+        lines.AddRange(summaries.SelectMany(s => s.Notes ?? []));
         lines.Add("Press Ctrl-C to stop.");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }
+}
+
+/// <summary>What <c>up</c> resolves once from its configuration, and what its parts share when they start.</summary>
+internal sealed class UpPlatform
+{
+    private UpPlatform(string[] args, IConfiguration configuration)
+    {
+        Args = args;
+        Configuration = configuration;
+    }
+
+    public string[] Args { get; }
+
+    /// <summary>The seed's environment variables and the command line.</summary>
+    public IConfiguration Configuration { get; }
+
+    /// <summary>KAFKA_BOOTSTRAP_SERVERS when set: then no broker runs here.</summary>
+    public string? ExternalBootstrap { get; private init; }
+
+    /// <summary>The embedded broker, once it has started.</summary>
+    public EmbeddedKafkaCluster? Cluster { get; set; }
+
+    public string? Bootstrap => Cluster?.BootstrapServers ?? ExternalBootstrap;
+
+    public JwtOptions Jwt { get; private init; } = null!;
+
+    public string GatewayUrls { get; private init; } = null!;
+
+    public string RegistryUrls { get; private init; } = null!;
+
+    /// <summary>Where the gateway finds the registry: SCHEMA_REGISTRY_URL, else ours.</summary>
+    public string RegistryUrl { get; private init; } = null!;
+
+    /// <summary>The registry's development user (<c>name:password</c>) when the registry runs here; null with an external one.</summary>
+    public string? DevelopmentRegistryUser { get; private init; }
+
+    public string DataDirectory { get; private init; } = null!;
+
+    /// <summary>Makes the embedded broker, if any, known to a part's services (topics are then made through its API).</summary>
+    public void ShareCluster(IServiceCollection services)
+    {
+        if (Cluster is not null)
+        {
+            services.AddSingleton(Cluster);
+        }
+    }
+
+    public static UpPlatform Resolve(string[] args)
+    {
+        var configuration = PlatformSettings.Load(args);
+        var external = configuration["Kafka:BootstrapServers"];
+        var externalRegistry = configuration["SchemaRegistry:Url"];
+        var registryUrls = configuration["Registry:Urls"] ?? "http://127.0.0.1:8081";
+        var dataDirectory = Hosting.Configuration.DataDirectory.Resolve(configuration);
+        return new UpPlatform(args, configuration)
+        {
+            ExternalBootstrap = string.IsNullOrWhiteSpace(external) ? null : external,
+            Jwt = PlatformSettings.Jwt(configuration, allowDevelopmentSecret: true),
+            GatewayUrls = configuration["Gateway:Urls"] ?? "http://127.0.0.1:8000",
+            RegistryUrls = registryUrls,
+            RegistryUrl = externalRegistry ?? LocalUrl(registryUrls),
+            DevelopmentRegistryUser = string.IsNullOrWhiteSpace(externalRegistry)
+                ? Hosting.Configuration.DataDirectory.GetOrCreateDevelopmentRegistryCredentials(dataDirectory)
+                : null,
+            DataDirectory = dataDirectory,
+        };
+    }
+
+    public static string LocalUrl(string urls) => urls.Split([',', ';'])[0].Trim().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using EventPlatform.Core.Events;
 using EventPlatform.Hosting.Kafka;
+using EventPlatform.Kafka.Consuming;
 using Microsoft.Extensions.Logging;
 
 using EventPlatform.Gateway.Schemas;
@@ -51,9 +52,16 @@ internal sealed partial class TopicStreamHub
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<int> _partitionsToAdd = new();
     private readonly HashSet<int> _assigned = [];
+    private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
+    private readonly Utf8JsonWriter _frameWriter;
     private StreamSubscription[] _subscribers = [];
-    private IConsumer<byte[]?, byte[]>? _consumer;
+    private ConsumeLoop<byte[]?, byte[]>? _loop;
     private volatile bool _failed;
+
+    // Touched only by the loop's thread.
+    private long _lastRefresh;
+    private Task? _refresh;
+    private ErrorCode _lastError = ErrorCode.NoError;
 
     private readonly StoredEventDecoder _decoder;
 
@@ -67,6 +75,7 @@ internal sealed partial class TopicStreamHub
         _config = config;
         _time = time;
         _logger = logger;
+        _frameWriter = new Utf8JsonWriter(_frameBuffer, FrameWriterOptions);
     }
 
     public string Topic { get; }
@@ -123,127 +132,116 @@ internal sealed partial class TopicStreamHub
 
     private async Task StartAsync()
     {
+        IConsumer<byte[]?, byte[]>? consumer = null;
         try
         {
             var marks = await _inspector.GetWatermarksAsync(Topic, _stop.Token).ConfigureAwait(false)
                 ?? throw new TopicNotFoundException(Topic);
             var logger = _logger;
-            _consumer = new ConsumerBuilder<byte[]?, byte[]>(_config)
+            consumer = new ConsumerBuilder<byte[]?, byte[]>(_config)
                 .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
                 .SetErrorHandler((_, e) => KafkaLogging.OnError(logger, e))
                 .Build();
 
-            LatestEventsReader.LearnTopic(_consumer, Topic, marks[0].Partition, _learnTimeout);
+            LatestEventsReader.LearnTopic(consumer, Topic, marks[0].Partition, _learnTimeout);
 
             // Explicit offsets, not "end": every subscriber takes its own start offsets after
             // this, so the hub must be at or before them, never after.
-            _consumer.Assign(marks.Select(m => new TopicPartitionOffset(Topic, m.Partition, m.High)));
+            consumer.Assign(marks.Select(m => new TopicPartitionOffset(Topic, m.Partition, m.High)));
             foreach (var mark in marks)
             {
                 _assigned.Add(mark.Partition);
             }
 
-            var thread = new Thread(Run) { IsBackground = true, Name = "stream " + Topic };
-            thread.Start();
+            _lastRefresh = _time.GetTimestamp();
+            _loop = new ConsumeLoop<byte[]?, byte[]>(consumer, "stream " + Topic, new()
+            {
+                BeforePoll = BeforePoll,
+                OnRecord = Publish,
+                OnConsumeError = OnConsumeError,
+                OnFailure = OnFailure,
+            }, PollInterval);
+            _loop.Start(_stop.Token);
+            _ = FinishWhenStoppedAsync(_loop);
             LogStarted(_logger, Topic, marks.Length);
             _started.TrySetResult();
         }
         catch (Exception ex)
         {
             _failed = true;
-            _consumer?.Dispose();
+            consumer?.Dispose();
+            _frameWriter.Dispose();
             _started.TrySetException(ex);
             _registry.Forget(this);
             _stopped.TrySetResult();
         }
     }
 
-    private void Run()
+    private void BeforePoll(IConsumer<byte[]?, byte[]> consumer)
     {
-        var consumer = _consumer!;
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using var writer = new Utf8JsonWriter(buffer, FrameWriterOptions);
-        var lastRefresh = _time.GetTimestamp();
-        Task? refresh = null;
-        ErrorCode lastError = ErrorCode.NoError;
-        try
+        AddNewPartitions(consumer);
+        if (_refresh is null or { IsCompleted: true } && _time.GetElapsedTime(_lastRefresh) >= PartitionRefreshInterval)
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                AddNewPartitions(consumer);
-                if (refresh is null or { IsCompleted: true } && _time.GetElapsedTime(lastRefresh) >= PartitionRefreshInterval)
-                {
-                    lastRefresh = _time.GetTimestamp();
-                    refresh = RefreshPartitionsAsync();
-                }
-
-                ConsumeResult<byte[]?, byte[]>? record;
-                try
-                {
-                    record = consumer.Consume(PollInterval);
-                }
-                catch (ConsumeException ex) when (!ex.Error.IsFatal)
-                {
-                    // Transient (a broker away, a leader moving): librdkafka carries on by itself.
-                    if (ex.Error.Code != lastError)
-                    {
-                        lastError = ex.Error.Code;
-                        LogConsumeError(_logger, Topic, ex.Error.Code, ex.Error.Reason);
-                    }
-
-                    continue;
-                }
-
-                if (record is null || record.IsPartitionEOF || record.Message.Value is not { } value)
-                {
-                    continue;
-                }
-
-                lastError = ErrorCode.NoError;
-                if (_decoder.Decode(value) is not { } e)
-                {
-                    continue;
-                }
-
-                var subscribers = Volatile.Read(ref _subscribers);
-                if (subscribers.Length == 0)
-                {
-                    continue;
-                }
-
-                buffer.ResetWrittenCount();
-                writer.Reset(buffer);
-                StoredEventJsonConverter.Write(writer, e, record.Partition.Value, record.Offset.Value, "event");
-                writer.Flush();
-                var frame = new StreamFrame(record.Partition.Value, record.Offset.Value, e, buffer.WrittenSpan.ToArray());
-                foreach (var subscriber in subscribers)
-                {
-                    subscriber.Offer(frame);
-                }
-            }
+            _lastRefresh = _time.GetTimestamp();
+            _refresh = RefreshPartitionsAsync();
         }
-        catch (Exception ex)
+    }
+
+    private void OnConsumeError(ConsumeException ex)
+    {
+        // Transient (a broker away, a leader moving): librdkafka carries on by itself.
+        if (ex.Error.Code != _lastError)
         {
-            _failed = true;
-            LogFailed(_logger, ex, Topic);
-            _registry.Fail(this);
+            _lastError = ex.Error.Code;
+            LogConsumeError(_logger, Topic, ex.Error.Code, ex.Error.Reason);
         }
-        finally
-        {
-            try
-            {
-                consumer.Close();
-            }
-            catch (KafkaException)
-            {
-                // Closing an assign-only consumer commits nothing; a broker that is away does not matter.
-            }
+    }
 
-            consumer.Dispose();
-            _stop.Dispose();
-            LogStopped(_logger, Topic);
-            _stopped.TrySetResult();
+    private void Publish(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (record.Message.Value is not { } value)
+        {
+            return;
         }
+
+        _lastError = ErrorCode.NoError;
+        if (_decoder.Decode(value) is not { } e)
+        {
+            return;
+        }
+
+        var subscribers = Volatile.Read(ref _subscribers);
+        if (subscribers.Length == 0)
+        {
+            return;
+        }
+
+        _frameBuffer.ResetWrittenCount();
+        _frameWriter.Reset(_frameBuffer);
+        StoredEventJsonConverter.Write(_frameWriter, e, record.Partition.Value, record.Offset.Value, "event");
+        _frameWriter.Flush();
+        var frame = new StreamFrame(record.Partition.Value, record.Offset.Value, e, _frameBuffer.WrittenSpan.ToArray());
+        foreach (var subscriber in subscribers)
+        {
+            subscriber.Offer(frame);
+        }
+    }
+
+    private void OnFailure(Exception ex)
+    {
+        _failed = true;
+        LogFailed(_logger, ex, Topic);
+        _registry.Fail(this);
+    }
+
+    private async Task FinishWhenStoppedAsync(ConsumeLoop<byte[]?, byte[]> loop)
+    {
+        await loop.Completion.ConfigureAwait(false);
+        loop.Dispose();
+        _frameWriter.Dispose();
+        _stop.Dispose();
+        LogStopped(_logger, Topic);
+        _stopped.TrySetResult();
     }
 
     private void AddNewPartitions(IConsumer<byte[]?, byte[]> consumer)

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Consuming;
 using Microsoft.Extensions.Logging;
 
 namespace EventPlatform.Kafka.Topics;
@@ -25,7 +26,7 @@ namespace EventPlatform.Kafka.Topics;
 /// the owner's <c>onFatal</c> is called once, on a thread-pool thread (a host stops itself there:
 /// its state can no longer be kept up to date, and serving from a stale copy would break its promises).
 /// </para>
-/// <para>Thread-safe. Disposing stops the thread and disposes the consumer.</para>
+/// <para>Thread-safe. Reading runs on a <see cref="ConsumeLoop{TKey, TValue}"/>; disposing stops it, which closes the consumer, then disposes it.</para>
 /// </remarks>
 public sealed partial class TopicFollower : IDisposable
 {
@@ -33,6 +34,7 @@ public sealed partial class TopicFollower : IDisposable
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    private readonly ConsumeLoop<byte[]?, byte[]?> _loop;
     private readonly IAdminClient _inspector;
     private readonly TopicFollowerSettings _settings;
     private readonly Lock _gate;
@@ -45,7 +47,6 @@ public sealed partial class TopicFollower : IDisposable
     private long[] _positions = [];
     private PriorityQueue<TaskCompletionSource, long>[] _waiters = [];
     private TopicFollowerException? _failure;
-    private Thread? _thread;
     private int _disposed;
 
     // Error bookkeeping, touched only by the reading thread (librdkafka calls the error handler from Consume).
@@ -96,6 +97,13 @@ public sealed partial class TopicFollower : IDisposable
             .SetErrorHandler((_, error) => OnError(error))
             .Build();
         _inspector = new DependentAdminClientBuilder(_consumer.Handle).Build();
+        _loop = new ConsumeLoop<byte[]?, byte[]?>(_consumer, settings.ThreadName, new()
+        {
+            OnRecord = OnRecord,
+            OnIdle = ProbeIfPersistentError,
+            OnConsumeError = e => OnError(e.Error),
+            OnFailure = OnLoopFailure,
+        }, PollTimeout);
     }
 
     /// <summary>The topic.</summary>
@@ -256,8 +264,7 @@ public sealed partial class TopicFollower : IDisposable
         }
 
         _consumer.Assign(assignment);
-        _thread = new Thread(ReadLoop) { IsBackground = true, Name = _settings.ThreadName };
-        _thread.Start();
+        _loop.Start(_stop.Token);
         return ends;
     }
 
@@ -388,52 +395,37 @@ public sealed partial class TopicFollower : IDisposable
         }
     }
 
-    private void ReadLoop()
+    private void OnRecord(ConsumeResult<byte[]?, byte[]?> record)
     {
-        while (!_stop.IsCancellationRequested)
+        _persistentError = null;
+        _apply(record);
+        var partition = record.Partition.Value;
+        lock (_gate)
         {
-            ConsumeResult<byte[]?, byte[]?>? record;
-            try
+            _positions[partition] = record.Offset.Value + 1;
+            var waiters = _waiters[partition];
+            while (waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
             {
-                record = _consumer.Consume(PollTimeout);
+                waiters.Dequeue();
+                _ready.Add(waiter);
             }
-            catch (ConsumeException e)
-            {
-                OnError(e.Error);
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            if (record?.Message is null)
-            {
-                ProbeIfPersistentError();
-                continue;
-            }
-
-            _persistentError = null;
-            _apply(record);
-            var partition = record.Partition.Value;
-            lock (_gate)
-            {
-                _positions[partition] = record.Offset.Value + 1;
-                var waiters = _waiters[partition];
-                while (waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
-                {
-                    waiters.Dequeue();
-                    _ready.Add(waiter);
-                }
-            }
-
-            foreach (var waiter in _ready)
-            {
-                waiter.TrySetResult();
-            }
-
-            _ready.Clear();
         }
+
+        foreach (var waiter in _ready)
+        {
+            waiter.TrySetResult();
+        }
+
+        _ready.Clear();
+    }
+
+    /// <summary>A fatal consume error, or the owner's <c>apply</c> throwing: either way the state can no longer be kept.</summary>
+    private void OnLoopFailure(Exception failure)
+    {
+        var error = failure is KafkaException kafka
+            ? kafka.Error
+            : new Error(ErrorCode.Local_Fatal, $"applying a record failed: {failure.GetType().Name}: {failure.Message}", isFatal: true);
+        Fail(error, $"topic '{Topic}' cannot be read: {error.Code} {error.Reason}");
     }
 
     /// <summary>How the follower treats an error it is told about.</summary>
@@ -578,21 +570,13 @@ public sealed partial class TopicFollower : IDisposable
         return failure;
     }
 
-    /// <summary>Stops reading (waits up to 5 s for the thread).</summary>
+    /// <summary>Stops reading: waits for the reading thread, which closes the consumer.</summary>
     public void Stop()
     {
         if (Volatile.Read(ref _disposed) == 0)
         {
             _stop.Cancel();
-            JoinThread();
-        }
-    }
-
-    private void JoinThread()
-    {
-        if (_thread is { } thread && thread != Thread.CurrentThread)
-        {
-            thread.Join(TimeSpan.FromSeconds(5));
+            _loop.Stop();
         }
     }
 
@@ -605,9 +589,10 @@ public sealed partial class TopicFollower : IDisposable
         }
 
         _stop.Cancel();
-        JoinThread();
+        _loop.Stop();
+        // The inspector lives on the consumer's handle: it goes first.
         _inspector.Dispose();
-        _consumer.Dispose();
+        _loop.Dispose();
         _stop.Dispose();
     }
 
