@@ -1,5 +1,8 @@
+using EventPlatform.Streaming.Aggregation;
+using EventPlatform.Streaming.Operators;
 using EventPlatform.Streaming.State;
 using EventPlatform.Streaming.Time;
+using EventPlatform.Streaming.Windows;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
 using System.Buffers;
@@ -97,6 +100,43 @@ public class WatermarkTrackerTests
         // A record ends the quiet spell; the watermark does not go back.
         tracker.Observe(0, 101_000);
         Assert.Equal(189_999, tracker.CurrentWatermark());
+    }
+
+    [Fact]
+    public void The_stream_idle_timeout_applies_even_when_partitions_never_go_idle_on_their_own()
+    {
+        var clock = new FakeTimeProvider();
+        var tracker = new WatermarkTracker(new WatermarkOptions { MaxOutOfOrderness = Bound, StreamIdleTimeout = TimeSpan.FromSeconds(30) }, clock);
+        tracker.AddPartition(0);
+        tracker.AddPartition(1);
+        tracker.Observe(0, 100_000);
+        Assert.Equal(EventTime.NoWatermark, tracker.CurrentWatermark());
+
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(100_000 + 30_000 - 10_000 - 1, tracker.CurrentWatermark());
+    }
+
+    [Fact]
+    public void A_quiet_stream_closes_its_last_window()
+    {
+        var clock = new FakeTimeProvider();
+        var tracker = new WatermarkTracker(new WatermarkOptions { MaxOutOfOrderness = Bound, StreamIdleTimeout = TimeSpan.FromSeconds(30) }, clock);
+        var output = new WindowOutputBuffer<string, TestEvent, AggregatedReadings>();
+        var op = new KeyedWindowOperator<string, TestEvent, ReadingAccumulator, AggregatedReadings>(
+            new WindowDefinition(WindowAssigner.Tumbling(TimeSpan.FromMinutes(1)), LateDataPolicy.Drop), new TestEventAggregator(), output);
+        tracker.Observe(0, 59_000);
+        op.Process("k", 59_000, new TestEvent(0, "k", 59_000, 1, null));
+        op.AdvanceWatermark(tracker.CurrentWatermark());
+        Assert.Empty(output.Results);
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        op.AdvanceWatermark(tracker.CurrentWatermark());
+        Assert.Empty(output.Results);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        op.AdvanceWatermark(tracker.CurrentWatermark());
+        Assert.Single(output.Results);
     }
 
     [Property(MaxTest = 200)]

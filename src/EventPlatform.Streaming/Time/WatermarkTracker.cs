@@ -89,21 +89,22 @@ public sealed class WatermarkTracker
     {
         var now = Now();
         var candidate = long.MaxValue;
-        var anyActive = false;
         foreach (var (_, clock) in _partitions)
         {
             if (_idleTimeoutTicks is { } idle && now - clock.LastActivityTicks >= idle)
             {
                 continue;
             }
-            anyActive = true;
             candidate = Math.Min(candidate, PartitionWatermark(clock.MaxTimestamp));
         }
-
-        if (!anyActive)
+        if (candidate == long.MaxValue)
         {
-            candidate = StreamIdleWatermark(now);
+            candidate = EventTime.NoWatermark;
         }
+
+        // Independent of per-partition idleness: a stream with no record anywhere for the stream
+        // timeout has every partition quiet, whether or not partitions may go idle on their own.
+        candidate = Math.Max(candidate, StreamIdleWatermark(now));
         if (candidate > _combined)
         {
             _combined = candidate;
