@@ -5,7 +5,7 @@ namespace EventPlatform.Streaming.Aggregation;
 /// added back at the end, so the result is nearly independent of the order of the values. Merging
 /// two sums (in whatever order partial aggregates arrive) can still change the last bits.
 /// </summary>
-public struct NeumaierSum
+internal struct NeumaierSum
 {
     private double _sum;
     private double _compensation;

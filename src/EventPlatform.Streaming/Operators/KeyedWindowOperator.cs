@@ -178,7 +178,7 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
             for (var w = 0; w < windowCount; w++)
             {
                 var window = new TimeWindow(reader.ReadInt64(), reader.ReadInt64());
-                reader.Check(IsPlausible(window), "window bounds out of range");
+                reader.Check(FitsDefinition(window), "a window that this definition cannot make");
                 reader.Check(windows.Count == 0 || windows[^1].Window.End <= window.Start || !_assigner.IsMerging, "overlapping sessions");
                 reader.Check(windows.Count == 0 || windows[^1].Window.Start < window.Start, "windows out of order");
                 var fired = reader.ReadBoolean();
@@ -365,10 +365,18 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
         return ~low;
     }
 
-    private static bool IsPlausible(TimeWindow window) =>
-        window.Start < window.End
-        && window.Start >= EventTime.MinTimestamp - EventTime.MaxDurationMilliseconds
-        && window.End <= EventTime.MaxTimestamp + EventTime.MaxDurationMilliseconds;
+    // Checked on restore, so that corrupt bounds cannot produce windows the assigner never would.
+    private bool FitsDefinition(TimeWindow window)
+    {
+        if (window.Start < EventTime.MinTimestamp - EventTime.MaxDurationMilliseconds || window.Start >= window.End
+            || window.End > EventTime.MaxTimestamp + EventTime.MaxDurationMilliseconds)
+        {
+            return false;
+        }
+        return _assigner.IsMerging
+            ? window.End - window.Start >= _assigner.Size
+            : window.End - window.Start == _assigner.Size && EventTime.FloorMod(window.Start - _assigner.Offset, _assigner.Slide) == 0;
+    }
 
     private void WriteDefinition(SnapshotWriter writer)
     {

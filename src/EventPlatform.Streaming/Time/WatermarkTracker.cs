@@ -139,6 +139,8 @@ public sealed class WatermarkTracker
         var combined = reader.ReadInt64();
         var maxSeen = reader.ReadInt64();
         var anyRecord = reader.ReadBoolean();
+        reader.Check(IsWatermarkOrNone(combined), "combined watermark out of range");
+        reader.Check(maxSeen == EventTime.NoWatermark ? !anyRecord : anyRecord && IsTimestamp(maxSeen), "largest timestamp out of range");
         var count = reader.ReadCount(MaxSnapshotPartitions, bytesPerItem: 12);
         var now = Now();
         var partitions = new Dictionary<int, PartitionClock>(count);
@@ -146,10 +148,7 @@ public sealed class WatermarkTracker
         {
             var partition = reader.ReadInt32();
             var maxTimestamp = reader.ReadInt64();
-            if (maxTimestamp != EventTime.NoWatermark)
-            {
-                reader.Check(maxTimestamp is >= EventTime.MinTimestamp and <= EventTime.MaxTimestamp, "partition timestamp out of range");
-            }
+            reader.Check(maxTimestamp == EventTime.NoWatermark || IsTimestamp(maxTimestamp), "partition timestamp out of range");
             reader.Check(partitions.TryAdd(partition, new PartitionClock(maxTimestamp, now)), "duplicate partition");
         }
 
@@ -175,6 +174,11 @@ public sealed class WatermarkTracker
         var wallClockTime = Math.Min(_maxTimestampSeen + elapsedMs, EventTime.MaxTimestamp);
         return PartitionWatermark(wallClockTime);
     }
+
+    private static bool IsTimestamp(long value) => value is >= EventTime.MinTimestamp and <= EventTime.MaxTimestamp;
+
+    private static bool IsWatermarkOrNone(long value) =>
+        value == EventTime.NoWatermark || (value >= EventTime.MinTimestamp - EventTime.MaxDurationMilliseconds - 1 && value <= EventTime.MaxTimestamp);
 
     private long PartitionWatermark(long maxTimestamp) =>
         maxTimestamp == EventTime.NoWatermark ? EventTime.NoWatermark : maxTimestamp - _boundMs - 1;
