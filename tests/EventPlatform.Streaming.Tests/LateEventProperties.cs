@@ -69,6 +69,44 @@ public class LateEventProperties
         scenario.AssertNothingLost();
     }
 
+    [Property(MaxTest = 150)]
+    public void Session_windows_lose_no_event_under_drop_or_side_output(int seed, bool sideOutput)
+    {
+        var random = new Random(seed);
+        var gap = 1 + random.Next(200);
+        var events = RandomStreams.Events(random, maxCount: 120, baseTime: 0, span: 3_000);
+        var arrival = events
+            .Select(e => (Event: e, Arrival: e.Timestamp + (random.Next(5) == 0 ? Bound + random.Next(1, 2_000) : random.NextInt64(Bound + 1))))
+            .OrderBy(x => x.Arrival).ThenBy(x => x.Event.Id).Select(x => x.Event).ToList();
+        var policy = sideOutput ? LateDataPolicy.SideOutput : LateDataPolicy.Drop;
+        var harness = new Harness(new WindowDefinition(WindowAssigner.Session(TimeSpan.FromMilliseconds(gap)), policy), Bound);
+
+        harness.FeedAll(arrival);
+        harness.Finish();
+
+        Assert.All(harness.Output.Results, r => Assert.False(r.IsUpdate));
+        var inResults = harness.Output.Results.Sum(r => r.Result.Count);
+        Assert.Equal(events.Count, inResults + harness.Output.Late.Count + harness.Operator.DroppedLateCount);
+        Assert.Equal(0, sideOutput ? harness.Operator.DroppedLateCount : harness.Output.Late.Count);
+    }
+
+    [Fact]
+    public void A_late_record_within_allowed_lateness_for_a_window_that_never_had_one_is_its_first_firing()
+    {
+        var harness = new Harness(new WindowDefinition(WindowAssigner.Tumbling(TimeSpan.FromMilliseconds(10)), LateDataPolicy.Update(TimeSpan.FromMilliseconds(50))), boundMs: 0);
+        harness.Feed(new TestEvent(0, "a", 25, 1, null));
+        Assert.Equal(24, harness.Operator.Watermark);
+
+        harness.Feed(new TestEvent(1, "b", 5, 1, null));
+        harness.Feed(new TestEvent(2, "b", 6, 1, null));
+
+        Assert.Equal([false, true], harness.Output.Results.Select(r => r.IsUpdate));
+        Assert.Equal(2, harness.Output.Results[^1].Result.Count);
+        harness.Feed(new TestEvent(3, "a", 60, 1, null));
+        harness.Feed(new TestEvent(4, "b", 7, 1, null));
+        Assert.Equal(LateReason.BeyondAllowedLateness, Assert.Single(harness.Output.Late).Reason);
+    }
+
     private static void AssertSameSlots(List<Pair> expected, List<LateRecord<string, TestEvent>> late)
     {
         Assert.Equal(expected.Count, late.Count);
