@@ -110,4 +110,10 @@ internal static unsafe partial class LibrdkafkaNative
 
     [LibraryImport(Lib)]
     public static partial int rd_kafka_mock_set_controller_id(IntPtr mcluster, int brokerId);
+
+    [LibraryImport(Lib)]
+    public static partial IntPtr rd_kafka_clusterid(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Lib)]
+    public static partial void rd_kafka_mem_free(IntPtr rk, IntPtr ptr);
 }
