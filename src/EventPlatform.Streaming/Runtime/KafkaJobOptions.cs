@@ -1,0 +1,38 @@
+using EventPlatform.Kafka.Configuration;
+using EventPlatform.Streaming.Time;
+
+namespace EventPlatform.Streaming.Runtime;
+
+/// <summary>How a <see cref="KafkaJobRunner"/> reaches Kafka and how often it checkpoints.</summary>
+public sealed class KafkaJobOptions
+{
+    /// <summary>The cluster's bootstrap servers.</summary>
+    public required string BootstrapServers { get; init; }
+
+    /// <summary>Client settings (producer and consumer sections); acks=all and idempotence are forced on.</summary>
+    public KafkaOptions Kafka { get; init; } = new();
+
+    /// <summary>The consumer group; by default the job's name.</summary>
+    public string? GroupId { get; init; }
+
+    /// <summary>How often a checkpoint is taken (and on a clean stop). Output since the last one is replayed after a crash.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Event-time settings of the job's watermark tracker.</summary>
+    public WatermarkOptions Watermarks { get; init; } = new();
+
+    /// <summary>
+    /// The cluster identity to tag checkpoints with when the cluster reports no id in its metadata
+    /// (or the client cannot read it). Normally null: the id comes from the cluster.
+    /// </summary>
+    public string? ClusterIdentity { get; init; }
+
+    /// <summary>Where a partition without a checkpointed offset starts: its beginning (default) or its end.</summary>
+    public bool StartFromBeginning { get; init; } = true;
+
+    /// <summary>How long a checkpoint may wait for the producer's outstanding records to be acknowledged.</summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for the cluster id at start.</summary>
+    public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

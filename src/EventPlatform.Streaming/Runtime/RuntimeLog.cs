@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace EventPlatform.Streaming.Runtime;
+
+/// <summary>The runtime's log messages; event ids 4001-4099 belong to the stream processor.</summary>
+internal static partial class RuntimeLog
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Job {Job} assigned {Partitions}; restored from checkpoint of {CreatedAt} at {Offsets}")]
+    public static partial void Restored(ILogger logger, string job, string partitions, DateTimeOffset createdAt, string offsets);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Job {Job} assigned {Partitions}; no checkpoint, starting fresh")]
+    public static partial void StartingFresh(ILogger logger, string job, string partitions);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Job {Job}: checkpoint set aside, not applied: {Reason}")]
+    public static partial void CheckpointSetAside(ILogger logger, string job, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Job {Job}: checkpoint {Count} written at {Offsets}")]
+    public static partial void CheckpointWritten(ILogger logger, string job, int count, string offsets);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Job {Job}: committing offsets to Kafka failed ({Reason}); lag reports lag behind, restore is unaffected")]
+    public static partial void CommitFailed(ILogger logger, string job, string reason);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "Job {Job} stopped on a failure")]
+    public static partial void Failed(ILogger logger, string job, Exception exception);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Job {Job}: the cluster reports no id; checkpoints are tagged with the configured identity {Identity}")]
+    public static partial void ConfiguredClusterIdentity(ILogger logger, string job, string identity);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Job {Job}: partitions {Partitions} lost; state dropped without a checkpoint, the next assignment restores the last one")]
+    public static partial void PartitionsLost(ILogger logger, string job, string partitions);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Job {Job}: the newest checkpoint file was unreadable, using the previous one: {Problem}")]
+    public static partial void CheckpointUnreadable(ILogger logger, string job, string problem);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Trace, Message = "{Client}: {Facility} {Message}")]
+    public static partial void Client(ILogger logger, string client, string facility, string message);
+}
