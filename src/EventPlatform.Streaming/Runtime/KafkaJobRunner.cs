@@ -176,6 +176,11 @@ public sealed class KafkaJobRunner : IDisposable
 
     private void OnRecord(ConsumeResult<byte[]?, byte[]> result)
     {
+        if (_finalCheckpointDone)
+        {
+            // Read after the final checkpoint, before the loop noticed the stop: left for the next run.
+            return;
+        }
         var instance = _instance ?? throw new InvalidOperationException("A record arrived with no partition assigned.");
         ThrowIfDeliveryFailed();
         var message = result.Message;
@@ -243,7 +248,7 @@ public sealed class KafkaJobRunner : IDisposable
 
     private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
-        if (!_abandoned && Failure is null && _instance is not null)
+        if (!_abandoned && !_finalCheckpointDone && Failure is null && _instance is not null)
         {
             Checkpoint(consumer);
         }
