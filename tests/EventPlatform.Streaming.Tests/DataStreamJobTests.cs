@@ -77,6 +77,25 @@ public sealed class DataStreamJobTests
     }
 
     [Fact]
+    public void A_source_of_several_topics_holds_the_watermark_until_every_partition_of_every_topic_has_moved()
+    {
+        var job = new StreamJob("two-topics");
+        job.Source(["a", "b"], r => Encoding.UTF8.GetString(r.Value), (_, r) => r.Timestamp)
+            .KeyBy(v => v)
+            .Window(new(Windows.WindowAssigner.Tumbling(TimeSpan.FromMinutes(1)), Operators.LateDataPolicy.Drop))
+            .Aggregate(new Aggregation.CountAggregate<string>(), State.StateSerializers.Int64)
+            .SinkTo("out", OutputKeys.ForWindow, r => BitConverter.GetBytes(r.Result));
+        var early = new[] { TestJobs.Record("a", 0, 0, "k", 1_000), TestJobs.Record("b", 0, 0, "k", 2_000), TestJobs.Record("a", 0, 1, "k", 500_000) };
+
+        var held = LocalJobRunner.Run(job, early, endOfInput: false);
+        var released = LocalJobRunner.Run(job, [.. early, TestJobs.Record("b", 0, 1, "k", 500_000)], endOfInput: false);
+
+        Assert.Empty(held);
+        var result = Assert.Single(released);
+        Assert.Equal(2, BitConverter.ToInt64(result.Value));
+    }
+
+    [Fact]
     public void A_source_topic_cannot_belong_to_two_sources()
     {
         var job = new StreamJob("dup");

@@ -65,6 +65,7 @@ public sealed class KafkaJobRunner : IDisposable
     private volatile bool _abandoned;
     private volatile bool _finalCheckpointDone;
     private int _disposed;
+    private int _started;
 
     /// <summary>Creates the runner's producer and consumer; nothing is read until <see cref="Start"/>.</summary>
     public KafkaJobRunner(StreamJob job, KafkaJobOptions options, ICheckpointStore store, ILogger<KafkaJobRunner>? logger = null, TimeProvider? clock = null)
@@ -132,12 +133,19 @@ public sealed class KafkaJobRunner : IDisposable
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
         _loop.Consumer.Subscribe(_job.SourceTopics);
         _loop.Start(cancellationToken);
+        Volatile.Write(ref _started, 1);
     }
 
     /// <summary>Stops cleanly: the loop takes a final checkpoint, then leaves the group. Completes when it has.</summary>
     public async Task StopAsync()
     {
         _stopRequested = true;
+        if (Volatile.Read(ref _started) == 0)
+        {
+            await _loop.StopAsync().ConfigureAwait(false);
+            _stopped.TrySetResult();
+            return;
+        }
         await _loop.Completion.ConfigureAwait(false);
         await _stopped.Task.ConfigureAwait(false);
     }
@@ -341,8 +349,8 @@ public sealed class KafkaJobRunner : IDisposable
             }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                // Back-pressure: the local queue drains as the brokers acknowledge.
-                _producer.Poll(TimeSpan.FromMilliseconds(100));
+                // Back-pressure: wait a little for the brokers to acknowledge and the local queue to drain.
+                _producer.Flush(TimeSpan.FromMilliseconds(100));
             }
         }
     }
