@@ -84,7 +84,7 @@ public sealed class EventClassifier(IWriterSchemaLookup schemas, EventTimeBounds
                 return Classification.Reject(RejectionReason.Undecodable, $"Schema id {id} is a {writer.Schema.Type} schema; the processor reads Avro and JSON events.");
             }
         }
-        catch (Exception ex) when (ex is AvroDecodeException or FormatException or JsonException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is AvroDecodeException or FormatException or JsonException or ArgumentException)
         {
             return Classification.Reject(RejectionReason.Undecodable, $"The body could not be decoded with schema id {id}: {ex.Message}");
         }
