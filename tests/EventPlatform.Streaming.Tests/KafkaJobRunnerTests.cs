@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using EventPlatform.Kafka.Metadata;
+using EventPlatform.Kafka.Clusters;
 using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Runtime;
 using EventPlatform.Streaming.Runtime.Checkpoints;

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Consuming;
-using EventPlatform.Kafka.Metadata;
+using EventPlatform.Kafka.Clusters;
 using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Runtime.Checkpoints;
 using EventPlatform.Streaming.State;

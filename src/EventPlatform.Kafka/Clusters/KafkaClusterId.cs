@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using EventPlatform.Kafka.Embedded;
 
-namespace EventPlatform.Kafka.Metadata;
+namespace EventPlatform.Kafka.Clusters;
 
 /// <summary>
 /// The cluster id a Kafka cluster reports in its Metadata responses, read through librdkafka's
