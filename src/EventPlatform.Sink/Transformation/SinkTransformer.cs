@@ -42,7 +42,7 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
         {
             return aggregated
                 ? TransformOutcome.Failed(TransformErrorTypes.NotWireFormat, "An aggregated event is an Avro record in Confluent's wire format (magic byte 0).")
-                : FromEventJson(source, value, value.Length);
+                : FromEventJson(source, value, value);
         }
 
         if (!ConfluentWireFormat.TryReadHeader(value, out var id, out var offset, out var headerError))
@@ -65,17 +65,17 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
             if (aggregated)
             {
                 return writer.Decoder is { } aggregateDecoder
-                    ? FromAggregateJson(source, aggregateDecoder.DecodeToJson(value.AsSpan(offset)), value.Length)
+                    ? FromAggregateJson(source, aggregateDecoder.DecodeToJson(value.AsSpan(offset)), value)
                     : TransformOutcome.Failed(TransformErrorTypes.Undecodable, $"Schema id {id} is not Avro; aggregated events are Avro records.");
             }
 
             if (writer.Decoder is { } decoder)
             {
-                return FromEventJson(source, EventShape.FromAvro(decoder, value.AsSpan(offset)), value.Length);
+                return FromEventJson(source, EventShape.FromAvro(decoder, value.AsSpan(offset)), value);
             }
 
             return writer.Schema.Type == SchemaType.JSON
-                ? FromEventJson(source, value.AsSpan(offset).ToArray(), value.Length)
+                ? FromEventJson(source, value.AsSpan(offset).ToArray(), value)
                 : TransformOutcome.Failed(TransformErrorTypes.Undecodable, $"Schema id {id} is a {writer.Schema.Type} schema; the sink reads Avro and JSON events.");
         }
         catch (Exception e) when (e is AvroDecodeException or FormatException or JsonException or ArgumentException or DecoderFallbackException or InsufficientExecutionStackException or OverflowException)
@@ -84,7 +84,7 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
         }
     }
 
-    private TransformOutcome FromEventJson(RecordPosition source, byte[] json, int size)
+    private TransformOutcome FromEventJson(RecordPosition source, byte[] json, byte[] original)
     {
         var read = EventJsonReader.ReadSingle(json);
         if (read.SyntaxError is { } syntax)
@@ -100,7 +100,8 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
         return TransformOutcome.Of(new EventRow
         {
             Source = source,
-            SizeBytes = size,
+            SizeBytes = original.Length,
+            OriginalMessage = original,
             EventId = e.EventId,
             Timestamp = e.Timestamp.UtcDateTime,
             EventType = e.EventType,
@@ -113,7 +114,7 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
         });
     }
 
-    private static TransformOutcome FromAggregateJson(RecordPosition source, string json, int size)
+    private static TransformOutcome FromAggregateJson(RecordPosition source, string json, byte[] original)
     {
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
         var root = document.RootElement;
@@ -145,7 +146,8 @@ public sealed class SinkTransformer(ISinkSchemaLookup schemas, TimeProvider time
         return TransformOutcome.Of(new AggregatedEventRow
         {
             Source = source,
-            SizeBytes = size,
+            SizeBytes = original.Length,
+            OriginalMessage = original,
             WindowStart = start,
             WindowEnd = end,
             EventType = eventType!,

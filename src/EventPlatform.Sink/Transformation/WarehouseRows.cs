@@ -9,6 +9,9 @@ public abstract record WarehouseRow
     /// <summary>The record it was made from.</summary>
     public required RecordPosition Source { get; init; }
 
+    /// <summary>The record's value as consumed: what the DLQ gets if the warehouse refuses the row.</summary>
+    public required byte[] OriginalMessage { get; init; }
+
     /// <summary>Bytes the row holds (for <c>buffer.size.bytes</c>): the record's size as consumed.</summary>
     public required int SizeBytes { get; init; }
 }
