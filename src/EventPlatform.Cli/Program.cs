@@ -8,6 +8,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     BrokerCommand.Create(),
     GatewayCommand.Create(),
     RegistryCommand.Create(),
+    SinkCommand.Create(),
     RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),

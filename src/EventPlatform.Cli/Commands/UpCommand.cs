@@ -89,6 +89,14 @@ internal static class UpCommand
                 : new UpSummary(
                     [$"  Schema registry   {p.RegistryUrl}   (external; {(SchemaRegistryClientSettings.From(p.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})"]),
         },
+        new()
+        {
+            Name = "sink",
+            // It decodes through the registry, and the gateway registers the seed's schemas.
+            StartsAfter = ["broker", "schema registry", "gateway"],
+            StartAsync = UpService.Host("sink", p => Sink.SinkApp.Create(p.Args, UpSinkSettings.For(p), p.ShareCluster)),
+            Summarize = (p, _) => UpSinkSettings.Summary(p),
+        },
     ];
 
     private static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
