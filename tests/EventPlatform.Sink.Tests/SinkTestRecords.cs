@@ -24,10 +24,14 @@ internal static class SinkTestRecords
     public static SinkTransformer Transformer() => new(new Lookup(), new FakeTimeProvider(Now));
 
     /// <summary>An event in the API's JSON as the seed's Avro record in the wire format.</summary>
-    public static byte[] EncodeEvent(string eventJson) => Encode(EventSchema, eventJson);
+    public static byte[] EncodeEvent(string eventJson, int? schemaId = null) => Encode(EventSchema, eventJson, schemaId);
 
     /// <summary>An aggregated event in JSON (timestamps as epoch milliseconds) as the processor's Avro record.</summary>
-    public static byte[] EncodeAggregate(string json) => Encode(AggregateSchema, json);
+    public static byte[] EncodeAggregate(string json, int? schemaId = null) => Encode(AggregateSchema, json, schemaId);
+
+    /// <summary>A valid seed event in the API's JSON.</summary>
+    public static string EventJson(string eventId) =>
+        $$$"""{"event_id":"{{{eventId}}}","timestamp":"2024-01-15T10:30:00Z","event_type":"iot.sensor","device_id":"device_456","payload":{"temperature":22.5}}""";
 
     public static TransformOutcome Transform(string topic, byte[]? value, long offset = 42)
     {
@@ -36,11 +40,11 @@ internal static class SinkTestRecords
         return task.Result;
     }
 
-    private static byte[] Encode(SubjectSchema schema, string json)
+    private static byte[] Encode(SubjectSchema schema, string json, int? schemaId)
     {
         using var document = JsonDocument.Parse(json);
         var output = new ArrayBufferWriter<byte>();
-        ConfluentWireFormat.WriteHeader(output, schema.Id);
+        ConfluentWireFormat.WriteHeader(output, schemaId ?? schema.Id);
         var result = schema.Encoder!.Encode(document.RootElement, output);
         if (!result.IsValid)
         {

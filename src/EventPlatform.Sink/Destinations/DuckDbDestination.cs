@@ -231,6 +231,40 @@ public sealed class DuckDbDestination : IWarehouseDestination
         }
     }
 
+    /// <summary>
+    /// Runs a query through the sink's own connection (DuckDB lets one process hold the file, so
+    /// readers go through the running service) and returns its rows. For the tests and the coming
+    /// <c>query</c> command.
+    /// </summary>
+    public async Task<List<object?[]>> QueryAsync(string sql, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            OpenIfClosed();
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var rows = new List<object?[]>();
+            while (reader.Read())
+            {
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+
+            return rows;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _connection.Dispose();
