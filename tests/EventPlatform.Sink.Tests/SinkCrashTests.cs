@@ -79,7 +79,7 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(Events, ids.Count);
         Assert.Equal(Enumerable.Range(0, Events).Select(i => "evt_crash_" + i).Order(), ids.Order());
-        command.CommandText = $"SELECT sum(next_offset) FROM sink_offsets WHERE topic = '{Topic}'";
+        command.CommandText = $"SELECT sum(next_offset)::BIGINT FROM sink_offsets WHERE topic = '{Topic}'";
         Assert.Equal(Events, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
     }
 

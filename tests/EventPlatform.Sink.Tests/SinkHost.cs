@@ -102,7 +102,12 @@ public sealed class SinkFixture : IAsyncLifetime
         };
 
     public static async Task<long> CountAsync(WebApplication sink, string sql) =>
-        Convert.ToInt64((await Warehouse(sink).QueryAsync(sql, CancellationToken.None))[0][0], System.Globalization.CultureInfo.InvariantCulture);
+        // sum() of BIGINT is a HUGEINT, read as a BigInteger.
+        (await Warehouse(sink).QueryAsync(sql, CancellationToken.None))[0][0] switch
+        {
+            System.Numerics.BigInteger big => (long)big,
+            var value => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+        };
 
     /// <summary>Waits until <paramref name="sql"/> counts <paramref name="expected"/>, polling (a condition, not a sleep).</summary>
     public static async Task WaitForCountAsync(WebApplication sink, string sql, long expected, TimeSpan? timeout = null)
