@@ -39,14 +39,16 @@ namespace EventPlatform.Streaming.Runtime;
 /// Offsets of partitions not assigned now are carried into later checkpoints unchanged, so a
 /// checkpoint's state always matches its offsets. Keyed state is not split by partition: one
 /// instance per job is correct; scaling out needs a repartition topic after KeyBy (or mergeable
-/// partial aggregates) and state per partition, a later step.</para>
+/// partial aggregates) and state per partition: set <see cref="KafkaJobOptions.ScaleOut"/>, which runs
+/// a job with keyed windows in two stages joined by a repartition topic, with a checkpoint per
+/// partition (see the Streaming README).</para>
 /// <para>A checkpoint of another cluster (every embedded broker is a new, empty cluster) or of
 /// another job definition is set aside with a warning and never applied.</para>
 /// <para><see cref="Start"/> once. <see cref="StopAsync"/> stops cleanly (final checkpoint);
 /// <see cref="Dispose"/> without it abandons the work since the last checkpoint, as a crash would.
 /// Both are thread-safe.</para>
 /// </remarks>
-public sealed class KafkaJobRunner : IDisposable
+public sealed partial class KafkaJobRunner : IDisposable
 {
     private readonly StreamJob _job;
     private readonly KafkaJobOptions _options;
@@ -100,8 +102,14 @@ public sealed class KafkaJobRunner : IDisposable
             OnRecord = OnRecord,
             OnFailure = OnFailure,
             BeforePoll = BeforePoll,
-            OnIdle = () => _instance?.AdvanceWatermark(),
+            OnIdle = OnIdle,
         });
+        if (options.ScaleOut is { } scaleOut && job.HasKeyedWindows)
+        {
+            var partitioned = store as IPartitionedCheckpointStore ?? throw new ArgumentException(
+                $"Scale-out keeps a checkpoint per partition: the store must be an {nameof(IPartitionedCheckpointStore)} (such as {nameof(FileCheckpointStore)}).", nameof(store));
+            _scaled = new ScaledRun(scaleOut, partitioned, RepartitionTopicName(job.Name), RepartitionRecords.Tag(_fingerprint));
+        }
     }
 
     /// <summary>The cluster id the checkpoints are tagged with, once started.</summary>
@@ -131,6 +139,14 @@ public sealed class KafkaJobRunner : IDisposable
             RuntimeLog.ConfiguredClusterIdentity(_logger, _job.Name, ClusterId);
         }
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
+        if (_scaled is not null)
+        {
+            PrepareScaleOut(cancellationToken);
+            _loop.Consumer.Subscribe([.. _job.SourceTopics, _scaled.Topic]);
+            _loop.Start(cancellationToken);
+            Volatile.Write(ref _started, 1);
+            return;
+        }
         _loop.Consumer.Subscribe(_job.SourceTopics);
         _loop.Start(cancellationToken);
         Volatile.Write(ref _started, 1);
@@ -176,9 +192,28 @@ public sealed class KafkaJobRunner : IDisposable
             _ = _loop.StopAsync();
             return;
         }
-        if (_instance is not null && _clock.GetTimestamp() >= _nextCheckpointTicks)
+        if (_scaled is not null)
+        {
+            BroadcastWatermarksWhenDue();
+        }
+        if (HasAssignment && _clock.GetTimestamp() >= _nextCheckpointTicks)
         {
             Checkpoint(consumer);
+        }
+    }
+
+    private bool HasAssignment => _scaled is null ? _instance is not null : _scaled.Sources.Count + _scaled.Tasks.Count > 0;
+
+    private void OnIdle()
+    {
+        if (_scaled is null)
+        {
+            _instance?.AdvanceWatermark();
+            return;
+        }
+        foreach (var task in _scaled.Tasks.Values)
+        {
+            task.Instance.AdvanceWatermark();
         }
     }
 
@@ -187,6 +222,11 @@ public sealed class KafkaJobRunner : IDisposable
         if (_finalCheckpointDone)
         {
             // Read after the final checkpoint, before the loop noticed the stop: left for the next run.
+            return;
+        }
+        if (_scaled is not null)
+        {
+            OnRecordScaled(result);
             return;
         }
         var instance = _instance ?? throw new InvalidOperationException("A record arrived with no partition assigned.");
@@ -206,9 +246,13 @@ public sealed class KafkaJobRunner : IDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
+        if (_scaled is not null)
+        {
+            return OnAssignedScaled(partitions);
+        }
         var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
         _positions.Clear();
-        var checkpoint = LoadApplicable();
+        var checkpoint = LoadApplicable(_store);
         if (checkpoint is not null)
         {
             try
@@ -221,7 +265,7 @@ public sealed class KafkaJobRunner : IDisposable
             }
             catch (SnapshotFormatException e)
             {
-                SetAside(e.Message);
+                SetAside(_store, e.Message);
                 instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
                 _positions.Clear();
                 checkpoint = null;
@@ -256,9 +300,14 @@ public sealed class KafkaJobRunner : IDisposable
 
     private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
-        if (!_abandoned && !_finalCheckpointDone && Failure is null && _instance is not null)
+        if (!_abandoned && !_finalCheckpointDone && Failure is null && HasAssignment)
         {
             Checkpoint(consumer);
+        }
+        if (_scaled is not null)
+        {
+            Drop(partitions.Select(p => p.TopicPartition));
+            return;
         }
         _instance = null;
         _positions.Clear();
@@ -267,14 +316,19 @@ public sealed class KafkaJobRunner : IDisposable
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         RuntimeLog.PartitionsLost(_logger, _job.Name, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+        if (_scaled is not null)
+        {
+            Drop(partitions.Select(p => p.TopicPartition));
+            return;
+        }
         _instance = null;
         _positions.Clear();
     }
 
-    private Checkpoint? LoadApplicable()
+    private Checkpoint? LoadApplicable(ICheckpointStore store)
     {
-        var checkpoint = _store.Load();
-        if (_store is FileCheckpointStore { LastLoadProblem: { } problem })
+        var checkpoint = store.Load();
+        if (store is FileCheckpointStore { LastLoadProblem: { } problem })
         {
             RuntimeLog.CheckpointUnreadable(_logger, _job.Name, problem);
         }
@@ -291,18 +345,23 @@ public sealed class KafkaJobRunner : IDisposable
         {
             return checkpoint;
         }
-        SetAside(reason);
+        SetAside(store, reason);
         return null;
     }
 
-    private void SetAside(string reason)
+    private void SetAside(ICheckpointStore store, string reason)
     {
         RuntimeLog.CheckpointSetAside(_logger, _job.Name, reason);
-        _store.SetAside(reason);
+        store.SetAside(reason);
     }
 
     private void Checkpoint(IConsumer<byte[]?, byte[]> consumer)
     {
+        if (_scaled is not null)
+        {
+            CheckpointScaled(consumer);
+            return;
+        }
         if (_instance is not { } instance)
         {
             return;
@@ -332,19 +391,20 @@ public sealed class KafkaJobRunner : IDisposable
         }
     }
 
-    private void Produce(OutputRecord record)
+    private void Produce(OutputRecord record) => Produce(new TopicPartition(record.Topic, Partition.Any), new Message<byte[]?, byte[]>
     {
-        var message = new Message<byte[]?, byte[]>
-        {
-            Key = record.Key,
-            Value = record.Value,
-            Timestamp = new Timestamp(record.Timestamp, TimestampType.CreateTime),
-        };
+        Key = record.Key,
+        Value = record.Value,
+        Timestamp = new Timestamp(record.Timestamp, TimestampType.CreateTime),
+    });
+
+    private void Produce(TopicPartition destination, Message<byte[]?, byte[]> message)
+    {
         while (true)
         {
             try
             {
-                _producer.Produce(record.Topic, message, OnDelivered);
+                _producer.Produce(destination, message, OnDelivered);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
