@@ -67,6 +67,8 @@ public sealed partial class KafkaJobRunner : IDisposable
     private volatile bool _abandoned;
     private volatile bool _finalCheckpointDone;
     private int _disposed;
+    private long _recordsRead;
+    private int _assignedPartitions;
     private int _started;
 
     /// <summary>Creates the runner's producer and consumer; nothing is read until <see cref="Start"/>.</summary>
@@ -117,6 +119,12 @@ public sealed partial class KafkaJobRunner : IDisposable
 
     /// <summary>Checkpoints written by this runner.</summary>
     public int CheckpointsWritten { get; private set; }
+
+    /// <summary>Records read from Kafka so far (source and, scaled out, repartition records). Thread-safe.</summary>
+    public long RecordsRead => Interlocked.Read(ref _recordsRead);
+
+    /// <summary>How many partitions the consumer group gives this runner now (0 before the first assignment). Thread-safe.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _assignedPartitions);
 
     /// <summary>Why the job stopped, if it failed.</summary>
     public Exception? Failure { get; private set; }
@@ -224,6 +232,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             // Read after the final checkpoint, before the loop noticed the stop: left for the next run.
             return;
         }
+        Interlocked.Increment(ref _recordsRead);
         if (_scaled is not null)
         {
             OnRecordScaled(result);
@@ -246,6 +255,7 @@ public sealed partial class KafkaJobRunner : IDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
+        Interlocked.Add(ref _assignedPartitions, partitions.Count);
         if (_scaled is not null)
         {
             return OnAssignedScaled(partitions);
@@ -304,6 +314,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             Checkpoint(consumer);
         }
+        Interlocked.Add(ref _assignedPartitions, -partitions.Count);
         if (_scaled is not null)
         {
             Drop(partitions.Select(p => p.TopicPartition));
@@ -316,6 +327,7 @@ public sealed partial class KafkaJobRunner : IDisposable
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         RuntimeLog.PartitionsLost(_logger, _job.Name, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+        Interlocked.Add(ref _assignedPartitions, -partitions.Count);
         if (_scaled is not null)
         {
             Drop(partitions.Select(p => p.TopicPartition));
