@@ -26,6 +26,13 @@ public sealed partial class KafkaJobRunner
     /// <summary>The repartition topic of a scaled-out job with keyed windows, once started (null otherwise).</summary>
     public string? RepartitionTopic => _scaled is { PartitionCount: > 0 } scaled ? scaled.Topic : null;
 
+    /// <summary>The name of a partition's checkpoint in an <see cref="IPartitionedCheckpointStore"/> when scaled out.</summary>
+    public static string PartitionCheckpointName(TopicPartition partition)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        return $"{partition.Topic}-{partition.Partition.Value}";
+    }
+
     /// <summary>The repartition topic's name for a job: <c>{job}-repartition</c>, with characters Kafka refuses replaced by '_'.</summary>
     public static string RepartitionTopicName(string jobName)
     {
@@ -53,6 +60,13 @@ public sealed partial class KafkaJobRunner
             sources.AddRange(Enumerable.Range(0, count).Select(p => new SourcePartition(topic, p)));
         }
 
+        scaled.SourcePartitions = sources;
+        if (scaled.Topic is null)
+        {
+            // No keyed state: stage 1 alone, with a checkpoint per source partition.
+            RuntimeLog.ScaledOut(_logger, _job.Name, "(none: no keyed windows)", 0);
+            return;
+        }
         var configured = scaled.Options.RepartitionPartitions;
         if (configured is <= 0)
         {
@@ -77,7 +91,6 @@ public sealed partial class KafkaJobRunner
                 $"The repartition topic '{scaled.Topic}' has {existing} partitions, ScaleOut.RepartitionPartitions says {wanted}: keyed state is split by key hash modulo the count, so it cannot change under a running job.");
         }
         scaled.PartitionCount = existing.Value;
-        scaled.SourcePartitions = sources;
         scaled.NextBroadcastTicks = _clock.GetTimestamp() + Ticks(scaled.Options.WatermarkInterval);
         RuntimeLog.ScaledOut(_logger, _job.Name, scaled.Topic, scaled.PartitionCount);
     }
@@ -93,7 +106,7 @@ public sealed partial class KafkaJobRunner
     {
         var scaled = _scaled!;
         scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
-            new StagePlan(JobStage.Route, scaled.PartitionCount, 0));
+            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0));
         var restored = new List<string>();
         var fresh = new List<string>();
         var positions = new List<TopicPartitionOffset>(partitions.Count);
@@ -113,7 +126,7 @@ public sealed partial class KafkaJobRunner
     private (Offset Offset, bool FromCheckpoint) AssignSource(SourcePartition partition)
     {
         var scaled = _scaled!;
-        var task = new SourceTask(scaled.StoreFor($"source-{partition.Topic}-{partition.Partition}"));
+        var task = new SourceTask(scaled.StoreFor(PartitionCheckpointName(new TopicPartition(partition.Topic, partition.Partition))));
         scaled.Sources[partition] = task;
         if (LoadApplicable(task.Store) is { } checkpoint && checkpoint.Offsets.TryGetValue(partition, out var next))
         {
@@ -126,10 +139,10 @@ public sealed partial class KafkaJobRunner
     private (Offset Offset, bool FromCheckpoint) AssignWindowTask(int partition)
     {
         var scaled = _scaled!;
-        var store = scaled.StoreFor($"repartition-{partition}");
+        var store = scaled.StoreFor(PartitionCheckpointName(new TopicPartition(scaled.Topic!, partition)));
         var task = NewWindowTask(partition, store);
         if (LoadApplicable(store) is { } checkpoint
-            && checkpoint.Offsets.TryGetValue(new SourcePartition(scaled.Topic, partition), out var next))
+            && checkpoint.Offsets.TryGetValue(new SourcePartition(scaled.Topic!, partition), out var next))
         {
             try
             {
@@ -254,6 +267,10 @@ public sealed partial class KafkaJobRunner
         {
             return;
         }
+        if (scaled.Topic is null)
+        {
+            return;
+        }
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (source, task) in scaled.Sources.OrderBy(s => s.Key.Topic, StringComparer.Ordinal).ThenBy(s => s.Key.Partition))
         {
@@ -306,7 +323,7 @@ public sealed partial class KafkaJobRunner
             if (task.Next != task.SavedNext || task.Instance.Watermark != task.SavedWatermark)
             {
                 task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now,
-                    new Dictionary<SourcePartition, long> { [new SourcePartition(scaled.Topic, partition)] = task.Next }, WriteWindowTask(task)));
+                    new Dictionary<SourcePartition, long> { [new SourcePartition(scaled.Topic!, partition)] = task.Next }, WriteWindowTask(task)));
                 task.SavedNext = task.Next;
                 task.SavedWatermark = task.Instance.Watermark;
             }
@@ -366,13 +383,14 @@ public sealed partial class KafkaJobRunner
         }
     }
 
-    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string topic, byte[] tag)
+    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, byte[] tag)
     {
         private readonly Dictionary<string, ICheckpointStore> _stores = new(StringComparer.Ordinal);
 
         public ScaleOutOptions Options { get; } = options;
 
-        public string Topic { get; } = topic;
+        /// <summary>The repartition topic; null for a job without keyed windows (stage 1 only).</summary>
+        public string? Topic { get; } = topic;
 
         public byte[] Tag { get; } = tag;
 

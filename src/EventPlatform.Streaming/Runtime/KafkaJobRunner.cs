@@ -106,11 +106,11 @@ public sealed partial class KafkaJobRunner : IDisposable
             BeforePoll = BeforePoll,
             OnIdle = OnIdle,
         });
-        if (options.ScaleOut is { } scaleOut && job.HasKeyedWindows)
+        if (options.ScaleOut is { } scaleOut)
         {
             var partitioned = store as IPartitionedCheckpointStore ?? throw new ArgumentException(
                 $"Scale-out keeps a checkpoint per partition: the store must be an {nameof(IPartitionedCheckpointStore)} (such as {nameof(FileCheckpointStore)}).", nameof(store));
-            _scaled = new ScaledRun(scaleOut, partitioned, RepartitionTopicName(job.Name), RepartitionRecords.Tag(_fingerprint));
+            _scaled = new ScaledRun(scaleOut, partitioned, job.HasKeyedWindows ? RepartitionTopicName(job.Name) : null, RepartitionRecords.Tag(_fingerprint));
         }
     }
 
@@ -150,7 +150,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         if (_scaled is not null)
         {
             PrepareScaleOut(cancellationToken);
-            _loop.Consumer.Subscribe([.. _job.SourceTopics, _scaled.Topic]);
+            _loop.Consumer.Subscribe(_scaled.Topic is { } repartition ? [.. _job.SourceTopics, repartition] : _job.SourceTopics);
             _loop.Start(cancellationToken);
             Volatile.Write(ref _started, 1);
             return;
