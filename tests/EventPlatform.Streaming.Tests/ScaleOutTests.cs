@@ -244,6 +244,36 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             invalid.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Distinct().Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Two_instances_of_a_job_without_windows_share_its_partitions_with_a_checkpoint_each()
+    {
+        const string input = "so-stateless.in";
+        const string output = "so-stateless.out";
+        kafka.Cluster.CreateTopic(input, InputPartitions, 1);
+        kafka.Cluster.CreateTopic(output, 3, 1);
+        var job = new Streaming.DataStream.StreamJob("so-stateless");
+        job.Source(input, r => r, (r, _) => r.Timestamp)
+            .Map(r => (Id: $"{r.Partition}:{r.Offset}", Text: Encoding.UTF8.GetString(r.Value)))
+            .SinkTo(output, e => Encoding.UTF8.GetBytes(e.Id), e => Encoding.UTF8.GetBytes(e.Text.ToUpperInvariant()));
+        var runners = new[] { StartRunner(job), StartRunner(job) };
+        await WaitUntilAsync(() => runners.All(r => r.AssignedPartitions > 0) && runners.Sum(r => r.AssignedPartitions) == InputPartitions);
+        var records = Input(800, seed: 13);
+        await ProduceAsync(input, records);
+
+        await WaitUntilAsync(() => runners.Sum(r => r.RecordsRead) >= records.Count);
+        await Task.WhenAll(runners.Select(r => r.StopAsync()));
+        var written = await KafkaReader.ReadAllAsync(kafka.BootstrapServers, output);
+
+        Assert.All(runners, r => Assert.True(r.RecordsRead > 0));
+        Assert.All(runners, r => Assert.Null(r.RepartitionTopic));
+        Assert.Equal(records.Count, written.Count);
+        Assert.Equal(
+            records.Select(r => r.Value.ToUpperInvariant()).Order(StringComparer.Ordinal),
+            written.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Order(StringComparer.Ordinal));
+        var store = FileCheckpointStore.ForJob(_dataDirectory, job.Name);
+        Assert.Equal(InputPartitions, Directory.GetDirectories(Path.Combine(store.Directory, "partitions")).Length);
+    }
+
     /// <summary>A store whose saves can be made to vanish, as if the process died before each reached the disk.</summary>
     private sealed class FreezableStore(IPartitionedCheckpointStore inner) : IPartitionedCheckpointStore
     {
