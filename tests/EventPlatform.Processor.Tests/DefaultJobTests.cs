@@ -170,6 +170,29 @@ public class DefaultJobTests
     }
 
     [Fact]
+    public void A_record_too_late_for_its_window_goes_to_the_dlq_as_a_late_event_under_the_side_output_policy()
+    {
+        var options = new ProcessorOptions
+        {
+            LatePolicy = Streaming.Operators.LateDataKind.SideOutput,
+            Windows = [new WindowSettings { Kind = Streaming.Windows.WindowKind.Tumbling, Size = TimeSpan.FromMinutes(1) }],
+        };
+        var input = new List<SourceRecord>
+        {
+            Record("events.iot.sensors", 0, 0, EventJson(0, Start, EventTypes.IotSensor, null, 1), Start),
+            Record("events.iot.sensors", 0, 1, EventJson(1, Start.AddMinutes(2), EventTypes.IotSensor, null, 2), Start.AddMinutes(2)),
+            Record("events.iot.sensors", 0, 2, EventJson(2, Start.AddSeconds(30), EventTypes.IotSensor, null, 3), Start.AddSeconds(30)),
+        };
+
+        var output = LocalJobRunner.Run(Job(options, TestRecords.Lookup), input, endOfInput: false);
+
+        var late = Assert.Single(output.Where(r => r.Topic == "events.dlq").Select(Dlq));
+        Assert.Equal(DefaultJob.LateEvent, late.ErrorType);
+        Assert.Equal(("events.iot.sensors", 0, 2L), (late.SourceTopic, late.SourcePartition, late.SourceOffset));
+        Assert.Equal(input[2].Value, late.OriginalMessage);
+    }
+
+    [Fact]
     public void Options_refuse_a_sliding_window_without_a_slide()
     {
         var options = new ProcessorOptions { Windows = [new WindowSettings { Kind = Streaming.Windows.WindowKind.Sliding, Size = TimeSpan.FromMinutes(5) }] };

@@ -98,6 +98,7 @@ public static class DefaultJob
                 {
                     var now = time.GetUtcNow();
                     var source = late.Input.Source;
+                    metrics?.DeadLettered(LateEvent);
                     return new DlqMessage(source.Value, LateEvent,
                         $"The event at {DateTimeOffset.FromUnixTimeMilliseconds(late.Timestamp):O} came after its window {late.Window} had closed ({late.Reason}).",
                         0, now, now, source.Topic, source.Partition, source.Offset);
