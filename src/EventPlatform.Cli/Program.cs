@@ -7,6 +7,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     UpCommand.Create(),
     BrokerCommand.Create(),
     GatewayCommand.Create(),
+    ProcessorCommand.Create(),
     RegistryCommand.Create(),
     SinkCommand.Create(),
     RegistryPasswordCommand.Create(),
