@@ -49,6 +49,8 @@ for round in $(seq 1 "$ROUNDS"); do
     # Each run its own idempotency topic (unless the configuration names one): the mock broker walks a
     # partition's log from its start, so a topic that earlier runs filled would cost the later ones.
     topic=; case "$config" in *Idempotency:Topic=*) ;; *) topic="--Gateway:Idempotency:Topic=_eventplatform.idempotency.r$round.c$n";; esac
+    # A leftover service on these ports would answer the health check and take the load instead of ours.
+    for port in 8000 8081; do [ -z "$(pid_of_port $port)" ] || { echo "port $port is in use (pid $(pid_of_port $port)): stop it first" >&2; exit 1; }; done
     # shellcheck disable=SC2086
     KAFKA_BOOTSTRAP_SERVERS=$BS setsid dotnet run --no-build --project "$ROOT/src/EventPlatform.Cli" -c Release -- up \
       --Gateway:RateLimit:Enabled=false $topic $config >"$WORK/up.log" 2>&1 &
