@@ -14,13 +14,15 @@ namespace EventPlatform.Streaming.Runtime;
 /// <summary>
 /// Runs a <see cref="StreamJob"/> on Kafka: one consumer in a consumer group (on a
 /// <see cref="ConsumeLoop{TKey, TValue}"/>) reads the source topics, the job's steps and window
-/// operators run on the loop's thread, and results and side outputs go out through one idempotent
-/// producer (acks=all).
+/// operators run on the loop's thread, and results and side outputs go out through one producer
+/// (acks=all): transactional under <see cref="ProcessingGuarantee.ExactlyOnce"/> (the default),
+/// idempotent under <see cref="ProcessingGuarantee.AtLeastOnce"/>. Metrics are published on the meter
+/// <see cref="MeterName"/> (see the Streaming README for the names).
 /// </summary>
 /// <remarks>
 /// <para><b>Checkpoints.</b> Every <see cref="KafkaJobOptions.CheckpointInterval"/>, and on a clean
-/// stop, the loop (between two records) flushes the producer, so every output up to this point is
-/// acknowledged; then writes one checkpoint with the next offset of every input partition and the
+/// stop, the loop (between two records) makes every output so far durable (flushes the producer, or
+/// sends the input offsets to the open transaction and commits it); then writes one checkpoint with the next offset of every input partition and the
 /// whole job state, tagged with the cluster id and the job's fingerprint; then commits the offsets
 /// to Kafka, for lag reporting only. Restore uses the checkpoint's offsets, never the group's: the
 /// embedded broker does not store transactional offset commits, and correctness must not rest on
@@ -32,8 +34,10 @@ namespace EventPlatform.Streaming.Runtime;
 /// the checkpoint and the crash may thus appear twice in a topic, identical; a consumer that
 /// upserts by key sees each result once. Window results do not depend on how partitions
 /// interleave as long as records are on time for their own partition; processing-time idleness
-/// can change which records are late. On a real cluster Kafka transactions would also hide the
-/// duplicates from read_committed consumers; that is a later step.</para>
+/// can change which records are late. On a real cluster the transactions of
+/// <see cref="ProcessingGuarantee.ExactlyOnce"/> also hide aborted output from read_committed
+/// consumers; a crash between a transaction's commit and the checkpoint write makes the restart
+/// commit the same outputs again, identical.</para>
 /// <para><b>Rebalances.</b> Eager: on revocation the runner checkpoints and drops its state; on
 /// assignment it restores the whole checkpoint, tracks the assigned partitions and seeks each to
 /// its checkpointed offset (or the beginning, or the end: <see cref="KafkaJobOptions.StartFromBeginning"/>).
