@@ -22,8 +22,9 @@ namespace EventPlatform.Streaming.Runtime;
 /// <remarks>
 /// <para><b>Checkpoints.</b> Every <see cref="KafkaJobOptions.CheckpointInterval"/>, and on a clean
 /// stop, the loop (between two records) makes every output so far durable (flushes the producer, or
-/// sends the input offsets to the open transaction and commits it); then writes one checkpoint with the next offset of every input partition and the
-/// whole job state, tagged with the cluster id and the job's fingerprint; then commits the offsets
+/// sends the input offsets to the open transaction and commits it); then writes one checkpoint with
+/// the next offset of every input partition and the whole job state, tagged with the cluster id and
+/// the job's fingerprint; then commits the offsets
 /// to Kafka, for lag reporting only. Restore uses the checkpoint's offsets, never the group's: the
 /// embedded broker does not store transactional offset commits, and correctness must not rest on
 /// them.</para>
@@ -63,12 +64,12 @@ public sealed partial class KafkaJobRunner : IDisposable
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly JobMetrics _metrics;
     private readonly bool _transactional;
-    private bool _inTransaction;
     private readonly ConsumeLoop<byte[]?, byte[]> _loop;
     private readonly string _fingerprint;
     private readonly Dictionary<SourcePartition, long> _positions = [];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private JobInstance? _instance;
+    private bool _inTransaction;
     private Exception? _deliveryError;
     private long _nextCheckpointTicks;
     private volatile bool _stopRequested;
