@@ -161,6 +161,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             kafka.Cluster.CreateTopic(input, InputPartitions, 1);
             var topics = CreateTopics(input, $"so-same-{instances}");
             var job = TestJobs.CountPerMinute(topics, name: $"so-same-{instances}");
+            using var metrics = new MetricCapture(job.Name);
             var runners = Enumerable.Range(0, instances).Select(_ => StartRunner(job)).ToList();
             // The group settles before the input arrives, so that every instance gets a share.
             await WaitUntilAsync(() => Settled(runners));
@@ -177,6 +178,12 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             Assert.Empty(late);
             // Clean runs: each window once, whichever instance computed it.
             Assert.Equal(expected.Count, results.Count);
+            // The instances' counts add up to one run's: source records once each (not the hop),
+            // sink writes once each, every valid record into exactly one window partition.
+            Assert.Equal(records.Count + InputPartitions, metrics.Sum("flink_taskmanager_job_task_operator_records_consumed_total"));
+            Assert.Equal(results.Count + invalid.Count, metrics.Sum("flink_taskmanager_job_task_operator_records_emitted_total"));
+            Assert.Equal(records.Count(r => !r.Value.StartsWith('!')) + InputPartitions, metrics.All("flink_taskmanager_job_task_operator_latency_seconds").Count);
+            Assert.True(metrics.Sum("stream_job_transactions_total", ("outcome", "committed")) >= instances);
             runs.Add((LastPerKey(results), invalid.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Order(StringComparer.Ordinal).ToList()));
         }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using EventPlatform.Streaming.Operators;
 using EventPlatform.Streaming.State;
 using EventPlatform.Streaming.Time;
 
@@ -34,13 +35,13 @@ public sealed class JobInstance
     }
 
     /// <summary>Instantiates one stage of <paramref name="job"/> (see <see cref="StagePlan"/>).</summary>
-    internal JobInstance(StreamJob job, IJobOutput output, WatermarkOptions watermarks, TimeProvider clock, StagePlan plan)
+    internal JobInstance(StreamJob job, IJobOutput output, WatermarkOptions watermarks, TimeProvider clock, StagePlan plan, IJobInstrumentation? instrumentation = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(output);
         Job = job;
         _tracker = new WatermarkTracker(watermarks, clock);
-        _builder = new JobBuilder(this, output, plan);
+        _builder = new JobBuilder(this, output, plan) { Instrumentation = instrumentation };
         foreach (var source in job.Nodes.OfType<ISourceNode>())
         {
             source.Build(_builder);
@@ -125,6 +126,18 @@ public sealed class JobInstance
             Restore(sections[i], _builder.Operators[i].Restore);
         }
         Watermark = _builder.Operators.Count == 0 ? EventTime.NoWatermark : _tracker.CurrentWatermark();
+    }
+
+    /// <summary>Windows and keys held by all window operators (for metrics; the loop's thread only).</summary>
+    internal (int Windows, int Keys) StateSize()
+    {
+        int windows = 0, keys = 0;
+        foreach (var op in _builder.Operators)
+        {
+            windows += op.WindowCount();
+            keys += op.KeyCount();
+        }
+        return (windows, keys);
     }
 
     /// <summary>The repartition partitions the last processed records were routed to (routing stage only), ascending.</summary>
@@ -236,10 +249,23 @@ internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StageP
     public List<OperatorRuntime> Operators { get; } = [];
 
     public HashSet<string> SinkTopics { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where window operators report what metrics need; null: nothing is measured.</summary>
+    public IJobInstrumentation? Instrumentation { get; init; }
+}
+
+/// <summary>What a runtime measures inside a job instance (on the loop's thread).</summary>
+internal interface IJobInstrumentation
+{
+    /// <summary>A record reached a window operator; <paramref name="eventTime"/> is its event time.</summary>
+    void WindowInput(long eventTime);
+
+    /// <summary>A late (record, window) pair was handled by the window's policy.</summary>
+    void LateRecord(LateOutcome outcome);
 }
 
 /// <summary>A window operator as the job instance drives it.</summary>
-internal sealed record OperatorRuntime(int NodeId, Action<long> AdvanceWatermark, Action<SnapshotWriter> Write, Action<SnapshotReader> Restore);
+internal sealed record OperatorRuntime(int NodeId, Action<long> AdvanceWatermark, Action<SnapshotWriter> Write, Action<SnapshotReader> Restore, Func<int> WindowCount, Func<int> KeyCount);
 
 /// <summary>A source step, built first.</summary>
 internal interface ISourceNode

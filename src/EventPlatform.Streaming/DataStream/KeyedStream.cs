@@ -116,7 +116,14 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
             Id,
             op.AdvanceWatermark,
             writer => op.WriteSnapshot(writer, _keyed.KeySerializer, _accumulators),
-            reader => op.RestoreSnapshot(reader, _keyed.KeySerializer, _accumulators)));
+            reader => op.RestoreSnapshot(reader, _keyed.KeySerializer, _accumulators),
+            () => op.WindowCount,
+            () => op.KeyCount));
+        var instrumentation = builder.Instrumentation;
+        if (instrumentation is not null)
+        {
+            op.LateObserver = instrumentation.LateRecord;
+        }
         if (plan.Stage == JobStage.Windows)
         {
             // A routed record can carry elements of several keys; this partition takes only its own.
@@ -126,8 +133,17 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
                 var key = selector(value);
                 if (owner.PartitionOf(key) == plan.Partition)
                 {
+                    instrumentation?.WindowInput(timestamp);
                     op.Process(key, timestamp, value);
                 }
+            };
+        }
+        if (instrumentation is not null)
+        {
+            return (value, timestamp) =>
+            {
+                instrumentation.WindowInput(timestamp);
+                op.Process(selector(value), timestamp, value);
             };
         }
         return (value, timestamp) => op.Process(selector(value), timestamp, value);

@@ -73,6 +73,12 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
     /// <summary>Windows whose state is held (open, or fired and within allowed lateness).</summary>
     public int WindowCount => _purgeTimers.Count;
 
+    /// <summary>Keys with at least one window held.</summary>
+    public int KeyCount => _windowsByKey.Count;
+
+    /// <summary>Told what became of each late (record, window) pair; for metrics, not part of the state.</summary>
+    internal Action<LateOutcome>? LateObserver { get; set; }
+
     /// <summary>Adds one record with event time <paramref name="timestamp"/> to its windows.</summary>
     public void Process(TKey key, long timestamp, TIn input)
     {
@@ -241,6 +247,7 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
         Insert(key, state);
         if (IsLate(merged))
         {
+            LateObserver?.Invoke(LateOutcome.Updated);
             Fire(key, state);
         }
     }
@@ -251,16 +258,20 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
         {
             case LateDataKind.Drop:
                 DroppedLateCount++;
+                LateObserver?.Invoke(LateOutcome.Dropped);
                 break;
             case LateDataKind.SideOutput:
+                LateObserver?.Invoke(LateOutcome.SideOutput);
                 _output.EmitLate(new LateRecord<TKey, TIn>(key, timestamp, input, _assigner.Identify(window), LateReason.WindowFired));
                 break;
             case LateDataKind.Update when AcceptsUpdate(window):
+                LateObserver?.Invoke(LateOutcome.Updated);
                 var state = GetOrCreate(key, window);
                 state.Accumulator = _aggregate.Add(state.Accumulator, input);
                 Fire(key, state);
                 break;
             default:
+                LateObserver?.Invoke(LateOutcome.SideOutput);
                 _output.EmitLate(new LateRecord<TKey, TIn>(key, timestamp, input, _assigner.Identify(window), LateReason.BeyondAllowedLateness));
                 break;
         }
@@ -423,4 +434,17 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
             return byKey != 0 ? byKey : x.Start.CompareTo(y.Start);
         }
     }
+}
+
+/// <summary>What became of a late (record, window) pair.</summary>
+internal enum LateOutcome
+{
+    /// <summary>Discarded (<see cref="LateDataKind.Drop"/>).</summary>
+    Dropped,
+
+    /// <summary>Sent to the late output (<see cref="LateDataKind.SideOutput"/>, or beyond the allowed lateness of <see cref="LateDataKind.Update"/>).</summary>
+    SideOutput,
+
+    /// <summary>Added to its window, which was emitted again (<see cref="LateDataKind.Update"/>).</summary>
+    Updated,
 }

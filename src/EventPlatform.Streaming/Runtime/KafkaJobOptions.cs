@@ -41,6 +41,22 @@ public sealed class KafkaJobOptions
     /// </summary>
     public ScaleOutOptions? ScaleOut { get; init; }
 
+    /// <summary>
+    /// <see cref="Runtime.ProcessingGuarantee.ExactlyOnce"/> (default): outputs and input offsets commit
+    /// in one Kafka transaction per checkpoint. <see cref="Runtime.ProcessingGuarantee.AtLeastOnce"/>: an
+    /// idempotent producer flushed at each checkpoint.
+    /// </summary>
+    public ProcessingGuarantee ProcessingGuarantee { get; init; } = ProcessingGuarantee.ExactlyOnce;
+
+    /// <summary>
+    /// A name for this instance that stays the same across its restarts (like <c>group.instance.id</c>),
+    /// used in the transactional id when scaled out: <c>{group}-txn-{InstanceId}</c>. A restarted
+    /// instance then fences its own zombie and aborts the transaction it left open. Null: a random id
+    /// per start (zombies are then fenced by the group generation sent with the offsets, as in Kafka
+    /// Streams' EOS v2). Unused by a single instance, whose id is <c>{group}-txn</c>.
+    /// </summary>
+    public string? InstanceId { get; init; }
+
     /// <summary>How long to wait for the cluster id at start.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -106,7 +106,7 @@ public sealed partial class KafkaJobRunner
     {
         var scaled = _scaled!;
         scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
-            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0));
+            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0), _metrics);
         var restored = new List<string>();
         var fresh = new List<string>();
         var positions = new List<TopicPartitionOffset>(partitions.Count);
@@ -167,7 +167,7 @@ public sealed partial class KafkaJobRunner
     {
         var scaled = _scaled!;
         var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
-            new StagePlan(JobStage.Windows, scaled.PartitionCount, partition));
+            new StagePlan(JobStage.Windows, scaled.PartitionCount, partition), _metrics);
         // Every source partition can route here, so each holds this partition's watermark as it
         // would hold a single instance's.
         foreach (var source in scaled.SourcePartitions)
@@ -286,63 +286,61 @@ public sealed partial class KafkaJobRunner
         }
     }
 
-    private void CheckpointScaled(IConsumer<byte[]?, byte[]> consumer)
+    private long? CheckpointScaled(IConsumer<byte[]?, byte[]> consumer)
     {
         var scaled = _scaled!;
         // A source partition's checkpoint must not pass a watermark still unsent: its next owner
         // would never send it if no record follows.
         BroadcastWatermarks();
-        if (_producer.Flush(_options.FlushTimeout) > 0)
-        {
-            throw new TimeoutException($"The producer did not deliver the job's output within {_options.FlushTimeout}; no checkpoint was written.");
-        }
-        ThrowIfDeliveryFailed();
-        var now = _clock.GetUtcNow();
         var commits = new List<TopicPartitionOffset>();
         foreach (var (source, task) in scaled.Sources)
         {
-            if (task.Next < 0)
+            if (task.Next >= 0)
             {
-                continue;
+                commits.Add(new TopicPartitionOffset(source.Topic, source.Partition, task.Next));
             }
-            commits.Add(new TopicPartitionOffset(source.Topic, source.Partition, task.Next));
-            if (task.Next != task.SavedNext)
+        }
+        foreach (var (partition, task) in scaled.Tasks)
+        {
+            if (task.Next >= 0)
+            {
+                commits.Add(new TopicPartitionOffset(scaled.Topic, partition, task.Next));
+            }
+        }
+        // Every routed record, watermark and result so far acknowledged (or committed) before any save.
+        CommitOutputs(consumer, commits);
+        var now = _clock.GetUtcNow();
+        foreach (var (source, task) in scaled.Sources)
+        {
+            if (task.Next >= 0 && task.Next != task.SavedNext)
             {
                 task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now, new Dictionary<SourcePartition, long> { [source] = task.Next }, []));
                 task.SavedNext = task.Next;
             }
         }
+        long stateBytes = 0;
         foreach (var (partition, task) in scaled.Tasks)
         {
-            if (task.Next < 0)
-            {
-                continue;
-            }
-            commits.Add(new TopicPartitionOffset(scaled.Topic, partition, task.Next));
             // Idleness can fire windows without a record: a moved watermark is a changed state.
-            if (task.Next != task.SavedNext || task.Instance.Watermark != task.SavedWatermark)
+            if (task.Next >= 0 && (task.Next != task.SavedNext || task.Instance.Watermark != task.SavedWatermark))
             {
+                var state = WriteWindowTask(task);
                 task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now,
-                    new Dictionary<SourcePartition, long> { [new SourcePartition(scaled.Topic!, partition)] = task.Next }, WriteWindowTask(task)));
+                    new Dictionary<SourcePartition, long> { [new SourcePartition(scaled.Topic!, partition)] = task.Next }, state));
                 task.SavedNext = task.Next;
                 task.SavedWatermark = task.Instance.Watermark;
+                task.SavedBytes = state.Length;
             }
+            stateBytes += task.SavedBytes;
         }
         CheckpointsWritten++;
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
         RuntimeLog.CheckpointWritten(_logger, _job.Name, CheckpointsWritten, string.Join(", ", commits.Select(c => $"{c.TopicPartition}@{c.Offset.Value}")));
-        if (commits.Count == 0)
+        if (commits.Count > 0)
         {
-            return;
+            CommitForLag(consumer, commits);
         }
-        try
-        {
-            consumer.Commit(commits);
-        }
-        catch (KafkaException e)
-        {
-            RuntimeLog.CommitFailed(_logger, _job.Name, e.Error.Reason);
-        }
+        return stateBytes;
     }
 
     // A window task's state: a version byte, the applied mark per source partition, then the job instance's state.
@@ -445,5 +443,7 @@ public sealed partial class KafkaJobRunner
         public long SavedNext { get; set; } = -1;
 
         public long SavedWatermark { get; set; } = long.MinValue;
+
+        public long SavedBytes { get; set; }
     }
 }

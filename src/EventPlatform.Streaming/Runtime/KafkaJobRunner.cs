@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Consuming;
@@ -13,14 +14,17 @@ namespace EventPlatform.Streaming.Runtime;
 /// <summary>
 /// Runs a <see cref="StreamJob"/> on Kafka: one consumer in a consumer group (on a
 /// <see cref="ConsumeLoop{TKey, TValue}"/>) reads the source topics, the job's steps and window
-/// operators run on the loop's thread, and results and side outputs go out through one idempotent
-/// producer (acks=all).
+/// operators run on the loop's thread, and results and side outputs go out through one producer
+/// (acks=all): transactional under <see cref="ProcessingGuarantee.ExactlyOnce"/> (the default),
+/// idempotent under <see cref="ProcessingGuarantee.AtLeastOnce"/>. Metrics are published on the meter
+/// <see cref="MeterName"/> (see the Streaming README for the names).
 /// </summary>
 /// <remarks>
 /// <para><b>Checkpoints.</b> Every <see cref="KafkaJobOptions.CheckpointInterval"/>, and on a clean
-/// stop, the loop (between two records) flushes the producer, so every output up to this point is
-/// acknowledged; then writes one checkpoint with the next offset of every input partition and the
-/// whole job state, tagged with the cluster id and the job's fingerprint; then commits the offsets
+/// stop, the loop (between two records) makes every output so far durable (flushes the producer, or
+/// sends the input offsets to the open transaction and commits it); then writes one checkpoint with
+/// the next offset of every input partition and the whole job state, tagged with the cluster id and
+/// the job's fingerprint; then commits the offsets
 /// to Kafka, for lag reporting only. Restore uses the checkpoint's offsets, never the group's: the
 /// embedded broker does not store transactional offset commits, and correctness must not rest on
 /// them.</para>
@@ -31,8 +35,10 @@ namespace EventPlatform.Streaming.Runtime;
 /// the checkpoint and the crash may thus appear twice in a topic, identical; a consumer that
 /// upserts by key sees each result once. Window results do not depend on how partitions
 /// interleave as long as records are on time for their own partition; processing-time idleness
-/// can change which records are late. On a real cluster Kafka transactions would also hide the
-/// duplicates from read_committed consumers; that is a later step.</para>
+/// can change which records are late. On a real cluster the transactions of
+/// <see cref="ProcessingGuarantee.ExactlyOnce"/> also hide aborted output from read_committed
+/// consumers; a crash between a transaction's commit and the checkpoint write makes the restart
+/// commit the same outputs again, identical.</para>
 /// <para><b>Rebalances.</b> Eager: on revocation the runner checkpoints and drops its state; on
 /// assignment it restores the whole checkpoint, tracks the assigned partitions and seeks each to
 /// its checkpointed offset (or the beginning, or the end: <see cref="KafkaJobOptions.StartFromBeginning"/>).
@@ -56,11 +62,14 @@ public sealed partial class KafkaJobRunner : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly JobMetrics _metrics;
+    private readonly bool _transactional;
     private readonly ConsumeLoop<byte[]?, byte[]> _loop;
     private readonly string _fingerprint;
     private readonly Dictionary<SourcePartition, long> _positions = [];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private JobInstance? _instance;
+    private bool _inTransaction;
     private Exception? _deliveryError;
     private long _nextCheckpointTicks;
     private volatile bool _stopRequested;
@@ -71,8 +80,15 @@ public sealed partial class KafkaJobRunner : IDisposable
     private int _assignedPartitions;
     private int _started;
 
-    /// <summary>Creates the runner's producer and consumer; nothing is read until <see cref="Start"/>.</summary>
-    public KafkaJobRunner(StreamJob job, KafkaJobOptions options, ICheckpointStore store, ILogger<KafkaJobRunner>? logger = null, TimeProvider? clock = null)
+    /// <summary>The name of the meter every runner measures on (one meter per runner, tagged <c>job_name</c>).</summary>
+    public const string MeterName = "EventPlatform.Streaming";
+
+    /// <summary>
+    /// Creates the runner's producer and consumer; nothing is read until <see cref="Start"/>. With
+    /// <paramref name="meters"/> (the host's factory) its metrics are exported by the host; without,
+    /// they are still published on <see cref="MeterName"/> for any <see cref="MeterListener"/>.
+    /// </summary>
+    public KafkaJobRunner(StreamJob job, KafkaJobOptions options, ICheckpointStore store, ILogger<KafkaJobRunner>? logger = null, TimeProvider? clock = null, IMeterFactory? meters = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(options);
@@ -88,6 +104,15 @@ public sealed partial class KafkaJobRunner : IDisposable
         producerConfig.EnableIdempotence = true;
         producerConfig.Acks = Acks.All;
         producerConfig.StatisticsIntervalMs = 0;
+        _transactional = options.ProcessingGuarantee == ProcessingGuarantee.ExactlyOnce;
+        if (_transactional)
+        {
+            TransactionalId = TransactionalIdFor(job, options);
+            producerConfig.TransactionalId = TransactionalId;
+            // A transaction stays open for a whole checkpoint interval; the broker aborts it after this.
+            producerConfig.TransactionTimeoutMs = (int)Math.Clamp(options.CheckpointInterval.TotalMilliseconds * 3 + options.FlushTimeout.TotalMilliseconds, 60_000, 900_000);
+        }
+        _metrics = new JobMetrics(job.Name, meters, _clock);
         _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler(LogClient).Build();
 
         var consumerConfig = KafkaClientConfig.ForConsumer(options.Kafka, $"{job.Name}-consumer", options.BootstrapServers, options.GroupId ?? job.Name);
@@ -113,6 +138,9 @@ public sealed partial class KafkaJobRunner : IDisposable
             _scaled = new ScaledRun(scaleOut, partitioned, job.HasKeyedWindows ? RepartitionTopicName(job.Name) : null, RepartitionRecords.Tag(_fingerprint));
         }
     }
+
+    /// <summary>The producer's <c>transactional.id</c> under <see cref="ProcessingGuarantee.ExactlyOnce"/>; null otherwise.</summary>
+    public string? TransactionalId { get; }
 
     /// <summary>The cluster id the checkpoints are tagged with, once started.</summary>
     public string? ClusterId { get; private set; }
@@ -145,6 +173,12 @@ public sealed partial class KafkaJobRunner : IDisposable
             ClusterId = _options.ClusterIdentity ?? throw new InvalidOperationException(
                 "The Kafka cluster reported no cluster id and no ClusterIdentity is configured: checkpoints could not be tied to their cluster.");
             RuntimeLog.ConfiguredClusterIdentity(_logger, _job.Name, ClusterId);
+        }
+        if (_transactional)
+        {
+            // On a real cluster this fences an earlier producer with the same id and aborts what it left open.
+            _producer.InitTransactions(_options.FlushTimeout);
+            RuntimeLog.Transactional(_logger, _job.Name, TransactionalId!);
         }
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
         if (_scaled is not null)
@@ -187,6 +221,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         _abandoned = !_finalCheckpointDone;
         _loop.Dispose();
         _producer.Dispose();
+        _metrics.Dispose();
         _stopped.TrySetResult();
     }
 
@@ -207,6 +242,10 @@ public sealed partial class KafkaJobRunner : IDisposable
         if (HasAssignment && _clock.GetTimestamp() >= _nextCheckpointTicks)
         {
             Checkpoint(consumer);
+        }
+        else if (_metrics.TickDue)
+        {
+            TickMetrics(consumer);
         }
     }
 
@@ -233,6 +272,10 @@ public sealed partial class KafkaJobRunner : IDisposable
             return;
         }
         Interlocked.Increment(ref _recordsRead);
+        if (_scaled?.Topic != result.Topic)
+        {
+            _metrics.Consumed();
+        }
         if (_scaled is not null)
         {
             OnRecordScaled(result);
@@ -249,6 +292,7 @@ public sealed partial class KafkaJobRunner : IDisposable
     private void OnFailure(Exception exception)
     {
         Failure = exception;
+        AbortTransaction();
         RuntimeLog.Failed(_logger, _job.Name, exception);
         _stopped.TrySetResult();
     }
@@ -260,7 +304,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             return OnAssignedScaled(partitions);
         }
-        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
+        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock, StagePlan.Whole, _metrics);
         _positions.Clear();
         var checkpoint = LoadApplicable(_store);
         if (checkpoint is not null)
@@ -276,7 +320,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             catch (SnapshotFormatException e)
             {
                 SetAside(_store, e.Message);
-                instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
+                instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock, StagePlan.Whole, _metrics);
                 _positions.Clear();
                 checkpoint = null;
             }
@@ -327,6 +371,8 @@ public sealed partial class KafkaJobRunner : IDisposable
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         RuntimeLog.PartitionsLost(_logger, _job.Name, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+        // Output computed from lost partitions must not commit: their next owner computes it again.
+        AbortTransaction();
         Interlocked.Add(ref _assignedPartitions, -partitions.Count);
         if (_scaled is not null)
         {
@@ -369,38 +415,192 @@ public sealed partial class KafkaJobRunner : IDisposable
 
     private void Checkpoint(IConsumer<byte[]?, byte[]> consumer)
     {
-        if (_scaled is not null)
+        var started = _clock.GetTimestamp();
+        long? stateBytes;
+        try
         {
-            CheckpointScaled(consumer);
-            return;
+            stateBytes = _scaled is not null ? CheckpointScaled(consumer) : CheckpointWhole(consumer);
         }
+        catch (Exception)
+        {
+            _metrics.Checkpoint(_clock.GetElapsedTime(started), completed: false, stateBytes: null);
+            throw;
+        }
+        if (stateBytes is not null)
+        {
+            _metrics.Checkpoint(_clock.GetElapsedTime(started), completed: true, stateBytes);
+        }
+        TickMetrics(consumer);
+    }
+
+    // Returns the bytes of state written, or null when there was nothing to checkpoint.
+    private long? CheckpointWhole(IConsumer<byte[]?, byte[]> consumer)
+    {
         if (_instance is not { } instance)
         {
-            return;
+            return null;
         }
-        // Outputs first: a checkpoint must never claim input whose output is not yet acknowledged.
-        if (_producer.Flush(_options.FlushTimeout) > 0)
-        {
-            throw new TimeoutException($"The producer did not deliver the job's output within {_options.FlushTimeout}; no checkpoint was written.");
-        }
-        ThrowIfDeliveryFailed();
         var offsets = new Dictionary<SourcePartition, long>(_positions);
-        _store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, _clock.GetUtcNow(), offsets, instance.WriteState()));
+        // Outputs first: a checkpoint must never claim input whose output is not yet acknowledged (or committed).
+        CommitOutputs(consumer, [.. offsets.Select(o => new TopicPartitionOffset(o.Key.Topic, o.Key.Partition, o.Value))]);
+        var state = instance.WriteState();
+        _store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, _clock.GetUtcNow(), offsets, state));
         CheckpointsWritten++;
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
         RuntimeLog.CheckpointWritten(_logger, _job.Name, CheckpointsWritten, Describe(offsets));
-        if (offsets.Count == 0)
+        if (offsets.Count > 0)
         {
-            return;
+            CommitForLag(consumer, offsets.Select(o => new TopicPartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)));
         }
+        return state.Length;
+    }
+
+    // The group's committed offsets serve lag reports only (restore uses the checkpoint). Under
+    // ExactlyOnce the transaction committed them already on a real cluster; the embedded broker does
+    // not store TxnOffsetCommit, so they are committed plainly too.
+    private void CommitForLag(IConsumer<byte[]?, byte[]> consumer, IEnumerable<TopicPartitionOffset> offsets)
+    {
         try
         {
-            consumer.Commit(offsets.Select(o => new TopicPartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)));
+            consumer.Commit(offsets);
         }
         catch (KafkaException e)
         {
             RuntimeLog.CommitFailed(_logger, _job.Name, e.Error.Reason);
         }
+    }
+
+    /// <summary>
+    /// Makes every output so far durable before a checkpoint claims its input: AtLeastOnce flushes the
+    /// idempotent producer; ExactlyOnce sends the input offsets to the open transaction and commits it.
+    /// A failed transaction is aborted and the job stops: it resumes from the last checkpoint, whose
+    /// offsets match the last committed transaction.
+    /// </summary>
+    private void CommitOutputs(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> offsets)
+    {
+        if (!_transactional)
+        {
+            if (_producer.Flush(_options.FlushTimeout) > 0)
+            {
+                throw new TimeoutException($"The producer did not deliver the job's output within {_options.FlushTimeout}; no checkpoint was written.");
+            }
+            ThrowIfDeliveryFailed();
+            return;
+        }
+        if (!_inTransaction && offsets.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            BeginTransactionIfNone();
+            ThrowIfDeliveryFailed();
+            if (offsets.Count > 0)
+            {
+                _producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, _options.FlushTimeout);
+            }
+            CommitTransaction();
+        }
+        catch (Exception e) when (e is KafkaException or InvalidOperationException)
+        {
+            AbortTransaction();
+            throw new InvalidOperationException("The job's Kafka transaction failed and was aborted; the job stops and resumes from its last checkpoint.", e);
+        }
+        _inTransaction = false;
+        _metrics.Transaction(committed: true);
+        ThrowIfDeliveryFailed();
+    }
+
+    private void CommitTransaction()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _producer.CommitTransaction(_options.FlushTimeout);
+                return;
+            }
+            catch (KafkaRetriableException e) when (attempt < 3)
+            {
+                // The commit's outcome is unknown (a timeout, say); librdkafka allows calling it again.
+                RuntimeLog.CommitRetried(_logger, _job.Name, attempt, e.Error.Reason);
+            }
+        }
+    }
+
+    private void BeginTransactionIfNone()
+    {
+        if (_transactional && !_inTransaction)
+        {
+            _producer.BeginTransaction();
+            _inTransaction = true;
+        }
+    }
+
+    private void AbortTransaction()
+    {
+        if (!_inTransaction)
+        {
+            return;
+        }
+        _inTransaction = false;
+        try
+        {
+            _producer.AbortTransaction(_options.FlushTimeout);
+            _metrics.Transaction(committed: false);
+            RuntimeLog.TransactionAborted(_logger, _job.Name);
+        }
+        catch (KafkaException e)
+        {
+            // Fenced or fatal: the broker aborts it when the transaction times out or the id is initialised again.
+            RuntimeLog.AbortFailed(_logger, _job.Name, e.Error.Reason);
+        }
+    }
+
+    private void TickMetrics(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var watermark = EventTime.NoWatermark;
+        (int Windows, int Keys)? state = null;
+        if (_scaled is null)
+        {
+            if (_instance is { } instance)
+            {
+                watermark = instance.Watermark;
+                state = instance.StateSize();
+            }
+        }
+        else if (_scaled.Tasks.Count > 0)
+        {
+            watermark = long.MaxValue;
+            int windows = 0, keys = 0;
+            foreach (var task in _scaled.Tasks.Values)
+            {
+                watermark = Math.Min(watermark, task.Instance.Watermark);
+                var (w, k) = task.Instance.StateSize();
+                windows += w;
+                keys += k;
+            }
+            state = (windows, keys);
+        }
+        var lags = new List<PartitionLag>();
+        foreach (var partition in consumer.Assignment)
+        {
+            try
+            {
+                // Both from the consumer's own fetch state: no request to the brokers.
+                var position = consumer.Position(partition);
+                var ends = consumer.GetWatermarkOffsets(partition);
+                if (!position.IsSpecial && !ends.High.IsSpecial)
+                {
+                    lags.Add(new PartitionLag(partition.Topic, partition.Partition.Value, Math.Max(0, ends.High.Value - position.Value)));
+                }
+            }
+            catch (KafkaException)
+            {
+                // Not known yet for this partition; the next tick tries again.
+            }
+        }
+        _metrics.Tick(watermark, state, [.. lags]);
     }
 
     private void Produce(OutputRecord record) => Produce(new TopicPartition(record.Topic, Partition.Any), new Message<byte[]?, byte[]>
@@ -416,11 +616,13 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             try
             {
+                BeginTransactionIfNone();
                 _producer.Produce(destination, message, OnDelivered);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
+                _metrics.BackPressureWait();
                 // Back-pressure: wait a little for the brokers to acknowledge and the local queue to drain.
                 _producer.Flush(TimeSpan.FromMilliseconds(100));
             }
@@ -454,8 +656,20 @@ public sealed partial class KafkaJobRunner : IDisposable
 
     private long Ticks(TimeSpan interval) => (long)(interval.TotalSeconds * _clock.TimestampFrequency);
 
+    // One id per job when one instance runs it: a restart fences its predecessor and aborts its open
+    // transaction. Scaled out, one producer per instance (Kafka Streams' EOS v2), named by InstanceId.
+    private static string TransactionalIdFor(StreamJob job, KafkaJobOptions options)
+    {
+        var group = options.GroupId ?? job.Name;
+        return options.ScaleOut is null ? $"{group}-txn" : $"{group}-txn-{options.InstanceId ?? Guid.NewGuid().ToString("N")[..12]}";
+    }
+
     private sealed class ProducerOutput(KafkaJobRunner runner) : IJobOutput
     {
-        public void Write(OutputRecord record) => runner.Produce(record);
+        public void Write(OutputRecord record)
+        {
+            runner.Produce(record);
+            runner._metrics.Emitted();
+        }
     }
 }

@@ -40,4 +40,16 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Job {Job} assigned; restored from checkpoints: {Restored}; starting fresh: {Fresh}")]
     public static partial void AssignedScaled(ILogger logger, string job, string restored, string fresh);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Job {Job}: exactly once, outputs and offsets commit in Kafka transactions of transactional.id {TransactionalId}")]
+    public static partial void Transactional(ILogger logger, string job, string transactionalId);
+
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Job {Job}: the open Kafka transaction was aborted; its outputs are computed again from the last checkpoint")]
+    public static partial void TransactionAborted(ILogger logger, string job);
+
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Job {Job}: aborting the Kafka transaction failed ({Reason}); the broker aborts it at its timeout or when the id is initialised again")]
+    public static partial void AbortFailed(ILogger logger, string job, string reason);
+
+    [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Job {Job}: committing the Kafka transaction failed on attempt {Attempt} ({Reason}); trying again")]
+    public static partial void CommitRetried(ILogger logger, string job, int attempt, string reason);
 }
