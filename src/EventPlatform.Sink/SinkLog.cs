@@ -58,4 +58,10 @@ internal static partial class SinkLog
 
     [LoggerMessage(EventId = 5117, Level = LogLevel.Error, Message = "Connect API request failed: {Method} {Path}")]
     public static partial void ConnectRequestFailed(ILogger logger, Exception e, string method, string path);
+
+    [LoggerMessage(EventId = 5118, Level = LogLevel.Error, Message = "The warehouse's setup is wrong (no record is at fault, none goes to the DLQ): {Topic}[{Partition}] tries again in {Delay}")]
+    public static partial void SetupError(ILogger logger, Exception e, string topic, int partition, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5119, Level = LogLevel.Information, Message = "Connector '{Connector}' writes to Snowflake (SQL API v2, key-pair JWT; public key fingerprint {Fingerprint})")]
+    public static partial void SnowflakeConfigured(ILogger logger, string connector, string fingerprint);
 }

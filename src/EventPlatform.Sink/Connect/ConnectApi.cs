@@ -282,7 +282,7 @@ public static class ConnectApi
         Destinations.WarehouseOffsets stored;
         try
         {
-            stored = await worker.Destination.ReadOffsetsAsync(worker.ClusterId ?? "", cancellationToken).ConfigureAwait(false);
+            stored = await worker.DestinationOf(runtime).ReadOffsetsAsync(worker.ClusterId ?? "", cancellationToken).ConfigureAwait(false);
         }
         catch (Destinations.DestinationException e)
         {

@@ -5,6 +5,7 @@ using EventPlatform.Kafka.Configuration;
 using EventPlatform.Sink.Buffering;
 using EventPlatform.Sink.Configuration;
 using EventPlatform.Sink.Destinations;
+using EventPlatform.Sink.Destinations.Snowflake;
 using EventPlatform.Sink.Transformation;
 using EventPlatform.Sink.Worker;
 using Microsoft.Extensions.Hosting;
@@ -76,8 +77,11 @@ public sealed class ConnectWorker(
         }
     }
 
-    /// <summary>The warehouse the connectors write to (for the offsets API and queries).</summary>
+    /// <summary>The embedded warehouse, which connectors without a Snowflake account write to (and <c>/query</c> reads).</summary>
     public IWarehouseDestination Destination => destination;
+
+    /// <summary>The warehouse <paramref name="runtime"/> writes to.</summary>
+    public IWarehouseDestination DestinationOf(ConnectorRuntime runtime) => runtime.OwnDestination ?? destination;
 
     /// <summary>The connector named <paramref name="name"/>, or null.</summary>
     public ConnectorRuntime? Find(string name)
@@ -348,6 +352,22 @@ public sealed class ConnectWorker(
         }
 
         var connector = runtime.Config;
+        if (connector.SnowflakeUrl is not null && runtime.OwnDestination is null)
+        {
+            try
+            {
+                var snowflake = new SnowflakeDestination(SnowflakeSettings.From(connector), time);
+                runtime.OwnDestination = snowflake;
+                SinkLog.SnowflakeConfigured(_logger, connector.Name, snowflake.Fingerprint);
+            }
+            catch (Exception e) when (e is SinkConfigException or ArgumentException)
+            {
+                // The connector shows FAILED with the reason; PUT .../config or restart tries again.
+                runtime.Failure = e.Message;
+                return;
+            }
+        }
+
         SinkLog.ConnectorConfigured(_logger, connector.Name, string.Join(",", connector.Topics), connector.BufferCountRecords, connector.BufferSizeBytes,
             connector.BufferFlushTime, connector.TasksMax, destination is DuckDbDestination duck ? duck.Path : destination.Name);
         runtime.PendingRestarts.Clear();
@@ -364,14 +384,14 @@ public sealed class ConnectWorker(
         var config = KafkaClientConfig.ForConsumer(kafkaOptions, $"{connector.Name}-task-{number}", kafkaOptions.BootstrapServers!, connector.GroupId);
         var task = new SinkTask(
             new SinkTaskSettings(number, config, connector.Topics, policy, backoff, settings.MaxAttempts, ClusterId!),
-            transformer, destination, producer, metrics, time, _logger, _ => { });
+            transformer, DestinationOf(runtime), producer, metrics, time, _logger, _ => { });
         if (runtime.Target == ConnectorTargetState.Paused)
         {
             task.Pause();
         }
 
         task.Start(CancellationToken.None);
-        SinkLog.TaskStarted(_logger, number, string.Join(",", connector.Topics), connector.GroupId, ClusterId!, destination.Name);
+        SinkLog.TaskStarted(_logger, number, string.Join(",", connector.Topics), connector.GroupId, ClusterId!, DestinationOf(runtime).Name);
         return task;
     }
 
@@ -390,6 +410,13 @@ public sealed class ConnectWorker(
         foreach (var task in tasks)
         {
             await task.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (runtime.OwnDestination is { } own)
+        {
+            // Made again from the (possibly new) config at the next start.
+            runtime.OwnDestination = null;
+            await own.DisposeAsync().ConfigureAwait(false);
         }
     }
 

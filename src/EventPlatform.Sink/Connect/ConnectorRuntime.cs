@@ -31,6 +31,9 @@ public sealed class ConnectorRuntime(SinkConnectorConfig config, ConnectorTarget
 
     public ConnectorTargetState Target { get; internal set; } = target;
 
+    /// <summary>The connector's own warehouse (Snowflake) when it has one; null: the worker's embedded one.</summary>
+    internal Destinations.IWarehouseDestination? OwnDestination { get; set; }
+
     /// <summary>Why the connector itself could not start (its tasks then do not exist).</summary>
     public string? Failure { get; internal set; }
 
@@ -62,6 +65,8 @@ public sealed class ConnectorRuntime(SinkConnectorConfig config, ConnectorTarget
     [
         .. Tasks.Select((task, i) => task.Failure is { } failure
             ? new TaskStatus(i, ConnectStates.Failed, failure.ToString())
-            : new TaskStatus(i, task.IsPaused ? ConnectStates.Paused : ConnectStates.Running, null)),
+            : task.SetupProblem is { } setup
+                ? new TaskStatus(i, ConnectStates.Failed, "Setup error (retried slowly; no record goes to the DLQ): " + setup)
+                : new TaskStatus(i, task.IsPaused ? ConnectStates.Paused : ConnectStates.Running, null)),
     ];
 }

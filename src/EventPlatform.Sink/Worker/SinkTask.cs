@@ -66,6 +66,7 @@ public sealed class SinkTask : IAsyncDisposable
     private volatile bool _pauseRequested;
     private bool _pausedByRequest;
     private volatile Exception? _failure;
+    private volatile string? _setupProblem;
 
     public SinkTask(
         SinkTaskSettings settings,
@@ -110,6 +111,9 @@ public sealed class SinkTask : IAsyncDisposable
 
     /// <summary>Why the task ended, if it failed (Kafka Connect's task <c>trace</c>).</summary>
     public Exception? Failure => _failure;
+
+    /// <summary>The last setup error (credentials, table, permission) while it lasts: the task reports FAILED with it and retries slowly.</summary>
+    public string? SetupProblem => _setupProblem;
 
     /// <summary>Whether <see cref="Pause"/> is in effect.</summary>
     public bool IsPaused => _pauseRequested;
@@ -276,6 +280,7 @@ public sealed class SinkTask : IAsyncDisposable
         }
 
         _metrics.Flushed(pending.Reason);
+        _setupProblem = null;
         if (pending.Attempts > 1)
         {
             SinkLog.PartitionResumed(_logger, state.Partition.Topic, state.Partition.Partition.Value, pending.Attempts);
@@ -299,8 +304,19 @@ public sealed class SinkTask : IAsyncDisposable
             return;
         }
 
-        var delay = _settings.Backoff.Delay(Math.Min(attempt - 1, 30));
-        if (attempt == _settings.MaxAttempts)
+        // A setup error waits the longest delay at once: no retry soon will fix credentials or a table.
+        var delay = e.Kind == DestinationErrorKind.Setup ? _settings.Backoff.MaxDelay : _settings.Backoff.Delay(Math.Min(attempt - 1, 30));
+        if (e.RetryAfter is { } asked && asked > delay)
+        {
+            delay = asked;
+        }
+
+        if (e.Kind == DestinationErrorKind.Setup)
+        {
+            _setupProblem = e.Message;
+            SinkLog.SetupError(_logger, e, state.Partition.Topic, state.Partition.Partition.Value, delay);
+        }
+        else if (attempt == _settings.MaxAttempts)
         {
             SinkLog.PartitionPaused(_logger, attempt, state.Partition.Topic, state.Partition.Partition.Value, _settings.Backoff.MaxDelay);
             _metrics.Paused();
