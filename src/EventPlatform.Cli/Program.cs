@@ -9,6 +9,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     GatewayCommand.Create(),
     RegistryCommand.Create(),
     SinkCommand.Create(),
+    QueryCommand.Create(),
     RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),

@@ -34,6 +34,7 @@ public static class SinkApp
         configureServices?.Invoke(builder.Services);
         var app = builder.BuildWorker();
         app.MapConnectApi();
+        app.MapQueryApi();
         return app;
     }
 

@@ -116,7 +116,8 @@ public static class ConnectApi
     public static IResult Error(int status, string message) =>
         Results.Text(new JsonObject { ["error_code"] = status, ["message"] = message }.ToJsonString(), "application/json", statusCode: status);
 
-    private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    /// <summary>The platform-token check of every protected route (an endpoint filter).</summary>
+    internal static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
         var authenticator = context.RequestServices.GetRequiredService<ConnectAuthenticator>();
@@ -310,7 +311,8 @@ public static class ConnectApi
         return given.Count == 0 || (given.Count == 1 && bool.TryParse(given[0], out value));
     }
 
-    private static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpContext context)
+    /// <summary>The request body, read with the cap, or the 4xx to answer instead.</summary>
+    internal static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpContext context)
     {
         if (context.Request.ContentLength > MaxBodyBytes)
         {
