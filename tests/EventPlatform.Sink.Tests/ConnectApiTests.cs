@@ -125,6 +125,42 @@ public sealed class ConnectApiTests(SinkFixture fixture) : IClassFixture<SinkFix
     }
 
     [Fact]
+    public async Task A_connector_naming_a_snowflake_account_writes_its_rows_and_offsets_there_through_the_sql_api()
+    {
+        await using var snowflake = await FakeSnowflake.StartAsync();
+        var ownTopic = fixture.NewTopic(partitions: 2);
+        await using var sink = await StartAsync(fixture.NewTopic(partitions: 1));
+        using var http = SinkFixture.Client(sink);
+        var connector = new JsonObject
+        {
+            ["name"] = "to-snowflake",
+            ["config"] = new JsonObject
+            {
+                ["connector.class"] = "com.snowflake.kafka.connector.SnowflakeSinkConnector",
+                ["topics"] = ownTopic,
+                ["snowflake.url.name"] = snowflake.Url.ToString(),
+                ["snowflake.account.name"] = FakeSnowflake.Account,
+                ["snowflake.user.name"] = FakeSnowflake.User,
+                ["snowflake.private.key"] = snowflake.PrivateKeyPem(),
+                ["snowflake.database.name"] = "EVENTS_DB",
+                ["snowflake.schema.name"] = "RAW",
+                ["buffer.count.records"] = "25",
+                ["buffer.flush.time"] = "0.2",
+            },
+        };
+
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/connectors", Json(connector.ToJsonString()))).StatusCode);
+        await fixture.ProduceAsync(ownTopic, Enumerable.Range(0, 60).Select(i => ((string?)("k" + i), SinkTestRecords.EncodeEvent(SinkTestRecords.EventJson("sf_" + i), fixture.EventSchemaId))));
+
+        await WaitAsync(() => Task.FromResult(snowflake.Offsets.Where(o => o.Key.Topic == ownTopic).Sum(o => o.Value) == 60));
+        Assert.Equal(60, snowflake.Events.Keys.Count(k => k.StartsWith("sf_", StringComparison.Ordinal)));
+        var offsets = (await BodyAsync(await http.GetAsync("/connectors/to-snowflake/offsets")))["offsets"]!.AsArray();
+        Assert.Equal(60, offsets.Sum(o => (long)o!["offset"]!["kafka_offset"]!));
+        // Nothing of this connector went to the embedded warehouse.
+        Assert.Equal(0, await SinkFixture.CountAsync(sink, "SELECT count(*) FROM events WHERE event_id LIKE 'sf_%'"));
+    }
+
+    [Fact]
     public async Task Connector_configs_and_target_states_survive_a_restart_of_the_sink_and_a_deleted_default_stays_deleted()
     {
         var topic = fixture.NewTopic(partitions: 1);
