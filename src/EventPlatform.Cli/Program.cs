@@ -10,6 +10,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     ProcessorCommand.Create(),
     RegistryCommand.Create(),
     SinkCommand.Create(),
+    QueryCommand.Create(),
     RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),

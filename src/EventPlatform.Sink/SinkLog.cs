@@ -46,4 +46,22 @@ internal static partial class SinkLog
 
     [LoggerMessage(EventId = 5113, Level = LogLevel.Information, Message = "Connector '{Name}': topics {Topics}, buffer.count.records={Count}, buffer.size.bytes={Bytes}, buffer.flush.time={FlushTime}, tasks.max={Tasks}; warehouse {Destination}")]
     public static partial void ConnectorConfigured(ILogger logger, string name, string topics, int count, int bytes, TimeSpan flushTime, int tasks, string destination);
+
+    [LoggerMessage(EventId = 5114, Level = LogLevel.Error, Message = "A stored connector cannot be used: {Problem}")]
+    public static partial void StoredConnectorUnreadable(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 5115, Level = LogLevel.Warning, Message = "Task {Task} of connector '{Connector}' failed; it starts again in {Delay}")]
+    public static partial void TaskRestartScheduled(ILogger logger, Exception e, string connector, int task, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5116, Level = LogLevel.Warning, Message = "Connect API request refused: {Method} {Path}: {Reason}")]
+    public static partial void ConnectRequestRefused(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 5117, Level = LogLevel.Error, Message = "Connect API request failed: {Method} {Path}")]
+    public static partial void ConnectRequestFailed(ILogger logger, Exception e, string method, string path);
+
+    [LoggerMessage(EventId = 5118, Level = LogLevel.Error, Message = "The warehouse's setup is wrong (no record is at fault, none goes to the DLQ): {Topic}[{Partition}] tries again in {Delay}")]
+    public static partial void SetupError(ILogger logger, Exception e, string topic, int partition, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5119, Level = LogLevel.Information, Message = "Connector '{Connector}' writes to Snowflake (SQL API v2, key-pair JWT; public key fingerprint {Fingerprint})")]
+    public static partial void SnowflakeConfigured(ILogger logger, string connector, string fingerprint);
 }

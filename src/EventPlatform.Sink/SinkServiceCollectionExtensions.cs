@@ -4,10 +4,11 @@ using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
 using EventPlatform.Hosting.Workers;
 using EventPlatform.Schemas.Client;
+using EventPlatform.Hosting.Auth;
 using EventPlatform.Sink.Configuration;
+using EventPlatform.Sink.Connect;
 using EventPlatform.Sink.Destinations;
 using EventPlatform.Sink.Transformation;
-using EventPlatform.Sink.Worker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,18 +21,21 @@ namespace EventPlatform.Sink;
 public static class SinkApp
 {
     /// <summary>
-    /// Where the health and metrics listener is by default: 8084, since 8000 is the gateway's, 8081
-    /// the registry's, 8082 the processor's, and 8083 is kept for the Kafka Connect REST API.
+    /// Where the sink listens by default: 8083, Kafka Connect's port. As a Connect worker does, it
+    /// serves everything there: the Connect REST API, <c>/health/*</c>, <c>/metrics</c> and <c>/query</c>.
     /// </summary>
-    public const string DefaultUrls = "http://127.0.0.1:8084";
+    public const string DefaultUrls = "http://127.0.0.1:8083";
 
-    /// <summary>The sink as a worker host (<c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>).</summary>
+    /// <summary>The sink as a worker host: the Connect REST API, <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>.</summary>
     public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = PlatformWorkerApplication.CreateBuilder(args, SinkOptions.SectionName, DefaultUrls, overrides);
         builder.Services.AddSink(builder.Configuration);
         configureServices?.Invoke(builder.Services);
-        return builder.BuildWorker();
+        var app = builder.BuildWorker();
+        app.MapConnectApi();
+        app.MapQueryApi();
+        return app;
     }
 
     /// <summary>
@@ -81,8 +85,12 @@ public static class SinkApp
                 ?? Path.Combine(DataDirectory.Resolve(configuration), "warehouse.duckdb");
             return new DuckDbDestination(path);
         });
-        services.AddSingleton<SinkWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<SinkWorker>());
+        services.AddOptions<JwtOptions>().Bind(configuration.GetSection(JwtOptions.SectionName));
+        services.AddSingleton<ConnectAuthenticator>();
+        services.AddSingleton(sp => new ConnectorStore(
+            sp.GetRequiredService<IOptions<SinkOptions>>().Value.ConnectorDirectory ?? Path.Combine(DataDirectory.Resolve(configuration), "connect")));
+        services.AddSingleton<ConnectWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectWorker>());
         services.AddHealthChecks()
             .AddReadinessCheck<KafkaHealthCheck>("kafka")
             .AddReadinessCheck<SinkReadinessCheck>("sink");

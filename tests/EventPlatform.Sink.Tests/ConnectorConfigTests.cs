@@ -48,11 +48,21 @@ public sealed class ConnectorConfigTests
     }
 
     [Fact]
-    public void A_placeholder_of_an_unset_variable_fails_with_its_name()
+    public void Unset_snowflake_placeholders_leave_the_seed_json_usable_on_the_embedded_warehouse_and_are_named()
     {
-        var e = Assert.Throws<SinkConfigException>(() => SinkConnectorConfig.Parse(SeedJson, _ => null));
+        var config = SinkConnectorConfig.Parse(SeedJson, _ => null);
 
-        Assert.Contains("SNOWFLAKE_URL", e.Message, StringComparison.Ordinal);
+        Assert.Null(config.SnowflakeUrl);
+        Assert.Contains("snowflake.url.name", config.UnresolvedKeys);
+        Assert.Equal("${SNOWFLAKE_URL}", config.RawValues["snowflake.url.name"]);
+    }
+
+    [Fact]
+    public void A_placeholder_of_an_unset_variable_outside_snowflake_keys_fails_with_its_name()
+    {
+        var e = Assert.Throws<SinkConfigException>(() => SinkConnectorConfig.Parse("""{"name":"c","config":{"topics":"${SINK_TOPICS}"}}""", _ => null));
+
+        Assert.Contains("SINK_TOPICS", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

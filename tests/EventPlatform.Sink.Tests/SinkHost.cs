@@ -78,6 +78,7 @@ public sealed class SinkFixture : IAsyncLifetime
             ["SchemaRegistry:Url"] = Registry.Url,
             ["SchemaRegistry:BasicAuthUserInfo"] = RegistryServer.AdminUserInfo,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Jwt:SecretKey"] = GatewayServer.Secret,
         };
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
@@ -91,6 +92,20 @@ public sealed class SinkFixture : IAsyncLifetime
         });
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>A client for the sink's HTTP port, with a platform token unless <paramref name="authenticated"/> is false.</summary>
+    public static HttpClient Client(WebApplication sink, bool authenticated = true)
+    {
+        var address = sink.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        if (authenticated)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayServer.Token("connect-admin"));
+        }
+
+        return client;
     }
 
     public static DuckDbDestination Warehouse(WebApplication sink) =>

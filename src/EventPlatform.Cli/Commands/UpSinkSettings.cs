@@ -12,6 +12,8 @@ internal static class UpSinkSettings
             ["Sink:Urls"] = platform.Configuration["Sink:Urls"] ?? SinkApp.DefaultUrls,
             ["Kafka:BootstrapServers"] = platform.Bootstrap,
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
+            // The Connect REST API takes the same platform tokens as the gateway.
+            ["Jwt:SecretKey"] = platform.Jwt.SecretKey,
         };
         if (platform.DevelopmentRegistryUser is { } user)
         {
@@ -27,7 +29,14 @@ internal static class UpSinkSettings
         var urls = UpPlatform.LocalUrl(platform.Configuration["Sink:Urls"] ?? SinkApp.DefaultUrls);
         var database = platform.Configuration["Sink:DatabasePath"] ?? Path.Combine(platform.DataDirectory, "warehouse.duckdb");
         return new UpSummary(
-            [$"  Warehouse sink    {urls}/health/ready   (DuckDB {database}: tables events, aggregated_events; flushes within ~1 s)"],
-            Use: [$"  Warehouse rows    after Ctrl-C: duckdb {database} 'SELECT count(*) FROM events'   (DuckDB allows one writing process)"]);
+            [
+                $"  Warehouse sink    {urls}/health/ready   (DuckDB {database}: tables events, aggregated_events; flushes within ~1 s)",
+                $"  Kafka Connect API {urls}/connectors     (bearer token as for the gateway; the default connector is listed there)",
+            ],
+            Use:
+            [
+                $"  Warehouse rows    eventplatform query \"SELECT event_type, count(*) FROM events GROUP BY 1\"   (through the running sink; --url {urls}, TOKEN from below)",
+                $"  Connectors        curl -H \"Authorization: Bearer $TOKEN\" {urls}/connectors/eventplatform-sink/status",
+            ]);
     }
 }

@@ -20,6 +20,9 @@ public sealed class SinkOptions
     /// <summary>The DuckDB file; default <c>{data directory}/warehouse.duckdb</c>.</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>Where connector configs are kept (the Connect REST API's); default <c>{data directory}/connect</c>.</summary>
+    public string? ConnectorDirectory { get; set; }
+
     /// <summary>The seed's retry base delay (1 s); tests shorten it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);

@@ -110,6 +110,10 @@ public sealed class DuckDbDestination : IWarehouseDestination
             using var command = _connection.CreateCommand();
             command.CommandText = Ddl;
             command.ExecuteNonQuery();
+            // Nothing the sink does needs files beyond its own: closes read_csv('/etc/...'), COPY,
+            // ATTACH and extension loading to the read-only queries of /query. It cannot be undone.
+            command.CommandText = "SET enable_external_access = false";
+            command.ExecuteNonQuery();
         }
         catch (DuckDBException e)
         {
@@ -265,6 +269,89 @@ public sealed class DuckDbDestination : IWarehouseDestination
         }
     }
 
+    /// <summary>
+    /// Runs one read-only query for a person (the <c>query</c> command through <c>/query</c>): it must
+    /// be a single SELECT (DuckDB's own parser says so: <c>json_serialize_sql</c> serialises SELECTs
+    /// only), it runs in a transaction that is rolled back, at most <paramref name="maxRows"/> rows are
+    /// read and it is interrupted after <paramref name="timeout"/> (writes wait for it meanwhile).
+    /// </summary>
+    /// <exception cref="WarehouseQueryException">Not a single SELECT, or DuckDB refused or interrupted it.</exception>
+    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        if (sql.Contains('\0', StringComparison.Ordinal))
+        {
+            // DuckDB reads statements as C strings: what follows a NUL would never be checked.
+            throw new WarehouseQueryException("The statement contains a NUL character.");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        DbTransaction? transaction = null;
+        try
+        {
+            OpenIfClosed();
+            using (var check = _connection.CreateCommand())
+            {
+                // Its argument must be a constant: the text as a literal, quotes doubled (DuckDB's strings know no backslash escapes).
+                check.CommandText = "SELECT json_serialize_sql('" + sql.Replace("'", "''", StringComparison.Ordinal) + "')";
+                var parsed = System.Text.Json.Nodes.JsonNode.Parse((string)check.ExecuteScalar()!);
+                if ((bool?)parsed?["error"] == true)
+                {
+                    throw new WarehouseQueryException("Only a single SELECT (or WITH ... SELECT) statement may run here: " + ((string?)parsed?["error_message"] ?? "it is not one."));
+                }
+
+                if (parsed?["statements"] is not System.Text.Json.Nodes.JsonArray { Count: 1 })
+                {
+                    throw new WarehouseQueryException("Send exactly one SELECT statement.");
+                }
+            }
+
+            transaction = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            using var timer = new CancellationTokenSource(timeout);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
+            using var interrupt = linked.Token.Register(command.Cancel);
+            using var reader = command.ExecuteReader();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            var truncated = false;
+            while (reader.Read())
+            {
+                if (rows.Count == maxRows)
+                {
+                    truncated = true;
+                    break;
+                }
+
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+
+            if (timer.IsCancellationRequested)
+            {
+                throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+            }
+
+            return new WarehouseQueryResult(columns, rows, truncated);
+        }
+        catch (DuckDBException e)
+        {
+            throw new WarehouseQueryException("DuckDB refused the query: " + e.Message);
+        }
+        finally
+        {
+            TryRollback(transaction);
+            transaction?.Dispose();
+            _gate.Release();
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _connection.Dispose();
@@ -323,3 +410,9 @@ public sealed class DuckDbDestination : IWarehouseDestination
         _ => new DestinationException(DestinationErrorKind.Unavailable, "DuckDB failed: " + e.Message, e),
     };
 }
+
+/// <summary>A query's answer: column names, rows (at most the limit), and whether more rows were left unread.</summary>
+public sealed record WarehouseQueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated);
+
+/// <summary>A query that was refused or failed, in words for the person who sent it.</summary>
+public sealed class WarehouseQueryException(string message) : Exception(message);

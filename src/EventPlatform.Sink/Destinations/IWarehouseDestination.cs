@@ -52,10 +52,20 @@ public enum DestinationErrorKind
 
     /// <summary>The warehouse refuses the rows themselves (conversion, constraint): after the retries, the bad ones go to the DLQ.</summary>
     RowsRejected,
+
+    /// <summary>
+    /// The setup is wrong (credentials, a missing table or permission): no record is at fault, so
+    /// none goes to the DLQ; the task shows FAILED with the reason and tries again slowly, so that
+    /// a fixed setup is picked up without a restart.
+    /// </summary>
+    Setup,
 }
 
 /// <summary>A write that did not happen, with its kind.</summary>
 public sealed class DestinationException(DestinationErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
     public DestinationErrorKind Kind { get; } = kind;
+
+    /// <summary>How long the warehouse asked us to wait (a throttling answer's Retry-After), if it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

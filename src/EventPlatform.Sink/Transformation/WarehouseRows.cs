@@ -14,6 +14,9 @@ public abstract record WarehouseRow
 
     /// <summary>Bytes the row holds (for <c>buffer.size.bytes</c>): the record's size as consumed.</summary>
     public required int SizeBytes { get; init; }
+
+    /// <summary>When the platform accepted the record (its Kafka timestamp), for the end-to-end latency; set by the task that read it.</summary>
+    public DateTimeOffset? AcceptedAt { get; internal set; }
 }
 
 /// <summary>

@@ -63,6 +63,10 @@ public sealed class SinkTask : IAsyncDisposable
     private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
     private readonly ConsumeLoop<byte[]?, byte[]> _loop;
     private volatile bool _stopping;
+    private volatile bool _pauseRequested;
+    private bool _pausedByRequest;
+    private volatile Exception? _failure;
+    private volatile string? _setupProblem;
 
     public SinkTask(
         SinkTaskSettings settings,
@@ -93,6 +97,7 @@ public sealed class SinkTask : IAsyncDisposable
             BeforePoll = BeforePoll,
             OnFailure = e =>
             {
+                _failure = e;
                 SinkLog.TaskFailed(_logger, e, _settings.TaskNumber);
                 _onFailure(e);
             },
@@ -103,6 +108,21 @@ public sealed class SinkTask : IAsyncDisposable
     public int AssignedPartitions => Volatile.Read(ref _assignedCount);
 
     private int _assignedCount;
+
+    /// <summary>Why the task ended, if it failed (Kafka Connect's task <c>trace</c>).</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>The last setup error (credentials, table, permission) while it lasts: the task reports FAILED with it and retries slowly.</summary>
+    public string? SetupProblem => _setupProblem;
+
+    /// <summary>Whether <see cref="Pause"/> is in effect.</summary>
+    public bool IsPaused => _pauseRequested;
+
+    /// <summary>Stops reading every partition (buffered rows are still written on time) until <see cref="Resume"/>; any thread.</summary>
+    public void Pause() => _pauseRequested = true;
+
+    /// <summary>Reads again after <see cref="Pause"/>; any thread.</summary>
+    public void Resume() => _pauseRequested = false;
 
     /// <summary>Subscribes and starts consuming on the task's thread.</summary>
     public void Start(CancellationToken cancellationToken)
@@ -142,6 +162,8 @@ public sealed class SinkTask : IAsyncDisposable
             return;
         }
 
+        ApplyPauseRequest(consumer);
+
         foreach (var state in _partitions.Values)
         {
             if (state.ResumeReadingAt is { } resumeAt && now >= resumeAt)
@@ -159,6 +181,22 @@ public sealed class SinkTask : IAsyncDisposable
             {
                 Flush(consumer, state, reason, now);
             }
+        }
+    }
+
+    /// <summary>Pauses (or resumes) the whole assignment on the loop's thread, leaving partitions paused for retries paused.</summary>
+    private void ApplyPauseRequest(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (_pauseRequested)
+        {
+            // Newly assigned partitions are paused too, so every poll while paused.
+            consumer.Pause(consumer.Assignment);
+            _pausedByRequest = true;
+        }
+        else if (_pausedByRequest)
+        {
+            _pausedByRequest = false;
+            consumer.Resume([.. consumer.Assignment.Where(p => !_partitions.TryGetValue(p, out var state) || !state.Paused)]);
         }
     }
 
@@ -197,6 +235,7 @@ public sealed class SinkTask : IAsyncDisposable
         state.RegistryFailures = 0;
         if (outcome.Row is { } row)
         {
+            row.AcceptedAt = AcceptedAt(record);
             state.Buffer.Add(row, now);
         }
         else
@@ -241,6 +280,7 @@ public sealed class SinkTask : IAsyncDisposable
         }
 
         _metrics.Flushed(pending.Reason);
+        _setupProblem = null;
         if (pending.Attempts > 1)
         {
             SinkLog.PartitionResumed(_logger, state.Partition.Topic, state.Partition.Partition.Value, pending.Attempts);
@@ -264,8 +304,19 @@ public sealed class SinkTask : IAsyncDisposable
             return;
         }
 
-        var delay = _settings.Backoff.Delay(Math.Min(attempt - 1, 30));
-        if (attempt == _settings.MaxAttempts)
+        // A setup error waits the longest delay at once: no retry soon will fix credentials or a table.
+        var delay = e.Kind == DestinationErrorKind.Setup ? _settings.Backoff.MaxDelay : _settings.Backoff.Delay(Math.Min(attempt - 1, 30));
+        if (e.RetryAfter is { } asked && asked > delay)
+        {
+            delay = asked;
+        }
+
+        if (e.Kind == DestinationErrorKind.Setup)
+        {
+            _setupProblem = e.Message;
+            SinkLog.SetupError(_logger, e, state.Partition.Topic, state.Partition.Partition.Value, delay);
+        }
+        else if (attempt == _settings.MaxAttempts)
         {
             SinkLog.PartitionPaused(_logger, attempt, state.Partition.Topic, state.Partition.Partition.Value, _settings.Backoff.MaxDelay);
             _metrics.Paused();
@@ -279,12 +330,20 @@ public sealed class SinkTask : IAsyncDisposable
         Pause(consumer, state);
     }
 
+    /// <summary>
+    /// When the platform accepted the record: the Kafka record's timestamp (the broker's append time
+    /// when the topic says so, else the producer's create time, which the gateway sets).
+    /// </summary>
+    private static DateTimeOffset? AcceptedAt(ConsumeResult<byte[]?, byte[]> record) =>
+        record.Message.Timestamp.Type == TimestampType.NotAvailable ? null : DateTimeOffset.FromUnixTimeMilliseconds(record.Message.Timestamp.UnixTimestampMs);
+
     private void Write(IReadOnlyList<WarehouseRow> rows, PartitionState state, long nextOffset)
     {
         IReadOnlyList<StoredOffset> offsets = nextOffset >= 0
             ? [new StoredOffset(state.Partition.Topic, state.Partition.Partition.Value, nextOffset)]
             : [];
         _destination.WriteAsync(_settings.ClusterId, rows, offsets, CancellationToken.None).GetAwaiter().GetResult();
+        _metrics.Committed(rows, _time.GetUtcNow());
         var events = rows.Count(r => r is EventRow);
         if (events > 0)
         {

@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EventPlatform.Sink.Connect;
+
+/// <summary>What Kafka Connect calls a connector's target state: what the user asked for, kept with its config.</summary>
+public enum ConnectorTargetState
+{
+    Running,
+    Paused,
+    Stopped,
+}
+
+/// <summary>A connector as stored: its name, its config as given (placeholders kept) and its target state.</summary>
+public sealed record StoredConnector(string Name, IReadOnlyDictionary<string, string> Config, ConnectorTargetState State);
+
+/// <summary>
+/// Connector configs under the data directory (<c>{data}/connect/</c>), one file each, named by the
+/// SHA-256 of the connector's name so that no name (<c>..</c>, <c>/</c>, <c>%00</c>) can reach another
+/// path. Each write goes to a temporary file that is flushed and renamed over the old one, so a
+/// crash leaves the old config or the new one, never half of either. Thread-safe (callers serialise
+/// writes of one name; the connector manager holds one lock for all).
+/// </summary>
+public sealed class ConnectorStore
+{
+    private readonly string _directory;
+
+    public ConnectorStore(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        _directory = Path.GetFullPath(directory);
+    }
+
+    /// <summary>Where the files are.</summary>
+    public string Directory => _directory;
+
+    /// <summary>Whether anything was ever stored (the first start seeds the configured connector).</summary>
+    public bool Exists => System.IO.Directory.Exists(_directory);
+
+    /// <summary>Every stored connector; unreadable files are skipped and reported in <paramref name="problems"/>.</summary>
+    public List<StoredConnector> Load(out List<string> problems)
+    {
+        problems = [];
+        var connectors = new List<StoredConnector>();
+        if (!Exists)
+        {
+            return connectors;
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(_directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var stored = JsonSerializer.Deserialize(File.ReadAllBytes(file), ConnectStoreJsonContext.Default.StoredConnectorFile);
+                if (stored is { Name: { } name, Config: { } config })
+                {
+                    connectors.Add(new StoredConnector(name, config, stored.State));
+                }
+            }
+            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"{file}: {e.Message}");
+            }
+        }
+
+        return connectors;
+    }
+
+    /// <summary>Writes (or replaces) one connector atomically.</summary>
+    public void Save(StoredConnector connector)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        System.IO.Directory.CreateDirectory(_directory);
+        var path = PathOf(connector.Name);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(
+            new StoredConnectorFile { Name = connector.Name, Config = new Dictionary<string, string>(connector.Config, StringComparer.Ordinal), State = connector.State },
+            ConnectStoreJsonContext.Default.StoredConnectorFile);
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Creates the directory, so that a store with every connector deleted is not seeded again.</summary>
+    public void Initialise() => System.IO.Directory.CreateDirectory(_directory);
+
+    public void Delete(string name) => File.Delete(PathOf(name));
+
+    private string PathOf(string name) =>
+        Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name))) + ".json");
+}
+
+/// <summary>The file's shape.</summary>
+internal sealed class StoredConnectorFile
+{
+    public string? Name { get; set; }
+
+    public Dictionary<string, string>? Config { get; set; }
+
+    public ConnectorTargetState State { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true, WriteIndented = true)]
+[JsonSerializable(typeof(StoredConnectorFile))]
+internal sealed partial class ConnectStoreJsonContext : JsonSerializerContext;
