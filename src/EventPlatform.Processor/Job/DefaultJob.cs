@@ -151,7 +151,9 @@ public static class DefaultJob
 
         public ReadingAccumulator Add(ReadingAccumulator accumulator, WindowInput input) => inner.Add(accumulator, input.Reading);
 
-        public ReadingAccumulator Merge(ReadingAccumulator first, ReadingAccumulator second) => inner.Merge(first, second);
+        // The engine extends a session by merging its part into a fresh accumulator and dropping the part:
+        // taking the part as it is saves copying its distinct-user set on every record of the session.
+        public ReadingAccumulator Merge(ReadingAccumulator first, ReadingAccumulator second) => first.Count == 0 ? second : inner.Merge(first, second);
 
         public AggregatedReadings GetResult(ReadingAccumulator accumulator) => inner.GetResult(accumulator);
     }
