@@ -15,7 +15,6 @@ public class OutputRecordTests
 {
     private const int SchemaId = 31;
     private static readonly DateTimeOffset Start = new(2024, 1, 15, 10, 30, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset Processed = new(2024, 1, 15, 10, 31, 10, 250, TimeSpan.Zero);
 
     private static WindowIdentity Tumbling(long sizeMs) =>
         new(WindowKind.Tumbling, sizeMs, sizeMs, new TimeWindow(Start.ToUnixTimeMilliseconds(), Start.ToUnixTimeMilliseconds() + sizeMs));
@@ -39,7 +38,7 @@ public class OutputRecordTests
     {
         var window = new WindowIdentity(WindowKind.Sliding, 300_000, 60_000, new TimeWindow(Start.ToUnixTimeMilliseconds(), Start.ToUnixTimeMilliseconds() + 300_000));
         var readings = new AggregatedReadings(5, 110.5, 22.1, -3.25, 80, 3);
-        var value = new AggregatedEventEncoder(SchemaId).Encode("iot.sensor", window, null, readings, isUpdate: true, Processed);
+        var value = new AggregatedEventEncoder(SchemaId).Encode("iot.sensor", window, null, readings, isUpdate: true);
 
         var record = await Deserialize(value);
 
@@ -57,14 +56,14 @@ public class OutputRecordTests
         Assert.Equal(60_000L, record["window_slide_ms"]);
         Assert.Null(record["window_key"]);
         Assert.Equal(true, record["is_update"]);
-        Assert.Equal(Processed.UtcDateTime, record["processed_time"]);
+        Assert.Equal(Start.AddMinutes(5).UtcDateTime, record["processed_time"]);
     }
 
     [Fact]
     public async Task A_keyed_session_without_readings_reads_back_with_null_figures_and_its_key()
     {
         var window = new WindowIdentity(WindowKind.Session, 1_800_000, 0, new TimeWindow(Start.ToUnixTimeMilliseconds(), Start.ToUnixTimeMilliseconds() + 1_801_234));
-        var value = new AggregatedEventEncoder(SchemaId).Encode("clickstream", window, "user-é|42", new AggregatedReadings(7, null, null, null, null, 1), false, Processed);
+        var value = new AggregatedEventEncoder(SchemaId).Encode("clickstream", window, "user-é|42", new AggregatedReadings(7, null, null, null, null, 1), false);
 
         var record = await Deserialize(value);
 
@@ -75,6 +74,7 @@ public class OutputRecordTests
         Assert.Equal("user-é|42", record["window_key"]);
         Assert.Equal(false, record["is_update"]);
         Assert.Equal(Start.AddMilliseconds(1_801_234).UtcDateTime, record["window_end"]);
+        Assert.Equal(record["window_end"], record["processed_time"]);
     }
 
     [Fact]
@@ -84,8 +84,8 @@ public class OutputRecordTests
         var encoder = new AggregatedEventEncoder(SchemaId);
 
         Assert.Equal(
-            encoder.Encode("transaction", Tumbling(60_000), null, readings, false, Processed),
-            encoder.Encode("transaction", Tumbling(60_000), null, readings with { }, false, Processed));
+            encoder.Encode("transaction", Tumbling(60_000), null, readings, false),
+            encoder.Encode("transaction", Tumbling(60_000), null, readings with { }, false));
     }
 
     [Fact]

@@ -4,8 +4,8 @@ using EventPlatform.Processor.Service;
 namespace EventPlatform.Cli.Commands;
 
 /// <summary>
-/// <c>processor</c>: the default stream-processing job alone, for production (scale-out by more
-/// instances is not correct yet: one instance per job). Needs KAFKA_BOOTSTRAP_SERVERS and
+/// <c>processor</c>: the default stream-processing job alone, for production; run more of them with the
+/// same <c>Processor:JobName</c> to share the work (scale-out, on by default). Needs KAFKA_BOOTSTRAP_SERVERS and
 /// SCHEMA_REGISTRY_URL (with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO for a secured registry); serves
 /// health and metrics on 127.0.0.1:8082 unless --Processor:Urls says otherwise.
 /// </summary>
@@ -14,7 +14,7 @@ internal static class ProcessorCommand
     public static Command Create()
     {
         var command = new Command("processor", "Run the stream processor's default job alone: the event topics -> validity filter (invalid to events.dlq) -> enrichment -> windows -> events.aggregated " +
-            "(needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL; health and /metrics on http://127.0.0.1:8082, --Processor:Urls=http://0.0.0.0:8082 for every interface).");
+            "(more instances with the same --Processor:JobName share the work; needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL; health and /metrics on http://127.0.0.1:8082, --Processor:Urls=http://0.0.0.0:8082 for every interface).");
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, ct) =>
         {

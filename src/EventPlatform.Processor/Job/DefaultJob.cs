@@ -29,6 +29,12 @@ public static class DefaultJob
     /// <summary>The DLQ <c>error_type</c> of a record too late for its window.</summary>
     public const string LateEvent = "LATE_EVENT";
 
+    /// <summary>
+    /// How many classified records a job keeps for the window stage's second pass (scale-out): enough
+    /// for the records between reading a source record and reading its routed copy back.
+    /// </summary>
+    public const int RecentlyProcessedCapacity = 65_536;
+
     private static readonly OutputTag<DlqMessage> DeadLetters = new("dead-letters");
 
     /// <summary>The three event topics of the seed's plan.</summary>
@@ -39,7 +45,7 @@ public static class DefaultJob
     /// <param name="options">Windows, late policy, distinct-user counting.</param>
     /// <param name="processing">The per-record step (classification, enrichment, retries).</param>
     /// <param name="encoder">The events.aggregated encoder, with the id the registry gave its schema.</param>
-    /// <param name="time">The clock of <c>processed_time</c> and of late records' DLQ attempt times.</param>
+    /// <param name="time">The clock of late records' DLQ attempt times (results carry no clock).</param>
     /// <param name="metrics">Counts of records read and written, or null.</param>
     public static StreamJob Create(ProcessorOptions options, RecordProcessing processing, AggregatedEventEncoder encoder, TimeProvider time, ProcessorMetrics? metrics = null)
     {
@@ -50,10 +56,15 @@ public static class DefaultJob
 
         var job = new StreamJob(options.JobName);
         var topics = options.SourceTopics is { Length: > 0 } configured ? configured : SeedSourceTopics;
+        var recent = new RecentlyProcessed(RecentlyProcessedCapacity);
         var processed = job.Source(topics, record =>
         {
-            var result = processing.Process(record);
-            metrics?.Consumed(record.Topic, result.Event?.ConsumeDelay ?? TimeSpan.Zero);
+            var result = recent.GetOrProcess(record, processing.Process, out var firstTime);
+            if (firstTime)
+            {
+                metrics?.Consumed(record.Topic, result.Event?.ConsumeDelay ?? TimeSpan.Zero);
+            }
+
             return result;
         }, (result, _) => result.EventTime);
 
@@ -91,7 +102,7 @@ public static class DefaultJob
                 {
                     var (type, user) = SplitKey(result.Key, perUser);
                     metrics?.Emitted(AggregatedEventSchema.Topic);
-                    return encoder.Encode(type, result.Window, user, result.Result, result.IsUpdate, time.GetUtcNow());
+                    return encoder.Encode(type, result.Window, user, result.Result, result.IsUpdate);
                 });
             results.LateRecords
                 .Map(late =>
@@ -140,7 +151,9 @@ public static class DefaultJob
 
         public ReadingAccumulator Add(ReadingAccumulator accumulator, WindowInput input) => inner.Add(accumulator, input.Reading);
 
-        public ReadingAccumulator Merge(ReadingAccumulator first, ReadingAccumulator second) => inner.Merge(first, second);
+        // The engine extends a session by merging its part into a fresh accumulator and dropping the part:
+        // taking the part as it is saves copying its distinct-user set on every record of the session.
+        public ReadingAccumulator Merge(ReadingAccumulator first, ReadingAccumulator second) => first.Count == 0 ? second : inner.Merge(first, second);
 
         public AggregatedReadings GetResult(ReadingAccumulator accumulator) => inner.GetResult(accumulator);
     }

@@ -55,6 +55,23 @@ public sealed class ProcessorOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Run with the engine's scale-out (on by default): several <c>processor</c> instances of one job
+    /// name share the work, keyed windows reached through the repartition topic <c>{job}-repartition</c>.
+    /// Off: one instance per job only (keyed state is not split by partition), one hop less. The two
+    /// modes keep different checkpoints: switching restarts the job from the input's beginning (its
+    /// results are written again under the same keys).
+    /// </summary>
+    public bool ScaleOut { get; set; } = true;
+
+    /// <summary>
+    /// Partitions of the repartition topic (the most instances the window stage spreads over) when
+    /// the processor creates it; null: the topic's count if it exists, else the largest source topic's.
+    /// It cannot change under a job with state.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int? RepartitionPartitions { get; set; }
+
     /// <summary>Where checkpoints are kept; by default the platform's data directory.</summary>
     public string? DataDirectory { get; set; }
 

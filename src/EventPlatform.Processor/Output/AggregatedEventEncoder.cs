@@ -13,7 +13,8 @@ namespace EventPlatform.Processor.Output;
 /// <remarks>
 /// The fields are written by hand, in the schema's order, with the Schemas project's Avro primitives:
 /// the record is flat and fixed, so a general encoder would only add a JSON step. The output depends
-/// only on the arguments, so a replay writes the same bytes. Immutable and thread-safe.
+/// only on the window's result (no clock: <c>processed_time</c> is the window's close in event time),
+/// so a replay after a crash, or another instance, writes the same bytes. Immutable and thread-safe.
 /// </remarks>
 public sealed class AggregatedEventEncoder(int schemaId)
 {
@@ -21,15 +22,15 @@ public sealed class AggregatedEventEncoder(int schemaId)
     public int SchemaId { get; } = schemaId;
 
     /// <summary>The value for one window's result, as a new array.</summary>
-    public byte[] Encode(string eventType, WindowIdentity window, string? windowKey, AggregatedReadings readings, bool isUpdate, DateTimeOffset processedTime)
+    public byte[] Encode(string eventType, WindowIdentity window, string? windowKey, AggregatedReadings readings, bool isUpdate)
     {
         var output = new ArrayBufferWriter<byte>(128);
-        Write(output, eventType, window, windowKey, readings, isUpdate, processedTime);
+        Write(output, eventType, window, windowKey, readings, isUpdate);
         return output.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes the value for one window's result to <paramref name="output"/>.</summary>
-    public void Write(IBufferWriter<byte> output, string eventType, WindowIdentity window, string? windowKey, AggregatedReadings readings, bool isUpdate, DateTimeOffset processedTime)
+    public void Write(IBufferWriter<byte> output, string eventType, WindowIdentity window, string? windowKey, AggregatedReadings readings, bool isUpdate)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentException.ThrowIfNullOrEmpty(eventType);
@@ -58,8 +59,15 @@ public sealed class AggregatedEventEncoder(int schemaId)
         }
 
         AvroBinaryWriter.WriteBoolean(output, isUpdate);
-        AvroBinaryWriter.WriteLong(output, processedTime.ToUnixTimeMilliseconds());
+        AvroBinaryWriter.WriteLong(output, ProcessedTime(window));
     }
+
+    /// <summary>
+    /// The <c>processed_time</c> of a result: the event time at which its window closes (its end; the
+    /// watermark passing <c>window_end − 1 ms</c> fires it), for updates too. A pure function of the
+    /// window, unlike the emission clock, which a replay would change.
+    /// </summary>
+    public static long ProcessedTime(WindowIdentity window) => window.Window.End;
 
     private static void WriteOptional(IBufferWriter<byte> output, double? value)
     {

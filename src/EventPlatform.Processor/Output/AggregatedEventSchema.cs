@@ -14,7 +14,10 @@ namespace EventPlatform.Processor.Output;
 /// and the slide is 0; for tumbling windows the slide equals the size.</item>
 /// <item><c>window_key</c>: the key of keyed windows (a user's session), null for windows per event type.</item>
 /// <item><c>is_update</c>: false for a window's first result, true when late data changed a result already emitted.</item>
-/// <item><c>processed_time</c>: when the processor emitted the result.</item>
+/// <item><c>processed_time</c>: the event time at which the result was produced, which is the window's
+/// close (<c>window_end</c>), for updates too; not the emission's wall clock, so that a replay after a
+/// crash or another instance writes the same bytes (the field and its type are kept for the
+/// warehouse's <c>aggregated_events.processed_time</c>).</item>
 /// </list>
 /// The figures are null when no event in the window had a reading (clicks, say). Registered under
 /// <see cref="Subject"/> (Confluent's topic-name strategy), so Confluent's own deserializers read it.

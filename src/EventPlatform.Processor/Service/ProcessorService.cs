@@ -59,6 +59,7 @@ public sealed partial class ProcessorService(
                     IdleTimeout = settings.IdleTimeout,
                     StreamIdleTimeout = settings.StreamIdleTimeout,
                 },
+                ScaleOut = settings.ScaleOut ? new ScaleOutOptions { RepartitionPartitions = settings.RepartitionPartitions } : null,
             };
             using var runner = new KafkaJobRunner(job, runnerOptions, FileCheckpointStore.ForJob(dataDirectory.Path, job.Name, time), loggers.CreateLogger<KafkaJobRunner>(), time);
             metrics.CheckpointsWritten = () => runner.CheckpointsWritten;

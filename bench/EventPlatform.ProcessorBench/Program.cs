@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using Avro;
+using Avro.Generic;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Confluent.SchemaRegistry.Serdes;
+using EventPlatform.Core.Topics;
+using EventPlatform.Schemas.Avro;
+using EventPlatform.Testing;
+
+// The processor's benchmark (issue 10, item 8): on the embedded broker of the `broker` command, N
+// events are preloaded; each run measures a raw Confluent.Kafka consume-and-produce pipe over them,
+// then the `processor` default job with its defaults; last, live events stamped with the clock give
+// the delay from a window's close to its result in events.aggregated.
+var events = Argument("--events", 1_000_000);
+var runs = Argument("--runs", 3);
+var liveSeconds = Argument("--live-seconds", 130);
+var liveRate = Argument("--live-rate", 2_000);
+// Everything after "--" goes to the processor (e.g. -- --Processor:ScaleOut=false).
+var processorArguments = Array.IndexOf(args, "--") is var dashes and >= 0 ? args[(dashes + 1)..] : [];
+
+var topics = new[] { "events.iot.sensors", "events.clickstream", "events.transactions" };
+var types = new[] { "iot.sensor", "clickstream", "transaction" };
+var partitions = topics.Select(t => TopicPlan.Seed.Find(t)!.Partitions).ToArray();
+var maxOutOfOrderness = TimeSpan.FromSeconds(10);
+
+var (broker, bootstrap) = await PlatformProcesses.StartBrokerAsync();
+await using var brokerProcess = broker;
+var (registryProcess, registryUri) = await PlatformProcesses.StartRegistryAsync("registry", bootstrap);
+await using var registryLifetime = registryProcess;
+var registryUrl = registryUri.ToString().TrimEnd('/');
+using var registry = new CachedSchemaRegistryClient(PlatformProcesses.RegistryClientConfig(registryUrl));
+var schema = (RecordSchema)Avro.Schema.Parse(SeedAvroSchemas.Event);
+var serializer = new AvroSerializer<GenericRecord>(registry, new AvroSerializerConfig { AutoRegisterSchemas = true });
+var random = new Random(8);
+
+using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+{
+    BootstrapServers = bootstrap, EnableIdempotence = true, Acks = Acks.All, LingerMs = 10, CompressionType = CompressionType.Snappy, BatchSize = 1_000_000,
+}).Build();
+
+// 1. The preload: events 5 ms of event time apart (1 M events span about 83 minutes), ascending in every
+//    partition, then one marker per partition a minute ago, so every window of the preload closes.
+var clock = Stopwatch.StartNew();
+var firstTime = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds();
+for (var i = 0; i < events; i++)
+{
+    await ProduceEventAsync(i, firstTime + i * 5L, null);
+}
+
+for (var kind = 0; kind < 3; kind++)
+{
+    for (var partition = 0; partition < partitions[kind]; partition++)
+    {
+        await ProduceEventAsync(kind, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), partition);
+    }
+}
+
+producer.Flush();
+var input = events + partitions.Sum();
+Console.WriteLine($"preloaded {input:N0} records ({events:N0} events and {partitions.Sum()} markers) in {clock.Elapsed.TotalSeconds:F1} s");
+
+// 2. The runs, side by side: the raw pipe, then the processor, over the same input.
+var dataDirectory = Directory.CreateTempSubdirectory("processor-bench-").FullName;
+var rows = new List<(double Raw, double Consumed, double Results)>();
+CliProcess? lastProcessor = null;
+Uri? lastMetrics = null;
+for (var run = 1; run <= runs; run++)
+{
+    var raw = RawPipe($"raw-pipe-{run}");
+    if (lastProcessor is not null)
+    {
+        await lastProcessor.DisposeAsync();
+    }
+
+    (lastProcessor, lastMetrics) = await StartProcessorAsync($"bench-{run}");
+    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds) = await MeasureProcessorAsync(lastMetrics);
+    rows.Add((raw, consumedRate, resultsRate));
+    Console.WriteLine($"run {run}: raw pipe {raw:N0} events/s; processor {consumedRate:N0} events/s read ({consumedSeconds:F1} s), " +
+        $"{resultsRate:N0} events/s to its last result ({resultsSeconds:F1} s); {consumedRate / raw:P0} of the raw pipe");
+}
+
+Console.WriteLine();
+Console.WriteLine($"raw pipe:              {Spread(rows.Select(r => r.Raw))} events/s");
+Console.WriteLine($"processor, input read: {Spread(rows.Select(r => r.Consumed))} events/s");
+Console.WriteLine($"processor, to results: {Spread(rows.Select(r => r.Results))} events/s");
+Console.WriteLine($"ratio (input read / raw): {Spread(rows.Select(r => r.Consumed / r.Raw * 100))} %");
+
+// 3. The window-close delay: the last run's processor stays, live events stamped with the clock arrive at
+//    a steady rate, and each window's first result is timed from the moment its close became possible:
+//    the first event time at least MaxOutOfOrderness past the window's end (the watermark then passes it).
+var delays = await MeasureCloseDelayAsync();
+Console.WriteLine(delays.Count == 0
+    ? "window-close delay: no window closed during the live phase"
+    : $"window-close delay over {delays.Count} results: p50 {Percentile(delays, 0.5):F0} ms, p95 {Percentile(delays, 0.95):F0} ms, max {delays.Max():F0} ms");
+await lastProcessor!.DisposeAsync();
+Directory.Delete(dataDirectory, recursive: true);
+return 0;
+
+async Task ProduceEventAsync(int i, long time, int? markerPartition)
+{
+    var kind = i % 3;
+    var user = markerPartition is null ? $"user-{random.Next(5_000)}" : "marker";
+    var device = markerPartition is null ? $"device-{random.Next(500)}" : "marker";
+    var record = new GenericRecord(schema);
+    record.Add("event_id", markerPartition is null ? $"evt-{i}-{time}" : $"marker-{kind}-{markerPartition}");
+    record.Add("timestamp", time);
+    record.Add("event_type", types[kind]);
+    record.Add("user_id", kind == 0 ? null : user);
+    record.Add("device_id", kind == 0 ? device : null);
+    var value = Math.Round(random.NextDouble() * 1000, 2).ToString(CultureInfo.InvariantCulture);
+    record.Add("payload", kind switch
+    {
+        0 => $"{{\"temperature\":{value},\"humidity\":55.5}}",
+        2 => $"{{\"amount\":{value},\"currency\":\"EUR\"}}",
+        _ => "{\"page\":\"/products/42\",\"action\":\"click\"}",
+    });
+    var partition = markerPartition ?? i / 3 % partitions[kind];
+    var message = new Message<byte[]?, byte[]>
+    {
+        Key = System.Text.Encoding.UTF8.GetBytes(kind == 0 ? device : user),
+        Value = await serializer.SerializeAsync(record, new SerializationContext(MessageComponentType.Value, topics[kind])),
+        Timestamp = new Timestamp(time, TimestampType.CreateTime),
+    };
+    while (true)
+    {
+        try
+        {
+            producer.Produce(new TopicPartition(topics[kind], partition), message);
+            return;
+        }
+        catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            producer.Poll(TimeSpan.FromMilliseconds(50));
+        }
+    }
+}
+
+// Consume every input record and produce one record per input (same key and value), then flush: events/s
+// from the first record read to the last one acknowledged.
+double RawPipe(string group)
+{
+    using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+    {
+        BootstrapServers = bootstrap, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+    }).Build();
+    using var output = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+    {
+        BootstrapServers = bootstrap, EnableIdempotence = true, Acks = Acks.All, LingerMs = 10, CompressionType = CompressionType.Snappy,
+    }).Build();
+    consumer.Subscribe(topics);
+    var read = 0;
+    Stopwatch? elapsed = null;
+    while (read < input)
+    {
+        var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"the raw pipe read {read} of {input} records");
+        elapsed ??= Stopwatch.StartNew();
+        read++;
+        while (true)
+        {
+            try
+            {
+                output.Produce("bench.raw-out", new Message<byte[]?, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Timestamp = result.Message.Timestamp });
+                break;
+            }
+            catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                output.Poll(TimeSpan.FromMilliseconds(10));
+            }
+        }
+    }
+
+    output.Flush();
+    consumer.Close();
+    return input / elapsed!.Elapsed.TotalSeconds;
+}
+
+async Task<(CliProcess, Uri)> StartProcessorAsync(string job)
+{
+    var url = new Uri($"http://127.0.0.1:{PlatformProcesses.FreePort()}/");
+    var process = CliProcess.Start("processor-" + job,
+    [
+        "processor", $"--Processor:Urls={url.ToString().TrimEnd('/')}", $"--Processor:JobName={job}",
+        $"--Processor:DataDirectory={Path.Combine(dataDirectory, job)}", "--Logging:LogLevel:Default=Warning", .. processorArguments,
+    ], PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl));
+    await process.WaitForHealthyAsync(new Uri(url, "health/ready"), PlatformProcesses.StartTimeout);
+    return (process, new Uri(url, "metrics"));
+}
+
+// Polls the processor's counters: events/s from its first record read to the whole input read, and to its
+// last result (events.aggregated quiet for 3 s after the input is read).
+async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds)> MeasureProcessorAsync(Uri metrics)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    Stopwatch? elapsed = null;
+    double consumedAt = 0;
+    while (true)
+    {
+        var consumed = Counter(await http.GetStringAsync(metrics), "flink_taskmanager_job_task_operator_records_consumed_total");
+        if (consumed > 0)
+        {
+            elapsed ??= Stopwatch.StartNew();
+        }
+
+        if (consumed >= input)
+        {
+            consumedAt = elapsed!.Elapsed.TotalSeconds;
+            break;
+        }
+
+        await Task.Delay(50);
+    }
+
+    var lastGrowth = elapsed.Elapsed.TotalSeconds;
+    var emitted = -1.0;
+    while (elapsed.Elapsed.TotalSeconds - lastGrowth < 3)
+    {
+        var now = Counter(await http.GetStringAsync(metrics), "flink_taskmanager_job_task_operator_records_emitted_total");
+        if (now != emitted)
+        {
+            emitted = now;
+            lastGrowth = elapsed.Elapsed.TotalSeconds;
+        }
+
+        await Task.Delay(50);
+    }
+
+    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth);
+}
+
+async Task<List<double>> MeasureCloseDelayAsync()
+{
+    var deserializer = new AvroDeserializer<GenericRecord>(registry);
+    using var results = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+    {
+        BootstrapServers = bootstrap, GroupId = "close-delay-" + Guid.NewGuid(), AutoOffsetReset = AutoOffsetReset.Latest, EnableAutoCommit = false,
+    }).Build();
+    results.Subscribe(TopicPlan.Aggregated);
+    var liveStart = DateTimeOffset.UtcNow;
+    while (results.Assignment.Count == 0 && DateTimeOffset.UtcNow - liveStart < TimeSpan.FromSeconds(30))
+    {
+        results.Consume(TimeSpan.FromMilliseconds(100));
+    }
+
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(liveSeconds));
+    var live = Task.Run(async () =>
+    {
+        var sent = 0;
+        var started = Stopwatch.StartNew();
+        while (!stop.IsCancellationRequested)
+        {
+            while (sent < started.Elapsed.TotalSeconds * liveRate)
+            {
+                await ProduceEventAsync(sent++, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null);
+            }
+
+            await Task.Delay(5);
+        }
+    });
+    var delays = new List<double>();
+    var liveFrom = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    while (!live.IsCompleted)
+    {
+        var result = results.Consume(TimeSpan.FromMilliseconds(100));
+        if (result is null)
+        {
+            continue;
+        }
+
+        var received = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var value = await deserializer.DeserializeAsync(result.Message.Value, false, new SerializationContext(MessageComponentType.Value, TopicPlan.Aggregated));
+        var end = new DateTimeOffset(((DateTime)value["window_end"]).ToUniversalTime()).ToUnixTimeMilliseconds();
+        var closable = end + (long)maxOutOfOrderness.TotalMilliseconds;
+        // Only windows that closed on live events (not the preload's) and only first results.
+        if ((bool)value["is_update"] || end <= liveFrom || (string)value["window_kind"] == "session")
+        {
+            continue;
+        }
+
+        delays.Add(received - closable);
+    }
+
+    await live;
+    producer.Flush();
+    results.Close();
+    return delays;
+}
+
+static double Counter(string metrics, string name) => metrics.Split('\n')
+    .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is ' ' or '{'))
+    .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+static string Spread(IEnumerable<double> values)
+{
+    var list = values.ToList();
+    return $"median {Percentile(list, 0.5):N0} (min {list.Min():N0}, max {list.Max():N0}, {list.Count} runs)";
+}
+
+static double Percentile(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    return sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];
+}
+
+int Argument(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    if (Array.IndexOf(args, "--") is var dashes and >= 0 && index > dashes)
+    {
+        index = -1;
+    }
+
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
