@@ -11,6 +11,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
+    MonitorCommand.Create(),
     LoadGenCommand.Create(
         () => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen"),
         () => PlatformSettings.RegistryUserInfo(PlatformSettings.Load())),

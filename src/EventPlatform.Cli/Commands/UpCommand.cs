@@ -4,6 +4,7 @@ using EventPlatform.Gateway;
 using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Configuration;
 using EventPlatform.Kafka.Embedded;
+using EventPlatform.Monitoring;
 using EventPlatform.SchemaRegistry;
 using EventPlatform.SchemaRegistry.Security;
 using Microsoft.Extensions.Configuration;
@@ -88,6 +89,18 @@ internal static class UpCommand
                     ])
                 : new UpSummary(
                     [$"  Schema registry   {p.RegistryUrl}   (external; {(SchemaRegistryClientSettings.From(p.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})"]),
+        },
+        new()
+        {
+            Name = "monitor",
+            StartsAfter = ["broker"],
+            StartAsync = UpService.Host("monitor", p => MonitorApp.Create(p.Args, new Dictionary<string, string?>
+            {
+                ["Monitor:Urls"] = p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls,
+                ["Kafka:BootstrapServers"] = p.Bootstrap,
+            })),
+            Summarize = (p, _) => new UpSummary(
+                [$"  Kafka exporter    {UpPlatform.LocalUrl(p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls)}/metrics   (consumer lag in messages and seconds, offsets, DLQ depth)"]),
         },
     ];
 
