@@ -74,7 +74,8 @@ public sealed partial class KafkaClusterReader : IDisposable
             }
 
             topics[topic.Topic] = topic.Partitions.Count;
-            partitionKeys.AddRange(topic.Partitions.Select(p => new PartitionKey(topic.Topic, p.PartitionId)));
+            // A partition without a leader cannot answer: asking would only cost a timeout.
+            partitionKeys.AddRange(topic.Partitions.Where(p => p.Leader >= 0).Select(p => new PartitionKey(topic.Topic, p.PartitionId)));
         }
 
         var at = _time.GetUtcNow();
@@ -86,7 +87,8 @@ public sealed partial class KafkaClusterReader : IDisposable
 
     /// <summary>
     /// Each partition's watermarks (two ListOffsets requests to its leader). A few partitions at a
-    /// time, so that a partition whose leader is down costs one timeout, not one per partition in turn.
+    /// time (few: these calls block thread-pool threads, which <c>up</c> shares with the gateway), so
+    /// that partitions whose leader is unreachable cost a few timeouts, not one per partition in turn.
     /// </summary>
     /// <remarks>
     /// Not the AdminClient's batched ListOffsets: against librdkafka's mock cluster (the embedded
@@ -95,7 +97,7 @@ public sealed partial class KafkaClusterReader : IDisposable
     private async Task<Dictionary<PartitionKey, PartitionOffsets>> ReadOffsetsAsync(List<PartitionKey> keys, CancellationToken cancellationToken)
     {
         var result = new System.Collections.Concurrent.ConcurrentDictionary<PartitionKey, PartitionOffsets>();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, (key, _) =>
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, (key, _) =>
         {
             try
             {

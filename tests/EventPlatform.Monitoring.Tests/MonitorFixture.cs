@@ -68,7 +68,7 @@ internal static class ClusterActions
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds, polling; fails after <paramref name="timeout"/>.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what, Func<T, string>? describe = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -81,7 +81,7 @@ internal static class ClusterActions
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"Timed out waiting for {what}; last value: {value}");
+                Assert.Fail($"Timed out waiting for {what}; last value: {(describe is null ? value : describe(value))}");
             }
 
             await Task.Delay(100);

@@ -57,6 +57,7 @@ public sealed partial class MonitorServiceTests(EmbeddedKafkaFixture kafka)
             "brace}{=,group " + suffix,
             "ünïcödé ☃ 组-" + suffix,
             "#hash # TYPE x gauge-" + suffix,
+            .. RandomNames(seed: 20261203, count: 8, suffix),
         ];
         kafka.Cluster.CreateTopic(topic, 2, 1);
         await ClusterActions.ProduceAsync(kafka.BootstrapServers, topic, 1, 4, DateTimeOffset.UtcNow.AddMinutes(-1));
@@ -66,9 +67,11 @@ public sealed partial class MonitorServiceTests(EmbeddedKafkaFixture kafka)
         }
 
         await using var monitor = await MonitorHost.StartAsync(kafka.BootstrapServers, groups);
+        string LagSeries(string group) => $"kafka_consumergroup_lag{{consumergroup=\"{Escape(group)}\",topic=\"{topic}\",partition=\"1\"}}";
         var text = await ClusterActions.EventuallyAsync(() => ClusterActions.ScrapeAsync(monitor.Http),
-            t => groups.All(g => ClusterActions.Sample(t, $"kafka_consumergroup_lag{{consumergroup=\"{Escape(g)}\",topic=\"{topic}\",partition=\"1\"}}") == 3),
-            TimeSpan.FromSeconds(10), "every odd group's lag");
+            t => groups.All(g => ClusterActions.Sample(t, LagSeries(g)) == 3),
+            TimeSpan.FromSeconds(10), "every odd group's lag", t => "missing: " + string.Join(" | ", groups.Where(g => ClusterActions.Sample(t, LagSeries(g)) != 3).Select(LagSeries))
+                + "\nserved: " + string.Join("\n", t.Split('\n').Where(l => l.StartsWith("kafka_consumergroup_lag{", StringComparison.Ordinal))));
 
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -112,6 +115,19 @@ public sealed partial class MonitorServiceTests(EmbeddedKafkaFixture kafka)
     {
         using var response = await monitor.Http.GetAsync("/health/ready");
         return response.StatusCode;
+    }
+
+    /// <summary>Group ids drawn from characters that matter to the exposition format (escapes, separators, control and non-ASCII text).</summary>
+    private static IEnumerable<string> RandomNames(int seed, int count, string suffix)
+    {
+        string[] alphabet = ["\\", "\"", "\n", "\r", "\t", "{", "}", "=", ",", "#", " ", "ü", "☃", "组", "😀", "a", "Z", "0", ".", "_", "-"];
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            var length = random.Next(1, 12);
+            // Not leading whitespace: librdkafka trims it from a group.id, so no librdkafka client could make such a group.
+            yield return "g" + string.Concat(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length)])) + "-" + i + "-" + suffix;
+        }
     }
 
     /// <summary>A label value as the text exposition format writes it.</summary>
