@@ -23,13 +23,18 @@ public readonly record struct PartitionOffsets(long Oldest, long Current)
 /// <param name="Partitions">Each partition's oldest and current offsets (partitions whose offsets could not be read are absent).</param>
 /// <param name="CommittedOffsets">Each consumer group's committed offsets (partitions it never committed are absent).</param>
 /// <param name="RecordTimestamps">The timestamp of the first record at or after an offset, for the offsets the lags need.</param>
+/// <param name="NothingToRead">
+/// Offsets below the log end with no record to read at or after them: only transaction markers
+/// (a consumer of a transactional topic that is caught up still "lags" by its last commit marker).
+/// </param>
 public sealed record ClusterReading(
     DateTimeOffset At,
     int Brokers,
     IReadOnlyDictionary<string, int> Topics,
     IReadOnlyDictionary<PartitionKey, PartitionOffsets> Partitions,
     IReadOnlyDictionary<string, IReadOnlyDictionary<PartitionKey, long>> CommittedOffsets,
-    IReadOnlyDictionary<(PartitionKey Partition, long Offset), DateTimeOffset> RecordTimestamps)
+    IReadOnlyDictionary<(PartitionKey Partition, long Offset), DateTimeOffset> RecordTimestamps,
+    IReadOnlySet<(PartitionKey Partition, long Offset)>? NothingToRead = null)
 {
     /// <summary>
     /// The offset whose record is the oldest one a group has not consumed on a partition, or null

@@ -81,8 +81,9 @@ public sealed partial class KafkaClusterReader : IDisposable
         var at = _time.GetUtcNow();
         var partitions = await ReadOffsetsAsync(partitionKeys, cancellationToken).ConfigureAwait(false);
         var committed = await ReadCommittedOffsetsAsync(partitionKeys, cancellationToken).ConfigureAwait(false);
-        var timestamps = ReadTimestamps(partitions, committed, cancellationToken);
-        return new ClusterReading(at, metadata.Brokers.Count, topics, partitions, committed, timestamps);
+        var nothingToRead = new HashSet<(PartitionKey, long)>();
+        var timestamps = ReadTimestamps(partitions, committed, nothingToRead, cancellationToken);
+        return new ClusterReading(at, metadata.Brokers.Count, topics, partitions, committed, timestamps, nothingToRead);
     }
 
     /// <summary>
@@ -207,6 +208,7 @@ public sealed partial class KafkaClusterReader : IDisposable
     private Dictionary<(PartitionKey, long), DateTimeOffset> ReadTimestamps(
         Dictionary<PartitionKey, PartitionOffsets> partitions,
         Dictionary<string, IReadOnlyDictionary<PartitionKey, long>> committed,
+        HashSet<(PartitionKey, long)> nothingToRead,
         CancellationToken cancellationToken)
     {
         var wanted = new HashSet<(PartitionKey Partition, long Offset)>();
@@ -236,14 +238,18 @@ public sealed partial class KafkaClusterReader : IDisposable
 
         if (missing.Count > 0)
         {
-            FetchTimestamps(missing, kept, cancellationToken);
+            FetchTimestamps(missing, kept, nothingToRead, cancellationToken);
         }
 
         _timestamps = kept;
         return kept;
     }
 
-    private void FetchTimestamps(Dictionary<PartitionKey, long> missing, Dictionary<(PartitionKey, long), DateTimeOffset> into, CancellationToken cancellationToken)
+    private void FetchTimestamps(
+        Dictionary<PartitionKey, long> missing,
+        Dictionary<(PartitionKey, long), DateTimeOffset> into,
+        HashSet<(PartitionKey, long)> nothingToRead,
+        CancellationToken cancellationToken)
     {
         var pending = new Dictionary<PartitionKey, long>(missing);
         _recordReader.Assign(missing.Select(m => new TopicPartitionOffset(m.Key.Topic, m.Key.Partition, m.Value)));
@@ -280,8 +286,13 @@ public sealed partial class KafkaClusterReader : IDisposable
                     continue;
                 }
 
-                // End of the partition: nothing at or after the offset (yet); try again next poll.
-                if (!record.IsPartitionEOF && record.Message.Timestamp.Type != TimestampType.NotAvailable)
+                if (record.IsPartitionEOF)
+                {
+                    // Only transaction markers up to the log end: nothing left to consume. Not
+                    // cached: the next record written here will have a timestamp.
+                    nothingToRead.Add((key, requested));
+                }
+                else if (record.Message.Timestamp.Type != TimestampType.NotAvailable)
                 {
                     into[(key, requested)] = record.Message.Timestamp.UtcDateTime;
                 }

@@ -94,7 +94,8 @@ public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic)
 
     private static double? LagSeconds(ClusterReading reading, PartitionKey partition, long committed, PartitionOffsets offsets)
     {
-        if (ClusterReading.OldestUnconsumedOffset(committed, offsets) is not { } oldest)
+        if (ClusterReading.OldestUnconsumedOffset(committed, offsets) is not { } oldest
+            || reading.NothingToRead?.Contains((partition, oldest)) == true)
         {
             return 0;
         }

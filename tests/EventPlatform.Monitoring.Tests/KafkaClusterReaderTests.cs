@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -118,5 +119,35 @@ public sealed class KafkaClusterReaderTests(EmbeddedKafkaFixture kafka)
 
         Assert.Equal(1, first.CommittedOffsets[group][new PartitionKey(topic, 0)]);
         Assert.Equal(1, second.CommittedOffsets[group][new PartitionKey(topic, 0)]);
+    }
+
+    [Fact]
+    public async Task A_group_caught_up_on_a_transactional_topic_lags_by_the_commit_marker_in_messages_but_zero_seconds()
+    {
+        var topic = "txn-" + Guid.NewGuid().ToString("N");
+        var group = "group-" + Guid.NewGuid().ToString("N");
+        kafka.Cluster.CreateTopic(topic, 1, 1);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, TransactionalId = "txn-" + group })
+            .SetLogHandler((_, _) => { }).Build())
+        {
+            producer.InitTransactions(TimeSpan.FromSeconds(10));
+            producer.BeginTransaction();
+            for (var i = 0; i < 3; i++)
+            {
+                producer.Produce(new TopicPartition(topic, 0), new Message<byte[]?, byte[]> { Value = [(byte)i], Timestamp = new Timestamp(DateTimeOffset.UtcNow.AddHours(-1)) });
+            }
+
+            producer.CommitTransaction(TimeSpan.FromSeconds(10));
+        }
+
+        // A consumer that read the 3 records commits offset 3; the commit marker is offset 3, the log end 4.
+        ClusterActions.Commit(kafka.BootstrapServers, group, topic, 0, 3);
+        using var reader = Reader(group);
+
+        var snapshot = new KafkaLagCalculator(TimeSpan.FromMinutes(1), "events.dlq").Add(await reader.ReadAsync(CancellationToken.None));
+
+        var figures = snapshot.GroupPartitions.Single(g => g.Group == group);
+        Assert.Equal(1, figures.Lag);
+        Assert.Equal(0, figures.LagSeconds);
     }
 }
