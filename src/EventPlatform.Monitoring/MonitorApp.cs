@@ -3,6 +3,7 @@ using EventPlatform.Kafka.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Monitoring;
@@ -38,7 +39,7 @@ public static class MonitorApp
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
             sp.GetRequiredService<IOptions<MonitorOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KafkaClusterReader>>()));
+            sp.GetRequiredService<ILogger<KafkaClusterReader>>()));
         services.AddSingleton<KafkaExporterMetrics>();
         services.AddSingleton<KafkaExporterService>();
         services.AddHostedService(sp => sp.GetRequiredService<KafkaExporterService>());

@@ -100,7 +100,7 @@ internal static class UpCommand
                 ["Kafka:BootstrapServers"] = p.Bootstrap,
             })),
             Summarize = (p, _) => new UpSummary(
-                [$"  Kafka exporter    {UpPlatform.LocalUrl(p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls)}/metrics   (consumer lag in messages and seconds, offsets, DLQ depth)"]),
+                [$"  Kafka exporter    {UpPlatform.LocalUrl(p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls)}/metrics   (consumer lag in messages and seconds, offsets, DLQ depth; groups to report: --Monitor:ConsumerGroups:0=<id>)"]),
         },
     ];
 
