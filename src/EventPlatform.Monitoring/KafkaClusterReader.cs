@@ -87,37 +87,65 @@ public sealed partial class KafkaClusterReader : IDisposable
     }
 
     /// <summary>
-    /// Each partition's watermarks (two ListOffsets requests to its leader). A few partitions at a
-    /// time (few: these calls block thread-pool threads, which <c>up</c> shares with the gateway), so
-    /// that partitions whose leader is unreachable cost a few timeouts, not one per partition in turn.
+    /// Each partition's oldest and current offsets: two batched ListOffsets calls (earliest, latest),
+    /// one request per leader each. Partitions that did not answer are left out of this poll.
     /// </summary>
-    /// <remarks>
-    /// QueryWatermarkOffsets is what the platform already relies on with the embedded broker. The
-    /// AdminClient's batched ListOffsets would take fewer requests; tried here, the process aborted
-    /// (heap corruption), but ListGroups was asked in the same run and is a known culprit: not isolated yet.
-    /// </remarks>
     private async Task<Dictionary<PartitionKey, PartitionOffsets>> ReadOffsetsAsync(List<PartitionKey> keys, CancellationToken cancellationToken)
     {
-        var result = new System.Collections.Concurrent.ConcurrentDictionary<PartitionKey, PartitionOffsets>();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, (key, _) =>
+        var result = new Dictionary<PartitionKey, PartitionOffsets>();
+        if (keys.Count == 0)
         {
-            try
+            return result;
+        }
+
+        var oldest = await ListOffsetsAsync(keys, OffsetSpec.Earliest()).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var current = await ListOffsetsAsync(keys, OffsetSpec.Latest()).ConfigureAwait(false);
+        foreach (var key in keys)
+        {
+            if (oldest.TryGetValue(key, out var low) && current.TryGetValue(key, out var high))
             {
-                var watermarks = _recordReader.QueryWatermarkOffsets(new TopicPartition(key.Topic, key.Partition), _options.RequestTimeout);
-                if (watermarks.Low.Value >= 0 && watermarks.High.Value >= 0)
-                {
-                    result[key] = new PartitionOffsets(watermarks.Low.Value, watermarks.High.Value);
-                }
+                result[key] = new PartitionOffsets(low, high);
             }
-            catch (KafkaException ex)
+        }
+
+        return result;
+    }
+
+    private async Task<Dictionary<PartitionKey, long>> ListOffsetsAsync(List<PartitionKey> keys, OffsetSpec spec)
+    {
+        var request = keys.Select(k => new TopicPartitionOffsetSpec { TopicPartition = new TopicPartition(k.Topic, k.Partition), OffsetSpec = spec });
+        IEnumerable<ListOffsetsResultInfo> infos;
+        try
+        {
+            var answer = await _admin.ListOffsetsAsync(request, new ListOffsetsOptions { RequestTimeout = _options.RequestTimeout }).ConfigureAwait(false);
+            infos = answer.ResultInfos;
+        }
+        catch (ListOffsetsException ex)
+        {
+            // Partitions that answered are kept; the others are logged and left out.
+            infos = ex.Result.ResultInfos;
+        }
+        catch (KafkaException ex)
+        {
+            // The metadata answered, so the cluster is up: only the offsets are missing from this poll.
+            LogOffsetsFailed(_logger, "every partition", ex.Error.Reason);
+            infos = [];
+        }
+
+        var offsets = new Dictionary<PartitionKey, long>();
+        foreach (var tpo in infos.Select(i => i.TopicPartitionOffsetError))
+        {
+            if (tpo.Error.IsError || tpo.Offset.Value < 0)
             {
-                // Left out of this poll; the others are still reported.
-                LogOffsetsFailed(_logger, key.ToString(), ex.Error.Reason);
+                LogOffsetsFailed(_logger, $"{tpo.Topic}[{tpo.Partition.Value}]", tpo.Error.Reason);
+                continue;
             }
 
-            return ValueTask.CompletedTask;
-        }).ConfigureAwait(false);
-        return new Dictionary<PartitionKey, PartitionOffsets>(result);
+            offsets[new PartitionKey(tpo.Topic, tpo.Partition.Value)] = tpo.Offset.Value;
+        }
+
+        return offsets;
     }
 
     private async Task<Dictionary<string, IReadOnlyDictionary<PartitionKey, long>>> ReadCommittedOffsetsAsync(List<PartitionKey> partitionKeys, CancellationToken cancellationToken)

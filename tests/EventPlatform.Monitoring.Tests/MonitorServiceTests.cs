@@ -136,6 +136,7 @@ public sealed partial class MonitorServiceTests(EmbeddedKafkaFixture kafka)
     [GeneratedRegex("""^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*$""")]
     private static partial Regex CommentLine();
 
-    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? (NaN|[+-]Inf|[-+0-9.eE]+)( [0-9]+)?$""")]
+    // prometheus-net writes an infinite gauge as "Infinity"; Prometheus' parser (Go's ParseFloat) reads it as +Inf.
+    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? (NaN|[+-]Inf|[+-]?Infinity|[-+0-9.eE]+)( [0-9]+)?$""")]
     private static partial Regex SampleLine();
 }
