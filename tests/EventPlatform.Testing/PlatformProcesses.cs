@@ -74,11 +74,13 @@ public static class PlatformProcesses
         return (gateway, url);
     }
 
-    /// <summary>Starts <c>up</c> against an external cluster (its gateway and registry on free ports) and waits until the gateway is healthy.</summary>
+    /// <summary>Starts <c>up</c> against an external cluster (its gateway, registry, processor and sink on free ports) and waits until the gateway is healthy.</summary>
     public static async Task<(CliProcess Process, Uri Gateway, Uri Registry)> StartUpAsync(string bootstrapServers)
     {
         var gatewayUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
         var registryUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var processorUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var sinkUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
         var environment = new Dictionary<string, string?>
         {
             ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers,
@@ -89,7 +91,7 @@ public static class PlatformProcesses
         };
         // Every listener of up on a free port (the Kafka exporter's default, 9308, may be taken).
         var monitorUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Monitor:Urls={Listen(monitorUrl)}"], environment);
+        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Processor:Urls={Listen(processorUrl)}", $"--Sink:Urls={Listen(sinkUrl)}", $"--Monitor:Urls={Listen(monitorUrl)}"], environment);
         await WaitOrDisposeAsync(up, new Uri(gatewayUrl, "api/v1/health")).ConfigureAwait(false);
         return (up, gatewayUrl, registryUrl);
     }

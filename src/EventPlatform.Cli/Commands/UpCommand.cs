@@ -5,6 +5,7 @@ using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Configuration;
 using EventPlatform.Kafka.Embedded;
 using EventPlatform.Monitoring;
+using EventPlatform.Processor.Service;
 using EventPlatform.SchemaRegistry;
 using EventPlatform.SchemaRegistry.Security;
 using Microsoft.Extensions.Configuration;
@@ -22,7 +23,7 @@ internal static class UpCommand
 {
     public static Command Create()
     {
-        var command = new Command("up", "Start the platform: embedded Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set), topics, the schema registry on http://127.0.0.1:8081 (unless SCHEMA_REGISTRY_URL is set) and the gateway on http://127.0.0.1:8000. " +
+        var command = new Command("up", "Start the platform: embedded Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set), topics, the schema registry on http://127.0.0.1:8081 (unless SCHEMA_REGISTRY_URL is set), the gateway on http://127.0.0.1:8000 and the stream processor (health and metrics on http://127.0.0.1:8082). " +
             "Extra --Section:Key=value arguments override settings (e.g. --Gateway:DynamicTopics=true).");
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => RunAsync([.. parse.UnmatchedTokens], ct));
@@ -89,6 +90,28 @@ internal static class UpCommand
                     ])
                 : new UpSummary(
                     [$"  Schema registry   {p.RegistryUrl}   (external; {(SchemaRegistryClientSettings.From(p.Configuration).UserInfo is null ? "no credentials configured" : "the gateway uses the configured basic.auth.user.info")})"]),
+        },
+        new()
+        {
+            Name = "processor",
+            // It reads what the gateway writes (the gateway makes the topics) and registers its output schema.
+            StartsAfter = ["broker", "schema registry", "gateway"],
+            StartAsync = UpService.Host("processor", p => ProcessorApp.Create(p.Args, ProcessorSettings(p), p.ShareCluster)),
+            Summarize = (p, _) =>
+            {
+                var processor = UpPlatform.LocalUrl(p.ProcessorUrls);
+                return new UpSummary(
+                    [$"  Stream processor  {processor}   (default job: event topics -> windows -> events.aggregated; invalid to events.dlq)"],
+                    Use: [$"  Processor health  GET  {processor}/health/ready   (metrics: {processor}/metrics)"]);
+            },
+        },
+        new()
+        {
+            Name = "sink",
+            // It decodes through the registry, and the gateway registers the seed's schemas.
+            StartsAfter = ["broker", "schema registry", "gateway"],
+            StartAsync = UpService.Host("sink", p => Sink.SinkApp.Create(p.Args, UpSinkSettings.For(p), p.ShareCluster)),
+            Summarize = (p, _) => UpSinkSettings.Summary(p),
         },
         new()
         {
@@ -180,6 +203,24 @@ internal static class UpCommand
         return overrides;
     }
 
+    /// <summary>What <c>up</c> decides for its processor: where it listens, its broker and registry (with the gateway's credentials).</summary>
+    private static Dictionary<string, string?> ProcessorSettings(UpPlatform platform)
+    {
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Processor:Urls"] = platform.ProcessorUrls,
+            ["Kafka:BootstrapServers"] = platform.Bootstrap,
+            ["SchemaRegistry:Url"] = platform.RegistryUrl,
+        };
+        if (platform.DevelopmentRegistryUser is { } user)
+        {
+            overrides["SchemaRegistry:BasicAuthUserInfo"] = user;
+            overrides["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
+        }
+
+        return overrides;
+    }
+
     /// <summary>What <c>up</c> decides for its registry: where it listens, its broker, and who may use it.</summary>
     private static Dictionary<string, string?> RegistrySettings(UpPlatform platform)
     {
@@ -258,6 +299,8 @@ internal sealed class UpPlatform
 
     public string RegistryUrls { get; private init; } = null!;
 
+    public string ProcessorUrls { get; private init; } = null!;
+
     /// <summary>Where the gateway finds the registry: SCHEMA_REGISTRY_URL, else ours.</summary>
     public string RegistryUrl { get; private init; } = null!;
 
@@ -288,6 +331,7 @@ internal sealed class UpPlatform
             Jwt = PlatformSettings.Jwt(configuration, allowDevelopmentSecret: true),
             GatewayUrls = configuration["Gateway:Urls"] ?? "http://127.0.0.1:8000",
             RegistryUrls = registryUrls,
+            ProcessorUrls = configuration["Processor:Urls"] ?? ProcessorApp.DefaultUrls,
             RegistryUrl = externalRegistry ?? LocalUrl(registryUrls),
             DevelopmentRegistryUser = string.IsNullOrWhiteSpace(externalRegistry)
                 ? Hosting.Configuration.DataDirectory.GetOrCreateDevelopmentRegistryCredentials(dataDirectory)

@@ -203,6 +203,17 @@ internal sealed class SinkNode<T>(StreamJob job, int parent, string topic, Func<
 
     public Action<T, long> Build(JobBuilder builder)
     {
+        // Each sink writes in exactly one stage: before the windows in stage 1, after them in stage 2.
+        var active = builder.Plan.Stage switch
+        {
+            JobStage.Route => builder.WindowDepth == 0,
+            JobStage.Windows => builder.WindowDepth > 0,
+            _ => true,
+        };
+        if (!active)
+        {
+            return static (_, _) => { };
+        }
         builder.SinkTopics.Add(topic);
         return (element, timestamp) => builder.Output.Write(new OutputRecord(topic, key(element), value(element), timestamp));
     }

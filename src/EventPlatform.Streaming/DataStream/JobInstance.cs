@@ -25,15 +25,22 @@ public sealed class JobInstance
     private readonly JobBuilder _builder;
     private readonly WatermarkTracker _tracker;
     private readonly Dictionary<string, int> _topicIndex;
+    private readonly Dictionary<SourcePartition, long> _maxEventTime = [];
 
     /// <summary>Instantiates <paramref name="job"/>, writing what it emits to <paramref name="output"/>.</summary>
     public JobInstance(StreamJob job, IJobOutput output, WatermarkOptions watermarks, TimeProvider clock)
+        : this(job, output, watermarks, clock, StagePlan.Whole)
+    {
+    }
+
+    /// <summary>Instantiates one stage of <paramref name="job"/> (see <see cref="StagePlan"/>).</summary>
+    internal JobInstance(StreamJob job, IJobOutput output, WatermarkOptions watermarks, TimeProvider clock, StagePlan plan)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(output);
         Job = job;
         _tracker = new WatermarkTracker(watermarks, clock);
-        _builder = new JobBuilder(this, output);
+        _builder = new JobBuilder(this, output, plan);
         foreach (var source in job.Nodes.OfType<ISourceNode>())
         {
             source.Build(_builder);
@@ -120,8 +127,27 @@ public sealed class JobInstance
         Watermark = _builder.Operators.Count == 0 ? EventTime.NoWatermark : _tracker.CurrentWatermark();
     }
 
-    internal void Observe(SourceRecord record, long timestamp) =>
-        _tracker.Observe(TrackerPartition(new SourcePartition(record.Topic, record.Partition)), timestamp);
+    /// <summary>The repartition partitions the last processed records were routed to (routing stage only), ascending.</summary>
+    internal SortedSet<int> Routes => _builder.Routes;
+
+    /// <summary>The largest event time seen per source partition (routing stage only).</summary>
+    internal bool TryGetMaxEventTime(SourcePartition partition, out long timestamp) => _maxEventTime.TryGetValue(partition, out timestamp);
+
+    /// <summary>
+    /// A watermark message from the routing stage: <paramref name="partition"/> has delivered event
+    /// times up to <paramref name="maxTimestamp"/>, as if its newest record had been read here.
+    /// </summary>
+    internal void ObserveUpstream(SourcePartition partition, long maxTimestamp) => _tracker.Observe(TrackerPartition(partition), maxTimestamp);
+
+    internal void Observe(SourceRecord record, long timestamp)
+    {
+        var partition = new SourcePartition(record.Topic, record.Partition);
+        _tracker.Observe(TrackerPartition(partition), timestamp);
+        if (_builder.Plan.Stage == JobStage.Route && (!_maxEventTime.TryGetValue(partition, out var max) || timestamp > max))
+        {
+            _maxEventTime[partition] = timestamp;
+        }
+    }
 
     private long AdvanceOperators(long watermark)
     {
@@ -165,12 +191,45 @@ public sealed class JobInstance
     }
 }
 
+/// <summary>Which part of a job an instance runs.</summary>
+internal enum JobStage
+{
+    /// <summary>The whole job (one instance reads every source partition).</summary>
+    Whole,
+
+    /// <summary>
+    /// Scale-out stage 1: the steps before the keyed windows, and their sinks; each element that
+    /// reaches a window is routed (its key's hash picks a repartition partition), not aggregated.
+    /// </summary>
+    Route,
+
+    /// <summary>
+    /// Scale-out stage 2, for one repartition partition: the steps before the windows run again on
+    /// the routed source records, only elements whose key belongs to the partition reach the
+    /// windows, and only the sinks after the windows write.
+    /// </summary>
+    Windows,
+}
+
+/// <summary>The stage an instance runs, the repartition topic's partition count and (stage 2) its partition.</summary>
+internal sealed record StagePlan(JobStage Stage, int PartitionCount, int Partition)
+{
+    public static StagePlan Whole { get; } = new(JobStage.Whole, 1, 0);
+}
+
 /// <summary>What instantiating a job's graph collects: source entry points, operators, sinks.</summary>
-internal sealed class JobBuilder(JobInstance instance, IJobOutput output)
+internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StagePlan plan)
 {
     public JobInstance Instance { get; } = instance;
 
     public IJobOutput Output { get; } = output;
+
+    public StagePlan Plan { get; } = plan;
+
+    /// <summary>How many windows the step being built is downstream of.</summary>
+    public int WindowDepth { get; set; }
+
+    public SortedSet<int> Routes { get; } = [];
 
     public Dictionary<string, Action<SourceRecord>> Sources { get; } = new(StringComparer.Ordinal);
 

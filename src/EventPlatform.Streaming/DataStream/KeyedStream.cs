@@ -64,7 +64,7 @@ public sealed class WindowedStream<TKey, T>
 /// The results of one keyed window aggregation. <see cref="LateRecords"/> is its late side output
 /// (records the policy sends aside), a stream that can be sunk like any other.
 /// </summary>
-public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<WindowResult<TKey, TOut>>, IStreamConsumer<T>
+public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<WindowResult<TKey, TOut>>, IStreamConsumer<T>, IKeyedWindowNode
     where TKey : notnull
 {
     private readonly KeyedStream<TKey, T> _keyed;
@@ -95,14 +95,41 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
 
     Action<T, long> IStreamConsumer<T>.Build(JobBuilder builder)
     {
+        var plan = builder.Plan;
+        var selector = _keyed.KeySelector;
+        if (plan.Stage != JobStage.Whole && builder.WindowDepth > 0)
+        {
+            throw new NotSupportedException(
+                $"Job '{Job.Name}': a window that reads the results of another window would need a second repartition topic; scale-out supports one level of keyed windows.");
+        }
+        if (plan.Stage == JobStage.Route)
+        {
+            var router = new KeyPartitioner<TKey>(_keyed.KeySerializer, plan.PartitionCount);
+            return (value, _) => builder.Routes.Add(router.PartitionOf(selector(value)));
+        }
+
+        builder.WindowDepth++;
         var output = new Output(BuildDownstream(builder), _late.BuildDownstream(builder));
+        builder.WindowDepth--;
         var op = new KeyedWindowOperator<TKey, T, TAcc, TOut>(_definition, _aggregate, output, _keyed.KeyOrder);
         builder.Operators.Add(new OperatorRuntime(
             Id,
             op.AdvanceWatermark,
             writer => op.WriteSnapshot(writer, _keyed.KeySerializer, _accumulators),
             reader => op.RestoreSnapshot(reader, _keyed.KeySerializer, _accumulators)));
-        var selector = _keyed.KeySelector;
+        if (plan.Stage == JobStage.Windows)
+        {
+            // A routed record can carry elements of several keys; this partition takes only its own.
+            var owner = new KeyPartitioner<TKey>(_keyed.KeySerializer, plan.PartitionCount);
+            return (value, timestamp) =>
+            {
+                var key = selector(value);
+                if (owner.PartitionOf(key) == plan.Partition)
+                {
+                    op.Process(key, timestamp, value);
+                }
+            };
+        }
         return (value, timestamp) => op.Process(selector(value), timestamp, value);
     }
 
@@ -118,6 +145,9 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         internal override string Describe() => $"late({parent})";
     }
 }
+
+/// <summary>Marks the nodes that hold keyed state: a job with one runs in two stages when scaled out.</summary>
+internal interface IKeyedWindowNode;
 
 /// <summary>Deterministic output keys, so that a replay writes records with the same keys.</summary>
 public static class OutputKeys

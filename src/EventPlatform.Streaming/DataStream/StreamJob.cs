@@ -51,6 +51,9 @@ public sealed class StreamJob
     /// <summary>The source topics, in ordinal order.</summary>
     public IReadOnlyList<string> SourceTopics => [.. _sourceByTopic.Keys.Order(StringComparer.Ordinal)];
 
+    /// <summary>Whether the job has keyed windows (keyed state), which scale-out splits by key.</summary>
+    internal bool HasKeyedWindows => _nodes.Any(n => n is IKeyedWindowNode);
+
     /// <summary>The nodes in the order they were added.</summary>
     internal IReadOnlyList<StreamNode> Nodes => _nodes;
 

@@ -33,6 +33,14 @@ public sealed class KafkaJobOptions
     /// <summary>How long a checkpoint may wait for the producer's outstanding records to be acknowledged.</summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Null (default): one instance runs the whole job. Set: a job with keyed windows runs in two
+    /// stages joined by a repartition topic, so that several instances in one consumer group share
+    /// it; its checkpoint store must be an <see cref="Checkpoints.IPartitionedCheckpointStore"/>.
+    /// Jobs without windows run in one stage either way.
+    /// </summary>
+    public ScaleOutOptions? ScaleOut { get; init; }
+
     /// <summary>How long to wait for the cluster id at start.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

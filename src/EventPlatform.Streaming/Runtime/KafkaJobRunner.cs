@@ -39,14 +39,16 @@ namespace EventPlatform.Streaming.Runtime;
 /// Offsets of partitions not assigned now are carried into later checkpoints unchanged, so a
 /// checkpoint's state always matches its offsets. Keyed state is not split by partition: one
 /// instance per job is correct; scaling out needs a repartition topic after KeyBy (or mergeable
-/// partial aggregates) and state per partition, a later step.</para>
+/// partial aggregates) and state per partition: set <see cref="KafkaJobOptions.ScaleOut"/>, which runs
+/// a job with keyed windows in two stages joined by a repartition topic, with a checkpoint per
+/// partition (see the Streaming README).</para>
 /// <para>A checkpoint of another cluster (every embedded broker is a new, empty cluster) or of
 /// another job definition is set aside with a warning and never applied.</para>
 /// <para><see cref="Start"/> once. <see cref="StopAsync"/> stops cleanly (final checkpoint);
 /// <see cref="Dispose"/> without it abandons the work since the last checkpoint, as a crash would.
 /// Both are thread-safe.</para>
 /// </remarks>
-public sealed class KafkaJobRunner : IDisposable
+public sealed partial class KafkaJobRunner : IDisposable
 {
     private readonly StreamJob _job;
     private readonly KafkaJobOptions _options;
@@ -65,6 +67,8 @@ public sealed class KafkaJobRunner : IDisposable
     private volatile bool _abandoned;
     private volatile bool _finalCheckpointDone;
     private int _disposed;
+    private long _recordsRead;
+    private int _assignedPartitions;
     private int _started;
 
     /// <summary>Creates the runner's producer and consumer; nothing is read until <see cref="Start"/>.</summary>
@@ -100,8 +104,14 @@ public sealed class KafkaJobRunner : IDisposable
             OnRecord = OnRecord,
             OnFailure = OnFailure,
             BeforePoll = BeforePoll,
-            OnIdle = () => _instance?.AdvanceWatermark(),
+            OnIdle = OnIdle,
         });
+        if (options.ScaleOut is { } scaleOut)
+        {
+            var partitioned = store as IPartitionedCheckpointStore ?? throw new ArgumentException(
+                $"Scale-out keeps a checkpoint per partition: the store must be an {nameof(IPartitionedCheckpointStore)} (such as {nameof(FileCheckpointStore)}).", nameof(store));
+            _scaled = new ScaledRun(scaleOut, partitioned, job.HasKeyedWindows ? RepartitionTopicName(job.Name) : null, RepartitionRecords.Tag(_fingerprint));
+        }
     }
 
     /// <summary>The cluster id the checkpoints are tagged with, once started.</summary>
@@ -109,6 +119,12 @@ public sealed class KafkaJobRunner : IDisposable
 
     /// <summary>Checkpoints written by this runner.</summary>
     public int CheckpointsWritten { get; private set; }
+
+    /// <summary>Records read from Kafka so far (source and, scaled out, repartition records). Thread-safe.</summary>
+    public long RecordsRead => Interlocked.Read(ref _recordsRead);
+
+    /// <summary>How many partitions the consumer group gives this runner now (0 before the first assignment). Thread-safe.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _assignedPartitions);
 
     /// <summary>Why the job stopped, if it failed.</summary>
     public Exception? Failure { get; private set; }
@@ -131,6 +147,14 @@ public sealed class KafkaJobRunner : IDisposable
             RuntimeLog.ConfiguredClusterIdentity(_logger, _job.Name, ClusterId);
         }
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
+        if (_scaled is not null)
+        {
+            PrepareScaleOut(cancellationToken);
+            _loop.Consumer.Subscribe(_scaled.Topic is { } repartition ? [.. _job.SourceTopics, repartition] : _job.SourceTopics);
+            _loop.Start(cancellationToken);
+            Volatile.Write(ref _started, 1);
+            return;
+        }
         _loop.Consumer.Subscribe(_job.SourceTopics);
         _loop.Start(cancellationToken);
         Volatile.Write(ref _started, 1);
@@ -176,9 +200,28 @@ public sealed class KafkaJobRunner : IDisposable
             _ = _loop.StopAsync();
             return;
         }
-        if (_instance is not null && _clock.GetTimestamp() >= _nextCheckpointTicks)
+        if (_scaled is not null)
+        {
+            BroadcastWatermarksWhenDue();
+        }
+        if (HasAssignment && _clock.GetTimestamp() >= _nextCheckpointTicks)
         {
             Checkpoint(consumer);
+        }
+    }
+
+    private bool HasAssignment => _scaled is null ? _instance is not null : _scaled.Sources.Count + _scaled.Tasks.Count > 0;
+
+    private void OnIdle()
+    {
+        if (_scaled is null)
+        {
+            _instance?.AdvanceWatermark();
+            return;
+        }
+        foreach (var task in _scaled.Tasks.Values)
+        {
+            task.Instance.AdvanceWatermark();
         }
     }
 
@@ -187,6 +230,12 @@ public sealed class KafkaJobRunner : IDisposable
         if (_finalCheckpointDone)
         {
             // Read after the final checkpoint, before the loop noticed the stop: left for the next run.
+            return;
+        }
+        Interlocked.Increment(ref _recordsRead);
+        if (_scaled is not null)
+        {
+            OnRecordScaled(result);
             return;
         }
         var instance = _instance ?? throw new InvalidOperationException("A record arrived with no partition assigned.");
@@ -206,9 +255,14 @@ public sealed class KafkaJobRunner : IDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
     {
+        Interlocked.Add(ref _assignedPartitions, partitions.Count);
+        if (_scaled is not null)
+        {
+            return OnAssignedScaled(partitions);
+        }
         var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
         _positions.Clear();
-        var checkpoint = LoadApplicable();
+        var checkpoint = LoadApplicable(_store);
         if (checkpoint is not null)
         {
             try
@@ -221,7 +275,7 @@ public sealed class KafkaJobRunner : IDisposable
             }
             catch (SnapshotFormatException e)
             {
-                SetAside(e.Message);
+                SetAside(_store, e.Message);
                 instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock);
                 _positions.Clear();
                 checkpoint = null;
@@ -256,9 +310,15 @@ public sealed class KafkaJobRunner : IDisposable
 
     private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
-        if (!_abandoned && !_finalCheckpointDone && Failure is null && _instance is not null)
+        if (!_abandoned && !_finalCheckpointDone && Failure is null && HasAssignment)
         {
             Checkpoint(consumer);
+        }
+        Interlocked.Add(ref _assignedPartitions, -partitions.Count);
+        if (_scaled is not null)
+        {
+            Drop(partitions.Select(p => p.TopicPartition));
+            return;
         }
         _instance = null;
         _positions.Clear();
@@ -267,14 +327,20 @@ public sealed class KafkaJobRunner : IDisposable
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         RuntimeLog.PartitionsLost(_logger, _job.Name, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+        Interlocked.Add(ref _assignedPartitions, -partitions.Count);
+        if (_scaled is not null)
+        {
+            Drop(partitions.Select(p => p.TopicPartition));
+            return;
+        }
         _instance = null;
         _positions.Clear();
     }
 
-    private Checkpoint? LoadApplicable()
+    private Checkpoint? LoadApplicable(ICheckpointStore store)
     {
-        var checkpoint = _store.Load();
-        if (_store is FileCheckpointStore { LastLoadProblem: { } problem })
+        var checkpoint = store.Load();
+        if (store is FileCheckpointStore { LastLoadProblem: { } problem })
         {
             RuntimeLog.CheckpointUnreadable(_logger, _job.Name, problem);
         }
@@ -291,18 +357,23 @@ public sealed class KafkaJobRunner : IDisposable
         {
             return checkpoint;
         }
-        SetAside(reason);
+        SetAside(store, reason);
         return null;
     }
 
-    private void SetAside(string reason)
+    private void SetAside(ICheckpointStore store, string reason)
     {
         RuntimeLog.CheckpointSetAside(_logger, _job.Name, reason);
-        _store.SetAside(reason);
+        store.SetAside(reason);
     }
 
     private void Checkpoint(IConsumer<byte[]?, byte[]> consumer)
     {
+        if (_scaled is not null)
+        {
+            CheckpointScaled(consumer);
+            return;
+        }
         if (_instance is not { } instance)
         {
             return;
@@ -332,19 +403,20 @@ public sealed class KafkaJobRunner : IDisposable
         }
     }
 
-    private void Produce(OutputRecord record)
+    private void Produce(OutputRecord record) => Produce(new TopicPartition(record.Topic, Partition.Any), new Message<byte[]?, byte[]>
     {
-        var message = new Message<byte[]?, byte[]>
-        {
-            Key = record.Key,
-            Value = record.Value,
-            Timestamp = new Timestamp(record.Timestamp, TimestampType.CreateTime),
-        };
+        Key = record.Key,
+        Value = record.Value,
+        Timestamp = new Timestamp(record.Timestamp, TimestampType.CreateTime),
+    });
+
+    private void Produce(TopicPartition destination, Message<byte[]?, byte[]> message)
+    {
         while (true)
         {
             try
             {
-                _producer.Produce(record.Topic, message, OnDelivered);
+                _producer.Produce(destination, message, OnDelivered);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)

@@ -34,4 +34,10 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Trace, Message = "{Client}: {Facility} {Message}")]
     public static partial void Client(ILogger logger, string client, string facility, string message);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Job {Job} runs scaled out: keyed windows behind repartition topic {Topic} with {Partitions} partitions")]
+    public static partial void ScaledOut(ILogger logger, string job, string topic, int partitions);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Job {Job} assigned; restored from checkpoints: {Restored}; starting fresh: {Fresh}")]
+    public static partial void AssignedScaled(ILogger logger, string job, string restored, string fresh);
 }

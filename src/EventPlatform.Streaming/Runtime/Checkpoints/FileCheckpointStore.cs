@@ -13,9 +13,12 @@ namespace EventPlatform.Streaming.Runtime.Checkpoints;
 /// becomes <c>checkpoint.previous</c> and the temporary file becomes <c>checkpoint</c>. A crash at
 /// any point leaves either a leftover temporary file (removed on the next load) and the old
 /// checkpoint, or the new one. A checkpoint that fails its CRC is passed over for the previous one.</para>
-/// <para>Not thread-safe; one job instance owns a directory.</para>
+/// <para>Not thread-safe; one job instance owns a directory. With scale-out each partition has a
+/// directory of its own under <c>partitions/</c> (<see cref="Partition"/>), owned by whichever
+/// instance the consumer group gives the partition to; instances on one machine can share the
+/// job's directory that way. Instances on several machines need a store they can all reach.</para>
 /// </remarks>
-public sealed class FileCheckpointStore : ICheckpointStore
+public sealed class FileCheckpointStore : IPartitionedCheckpointStore
 {
     private const string CurrentName = "checkpoint";
     private const string PreviousName = "checkpoint.previous";
@@ -35,12 +38,24 @@ public sealed class FileCheckpointStore : ICheckpointStore
     public static FileCheckpointStore ForJob(string dataDirectory, string jobName, TimeProvider? clock = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobName);
-        var safe = new StringBuilder(jobName.Length);
-        foreach (var c in jobName)
+        return new FileCheckpointStore(Path.Combine(dataDirectory, "checkpoints", SafeName(jobName)), clock);
+    }
+
+    /// <summary>The store of one partition's checkpoints: the directory <c>partitions/&lt;name&gt;</c> under this one.</summary>
+    public ICheckpointStore Partition(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new FileCheckpointStore(Path.Combine(Directory, "partitions", SafeName(name)), _clock);
+    }
+
+    private static string SafeName(string name)
+    {
+        var safe = new StringBuilder(name.Length);
+        foreach (var c in name)
         {
             safe.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_');
         }
-        return new FileCheckpointStore(Path.Combine(dataDirectory, "checkpoints", safe.ToString()), clock);
+        return safe.ToString();
     }
 
     /// <summary>The directory's full path.</summary>

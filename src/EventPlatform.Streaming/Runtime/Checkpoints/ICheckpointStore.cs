@@ -21,3 +21,20 @@ public interface ICheckpointStore
     /// </summary>
     void SetAside(string reason);
 }
+
+/// <summary>
+/// A checkpoint store that keeps one checkpoint per partition, for a scaled-out job whose
+/// partitions (source and repartition) move between instances one by one. Each partition's store
+/// has the <see cref="ICheckpointStore"/> contract on its own; there is no atomicity across
+/// partitions, and the scale-out design needs none.
+/// </summary>
+/// <remarks>
+/// Only the instance the consumer group assigned a partition to reads or writes its store; every
+/// instance of the job must reach the same stores (one machine: a shared data directory; several
+/// machines: a shared store).
+/// </remarks>
+public interface IPartitionedCheckpointStore : ICheckpointStore
+{
+    /// <summary>The store of the partition called <paramref name="name"/> (the same store for the same name).</summary>
+    ICheckpointStore Partition(string name);
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace EventPlatform.Sink;
+
+/// <summary>The sink's log messages; event ids 5100-5199 are the sink's.</summary>
+internal static partial class SinkLog
+{
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Sink task {Task} started: topics {Topics}, group {Group}, cluster {ClusterId}, writing to {Destination}")]
+    public static partial void TaskStarted(ILogger logger, int task, string topics, string group, string clusterId, string destination);
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "The Kafka cluster reported no id within {Timeout}; offsets are tagged '{ClusterId}'")]
+    public static partial void NoClusterId(ILogger logger, TimeSpan timeout, string clusterId);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "The warehouse holds offsets of other Kafka clusters ({Others}); they are not applied to cluster {ClusterId}")]
+    public static partial void ForeignOffsets(ILogger logger, string others, string clusterId);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Assigned {Topic}[{Partition}]: resuming at {Offset} ({Origin})")]
+    public static partial void Assigned(ILogger logger, string topic, int partition, string offset, string origin);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Writing {Rows} rows of {Topic}[{Partition}] failed (attempt {Attempt}, {Kind}); next attempt in {Delay}")]
+    public static partial void WriteFailed(ILogger logger, Exception e, int rows, string topic, int partition, int attempt, string kind, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "The warehouse stayed unavailable through {Attempts} attempts: {Topic}[{Partition}] is paused and tried again every {Delay} (no record goes to the DLQ for an outage)")]
+    public static partial void PartitionPaused(ILogger logger, int attempts, string topic, int partition, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "{Topic}[{Partition}] resumed after {Attempts} attempts")]
+    public static partial void PartitionResumed(ILogger logger, string topic, int partition, int attempts);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Record {Topic}[{Partition}]@{Offset} sent to the DLQ: {ErrorType}: {Message}")]
+    public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string errorType, string message);
+
+    [LoggerMessage(EventId = 5108, Level = LogLevel.Warning, Message = "The schema registry is unavailable: {Topic}[{Partition}] waits {Delay} and reads from {Offset} again")]
+    public static partial void RegistryUnavailable(ILogger logger, Exception e, string topic, int partition, TimeSpan delay, long offset);
+
+    [LoggerMessage(EventId = 5109, Level = LogLevel.Warning, Message = "Committing offsets to Kafka failed (they are safe in the warehouse; only lag reporting is late)")]
+    public static partial void KafkaCommitFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Warning, Message = "Reading the warehouse's offsets failed; {Topic}[{Partition}] resumes from the group's committed offset (never ahead of the warehouse)")]
+    public static partial void OffsetsUnreadable(ILogger logger, Exception e, string topic, int partition);
+
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "{Topic}[{Partition}] was revoked with {Rows} rows unwritten ({Reason}); its next owner reads them again from the warehouse's offset")]
+    public static partial void RevokedUnwritten(ILogger logger, Exception? e, string topic, int partition, int rows, string reason);
+
+    [LoggerMessage(EventId = 5112, Level = LogLevel.Critical, Message = "Sink task {Task} failed")]
+    public static partial void TaskFailed(ILogger logger, Exception e, int task);
+
+    [LoggerMessage(EventId = 5113, Level = LogLevel.Information, Message = "Connector '{Name}': topics {Topics}, buffer.count.records={Count}, buffer.size.bytes={Bytes}, buffer.flush.time={FlushTime}, tasks.max={Tasks}; warehouse {Destination}")]
+    public static partial void ConnectorConfigured(ILogger logger, string name, string topics, int count, int bytes, TimeSpan flushTime, int tasks, string destination);
+}

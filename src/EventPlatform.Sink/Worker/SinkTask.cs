@@ -1,0 +1,490 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using EventPlatform.Core;
+using EventPlatform.Core.DeadLetter;
+using EventPlatform.Core.Resilience;
+using EventPlatform.Core.Topics;
+using EventPlatform.Kafka.Consuming;
+using EventPlatform.Schemas.Client;
+using EventPlatform.Sink.Buffering;
+using EventPlatform.Sink.Destinations;
+using EventPlatform.Sink.Transformation;
+using Microsoft.Extensions.Logging;
+
+namespace EventPlatform.Sink.Worker;
+
+/// <summary>What one sink task needs besides its collaborators.</summary>
+/// <param name="TaskNumber">Its number within the instance (0 .. tasks.max-1), for thread names and logs.</param>
+/// <param name="ConsumerConfig">The consumer's settings: group, bootstrap, no auto-commit.</param>
+/// <param name="Topics">What it subscribes to.</param>
+/// <param name="Flush">When a partition's buffer is written.</param>
+/// <param name="Backoff">The seed's retry delays.</param>
+/// <param name="MaxAttempts">Write attempts before refused rows go to the DLQ (5).</param>
+/// <param name="ClusterId">The Kafka cluster's id, which the warehouse's offsets are tagged with.</param>
+public sealed record SinkTaskSettings(
+    int TaskNumber,
+    ConsumerConfig ConsumerConfig,
+    IReadOnlyList<string> Topics,
+    FlushPolicy Flush,
+    ExponentialBackoff Backoff,
+    int MaxAttempts,
+    string ClusterId);
+
+/// <summary>
+/// One sink task (Kafka Connect's unit of parallelism): a consumer in the connector's group, on its
+/// own thread (<see cref="ConsumeLoop{TKey, TValue}"/>), turning records into rows, buffering them
+/// per partition, and writing each partition's rows with its next offset in one warehouse transaction.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Exactly-once in effect (Properties 15 and 21): on assignment each partition resumes at the offset
+/// the warehouse stored for this cluster; rows are upserts, so whatever a crash makes the sink read
+/// again lands on the same rows. Offsets go to Kafka only after the warehouse commit, for lag.
+/// </para>
+/// <para>
+/// Retries (Property 16) never block the thread: a failed partition is paused and tried again after
+/// the seed's backoff while the others keep flowing. After <see cref="SinkTaskSettings.MaxAttempts"/>
+/// attempts, rows the warehouse refuses are written one by one and the refused ones go to
+/// <c>events.dlq</c>; a warehouse that is away keeps its partition paused and is tried again at the
+/// backoff's cap, so good records never go to the DLQ for an outage. A record that cannot be
+/// transformed goes to the DLQ at once (transformation is deterministic: retrying cannot help).
+/// </para>
+/// </remarks>
+public sealed class SinkTask : IAsyncDisposable
+{
+    private readonly SinkTaskSettings _settings;
+    private readonly SinkTransformer _transformer;
+    private readonly IWarehouseDestination _destination;
+    private readonly IProducer<byte[]?, byte[]> _dlq;
+    private readonly SinkMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action<Exception> _onFailure;
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
+    private readonly ConsumeLoop<byte[]?, byte[]> _loop;
+    private volatile bool _stopping;
+
+    public SinkTask(
+        SinkTaskSettings settings,
+        SinkTransformer transformer,
+        IWarehouseDestination destination,
+        IProducer<byte[]?, byte[]> deadLetters,
+        SinkMetrics metrics,
+        TimeProvider time,
+        ILogger logger,
+        Action<Exception> onFailure)
+    {
+        _settings = settings;
+        _transformer = transformer;
+        _destination = destination;
+        _dlq = deadLetters;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _onFailure = onFailure;
+        var consumer = new ConsumerBuilder<byte[]?, byte[]>(settings.ConsumerConfig)
+            .SetPartitionsAssignedHandler((_, assigned) => OnAssigned(assigned))
+            .SetPartitionsRevokedHandler((c, revoked) => OnRevoked(c, revoked.Select(p => p.TopicPartition), "revoked"))
+            .SetPartitionsLostHandler((_, lost) => OnLost(lost.Select(p => p.TopicPartition)))
+            .Build();
+        _loop = new ConsumeLoop<byte[]?, byte[]>(consumer, $"sink-task-{settings.TaskNumber}", new ConsumeLoopHandlers<byte[]?, byte[]>
+        {
+            OnRecord = OnRecord,
+            BeforePoll = BeforePoll,
+            OnFailure = e =>
+            {
+                SinkLog.TaskFailed(_logger, e, _settings.TaskNumber);
+                _onFailure(e);
+            },
+        });
+    }
+
+    /// <summary>Partitions it holds now (read from any thread: a snapshot count).</summary>
+    public int AssignedPartitions => Volatile.Read(ref _assignedCount);
+
+    private int _assignedCount;
+
+    /// <summary>Subscribes and starts consuming on the task's thread.</summary>
+    public void Start(CancellationToken cancellationToken)
+    {
+        _loop.Consumer.Subscribe(_settings.Topics);
+        _loop.Start(cancellationToken);
+    }
+
+    /// <summary>Writes every buffered row (flush on shutdown), leaves the group and closes the consumer.</summary>
+    public Task StopAsync()
+    {
+        // The loop's own thread flushes (the consumer is not thread-safe) and then ends the loop.
+        _stopping = true;
+        return _loop.Completion;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _loop.Dispose();
+    }
+
+    private void BeforePoll(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var now = _time.GetUtcNow();
+        if (_stopping)
+        {
+            foreach (var state in _partitions.Values)
+            {
+                if (state.Pending is null && state.Buffer.HasUnwrittenProgress)
+                {
+                    Flush(consumer, state, FlushReason.Shutdown, now);
+                }
+            }
+
+            _loop.Stop();
+            return;
+        }
+
+        foreach (var state in _partitions.Values)
+        {
+            if (state.ResumeReadingAt is { } resumeAt && now >= resumeAt)
+            {
+                // The registry was away: read again from the record that could not be decoded.
+                state.ResumeReadingAt = null;
+                consumer.Seek(new TopicPartitionOffset(state.Partition, state.ReadAgainFrom));
+                ResumeIfPaused(consumer, state);
+            }
+            else if (state.Pending is { } pending && now >= pending.NextAttemptAt)
+            {
+                Attempt(consumer, state, now);
+            }
+            else if (state.Pending is null && state.ResumeReadingAt is null && state.Buffer.Due(now) is var reason and not FlushReason.None)
+            {
+                Flush(consumer, state, reason, now);
+            }
+        }
+    }
+
+    private void OnRecord(ConsumeResult<byte[]?, byte[]> record)
+    {
+        var partition = record.TopicPartition;
+        if (!_partitions.TryGetValue(partition, out var state))
+        {
+            state = _partitions[partition] = new PartitionState(partition, new PartitionBuffer(_settings.Flush));
+        }
+
+        if (state.ResumeReadingAt is not null)
+        {
+            // Fetched before the pause: it is read again from ReadAgainFrom.
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var position = new RecordPosition(record.Topic, record.Partition.Value, record.Offset.Value);
+        TransformOutcome outcome;
+        try
+        {
+            var task = _transformer.TransformAsync(position, record.Message.Value, CancellationToken.None);
+            outcome = task.IsCompleted ? task.Result : task.AsTask().GetAwaiter().GetResult();
+        }
+        catch (SchemaUnavailableException e)
+        {
+            var delay = _settings.Backoff.Delay(Math.Min(state.RegistryFailures++, 10));
+            SinkLog.RegistryUnavailable(_logger, e, record.Topic, record.Partition.Value, delay, record.Offset.Value);
+            state.ReadAgainFrom = record.Offset.Value;
+            state.ResumeReadingAt = now + delay;
+            Pause(_loop.Consumer, state);
+            return;
+        }
+
+        state.RegistryFailures = 0;
+        if (outcome.Row is { } row)
+        {
+            state.Buffer.Add(row, now);
+        }
+        else
+        {
+            SendToDeadLetters(record.Message.Value ?? [], outcome.ErrorType!, outcome.ErrorMessage!, 0, now, now, position);
+            state.Buffer.Advance(position.Offset, now);
+        }
+
+        if (state.Pending is null && state.Buffer.Due(now) is var reason and not FlushReason.None)
+        {
+            Flush(_loop.Consumer, state, reason, now);
+        }
+    }
+
+    private void Flush(IConsumer<byte[]?, byte[]> consumer, PartitionState state, FlushReason reason, DateTimeOffset now)
+    {
+        var (rows, next) = state.Buffer.Drain();
+        state.Pending = new PendingWrite(rows, next, now, reason);
+        Attempt(consumer, state, now);
+    }
+
+    private void Attempt(IConsumer<byte[]?, byte[]> consumer, PartitionState state, DateTimeOffset now)
+    {
+        var pending = state.Pending!;
+        pending.Attempts++;
+        pending.LastAttempt = now;
+        try
+        {
+            if (pending.Isolating)
+            {
+                WriteOneByOne(state, pending, now);
+            }
+            else
+            {
+                Write(pending.Rows, state, pending.NextOffset);
+            }
+        }
+        catch (DestinationException e)
+        {
+            Failed(consumer, state, pending, e, now);
+            return;
+        }
+
+        _metrics.Flushed(pending.Reason);
+        if (pending.Attempts > 1)
+        {
+            SinkLog.PartitionResumed(_logger, state.Partition.Topic, state.Partition.Partition.Value, pending.Attempts);
+        }
+
+        state.Pending = null;
+        CommitToKafka(consumer, state.Partition, pending.NextOffset);
+        ResumeIfPaused(consumer, state);
+    }
+
+    private void Failed(IConsumer<byte[]?, byte[]> consumer, PartitionState state, PendingWrite pending, DestinationException e, DateTimeOffset now)
+    {
+        _metrics.Retried();
+        var attempt = pending.Attempts;
+        if (e.Kind == DestinationErrorKind.RowsRejected && attempt >= _settings.MaxAttempts && !pending.Isolating)
+        {
+            // The warehouse refuses something in the batch: find the bad rows, write the good ones.
+            pending.Isolating = true;
+            pending.NextAttemptAt = now;
+            Pause(consumer, state);
+            return;
+        }
+
+        var delay = _settings.Backoff.Delay(Math.Min(attempt - 1, 30));
+        if (attempt == _settings.MaxAttempts)
+        {
+            SinkLog.PartitionPaused(_logger, attempt, state.Partition.Topic, state.Partition.Partition.Value, _settings.Backoff.MaxDelay);
+            _metrics.Paused();
+        }
+        else
+        {
+            SinkLog.WriteFailed(_logger, e, pending.Rows.Count, state.Partition.Topic, state.Partition.Partition.Value, attempt, e.Kind.ToString(), delay);
+        }
+
+        pending.NextAttemptAt = now + delay;
+        Pause(consumer, state);
+    }
+
+    private void Write(IReadOnlyList<WarehouseRow> rows, PartitionState state, long nextOffset)
+    {
+        IReadOnlyList<StoredOffset> offsets = nextOffset >= 0
+            ? [new StoredOffset(state.Partition.Topic, state.Partition.Partition.Value, nextOffset)]
+            : [];
+        _destination.WriteAsync(_settings.ClusterId, rows, offsets, CancellationToken.None).GetAwaiter().GetResult();
+        var events = rows.Count(r => r is EventRow);
+        if (events > 0)
+        {
+            _metrics.Written("events", events);
+        }
+
+        if (rows.Count - events > 0)
+        {
+            _metrics.Written("aggregated_events", rows.Count - events);
+        }
+    }
+
+    /// <summary>Each row alone: the refused ones go to the DLQ; an outage stops the walk (rows written so far are upserts, so it starts over safely).</summary>
+    private void WriteOneByOne(PartitionState state, PendingWrite pending, DateTimeOffset now)
+    {
+        foreach (var row in pending.Rows)
+        {
+            try
+            {
+                Write([row], state, -1);
+            }
+            catch (DestinationException e) when (e.Kind == DestinationErrorKind.RowsRejected)
+            {
+                SendToDeadLetters(row.OriginalMessage, "SINK_WRITE_REJECTED", e.Message, _settings.MaxAttempts, pending.FirstAttempt, now, row.Source);
+            }
+        }
+
+        Write([], state, pending.NextOffset);
+    }
+
+    private void SendToDeadLetters(byte[] original, string errorType, string message, int retries, DateTimeOffset first, DateTimeOffset last, RecordPosition source)
+    {
+        var dlq = new DlqMessage(original, errorType, message, retries, first, last, source.Topic, source.Partition, source.Offset);
+        var value = JsonSerializer.SerializeToUtf8Bytes(dlq, CoreJsonContext.Default.DlqMessage);
+        var key = System.Text.Encoding.UTF8.GetBytes($"{source.Topic}/{source.Partition}/{source.Offset}");
+        // Acknowledged before the offset past it can reach the warehouse: a DLQ'd record is never lost.
+        _dlq.ProduceAsync(TopicPlan.DeadLetter, new Message<byte[]?, byte[]> { Key = key, Value = value }).GetAwaiter().GetResult();
+        _metrics.DeadLetter(errorType);
+        SinkLog.DeadLettered(_logger, source.Topic, source.Partition, source.Offset, errorType, message);
+    }
+
+    private void CommitToKafka(IConsumer<byte[]?, byte[]> consumer, TopicPartition partition, long nextOffset)
+    {
+        if (nextOffset < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit([new TopicPartitionOffset(partition, nextOffset)]);
+        }
+        catch (KafkaException e)
+        {
+            SinkLog.KafkaCommitFailed(_logger, e);
+        }
+    }
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> assigned)
+    {
+        WarehouseOffsets? stored = null;
+        Exception? failure = null;
+        try
+        {
+            stored = _destination.ReadOffsetsAsync(_settings.ClusterId, CancellationToken.None).GetAwaiter().GetResult();
+            if (stored.OtherClusters.Count > 0)
+            {
+                SinkLog.ForeignOffsets(_logger, string.Join(", ", stored.OtherClusters), _settings.ClusterId);
+            }
+        }
+        catch (DestinationException e)
+        {
+            failure = e;
+        }
+
+        var positions = new List<TopicPartitionOffset>(assigned.Count);
+        foreach (var partition in assigned)
+        {
+            _partitions[partition] = new PartitionState(partition, new PartitionBuffer(_settings.Flush));
+            var match = stored?.Offsets.FirstOrDefault(o => o.Topic == partition.Topic && o.Partition == partition.Partition.Value);
+            if (failure is not null)
+            {
+                SinkLog.OffsetsUnreadable(_logger, failure, partition.Topic, partition.Partition.Value);
+            }
+
+            if (match is { } offset)
+            {
+                SinkLog.Assigned(_logger, partition.Topic, partition.Partition.Value, offset.NextOffset.ToString(System.Globalization.CultureInfo.InvariantCulture), "the warehouse's offset");
+                positions.Add(new TopicPartitionOffset(partition, offset.NextOffset));
+            }
+            else
+            {
+                // The group's committed offset is never ahead of the warehouse (committed after it), else the earliest.
+                positions.Add(new TopicPartitionOffset(partition, Offset.Unset));
+            }
+        }
+
+        Volatile.Write(ref _assignedCount, _partitions.Count);
+        return positions;
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, IEnumerable<TopicPartition> revoked, string reason)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var partition in revoked)
+        {
+            if (!_partitions.Remove(partition, out var state))
+            {
+                continue;
+            }
+
+            if (state.Pending is null && state.Buffer.HasUnwrittenProgress && state.ResumeReadingAt is null)
+            {
+                // One attempt: what is not written is read again by the next owner from the warehouse's offset.
+                var (rows, next) = state.Buffer.Drain();
+                try
+                {
+                    Write(rows, state, next);
+                    _metrics.Flushed(FlushReason.Shutdown);
+                    CommitToKafka(consumer, partition, next);
+                }
+                catch (DestinationException e)
+                {
+                    SinkLog.RevokedUnwritten(_logger, e, partition.Topic, partition.Partition.Value, rows.Count, reason);
+                }
+            }
+            else if (state.Pending is { } pending)
+            {
+                SinkLog.RevokedUnwritten(_logger, null, partition.Topic, partition.Partition.Value, pending.Rows.Count + state.Buffer.Count, reason + " while its write was being retried");
+            }
+        }
+
+        Volatile.Write(ref _assignedCount, _partitions.Count);
+    }
+
+    private void OnLost(IEnumerable<TopicPartition> lost)
+    {
+        // Another member may own them already: write nothing, the warehouse's offsets say where to resume.
+        foreach (var partition in lost)
+        {
+            _partitions.Remove(partition);
+        }
+
+        Volatile.Write(ref _assignedCount, _partitions.Count);
+    }
+
+    private static void Pause(IConsumer<byte[]?, byte[]> consumer, PartitionState state)
+    {
+        if (!state.Paused)
+        {
+            consumer.Pause([state.Partition]);
+            state.Paused = true;
+        }
+    }
+
+    private static void ResumeIfPaused(IConsumer<byte[]?, byte[]> consumer, PartitionState state)
+    {
+        if (state.Paused && state.Pending is null && state.ResumeReadingAt is null)
+        {
+            consumer.Resume([state.Partition]);
+            state.Paused = false;
+        }
+    }
+
+    private sealed class PartitionState(TopicPartition partition, PartitionBuffer buffer)
+    {
+        public TopicPartition Partition { get; } = partition;
+
+        public PartitionBuffer Buffer { get; } = buffer;
+
+        /// <summary>A batch being written (and retried); the partition is paused while it is.</summary>
+        public PendingWrite? Pending { get; set; }
+
+        public bool Paused { get; set; }
+
+        /// <summary>Set while the registry is away: when to read again, from <see cref="ReadAgainFrom"/>.</summary>
+        public DateTimeOffset? ResumeReadingAt { get; set; }
+
+        public long ReadAgainFrom { get; set; }
+
+        public int RegistryFailures { get; set; }
+    }
+
+    private sealed class PendingWrite(List<WarehouseRow> rows, long nextOffset, DateTimeOffset firstAttempt, FlushReason reason)
+    {
+        public List<WarehouseRow> Rows { get; } = rows;
+
+        public long NextOffset { get; } = nextOffset;
+
+        public DateTimeOffset FirstAttempt { get; } = firstAttempt;
+
+        public FlushReason Reason { get; } = reason;
+
+        public int Attempts { get; set; }
+
+        public DateTimeOffset LastAttempt { get; set; }
+
+        public DateTimeOffset NextAttemptAt { get; set; }
+
+        /// <summary>After the attempts, refused rows are looked for one by one.</summary>
+        public bool Isolating { get; set; }
+    }
+}

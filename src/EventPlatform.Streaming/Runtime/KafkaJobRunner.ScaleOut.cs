@@ -1,0 +1,449 @@
+using System.Buffers;
+using System.Text;
+using Confluent.Kafka;
+using EventPlatform.Core.Topics;
+using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Topics;
+using EventPlatform.Streaming.DataStream;
+using EventPlatform.Streaming.Runtime.Checkpoints;
+using EventPlatform.Streaming.State;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EventPlatform.Streaming.Runtime;
+
+// Scale-out: a job with keyed windows runs in two stages on one consumer (one group, one loop)
+// that reads the source topics and the job's repartition topic. Stage 1 (routing) runs the steps
+// before the windows on source records and writes each record to the repartition partitions its
+// elements' keys hash to; stage 2 keeps one job instance per repartition partition, so that a
+// partition's state moves with the partition. Every partition has its own checkpoint.
+public sealed partial class KafkaJobRunner
+{
+    private const byte WindowTaskStateVersion = 1;
+    private const int MaxAppliedMarks = 1 << 20;
+
+    private readonly ScaledRun? _scaled;
+
+    /// <summary>The repartition topic of a scaled-out job with keyed windows, once started (null otherwise).</summary>
+    public string? RepartitionTopic => _scaled is { PartitionCount: > 0 } scaled ? scaled.Topic : null;
+
+    /// <summary>The name of a partition's checkpoint in an <see cref="IPartitionedCheckpointStore"/> when scaled out.</summary>
+    public static string PartitionCheckpointName(TopicPartition partition)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        return $"{partition.Topic}-{partition.Partition.Value}";
+    }
+
+    /// <summary>The repartition topic's name for a job: <c>{job}-repartition</c>, with characters Kafka refuses replaced by '_'.</summary>
+    public static string RepartitionTopicName(string jobName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobName);
+        var name = new StringBuilder(jobName.Length + 12);
+        foreach (var c in jobName)
+        {
+            name.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_');
+        }
+        return name.Append("-repartition").ToString();
+    }
+
+    private void PrepareScaleOut(CancellationToken cancellationToken)
+    {
+        var scaled = _scaled!;
+        // The consumer's handle: its metadata requests never auto-create topics.
+        using var admin = new DependentAdminClientBuilder(_loop.Consumer.Handle).Build();
+        var sources = new List<SourcePartition>();
+        var largest = 0;
+        foreach (var topic in _job.SourceTopics)
+        {
+            var count = PartitionCount(admin, topic)
+                ?? throw new InvalidOperationException($"Source topic '{topic}' of job '{_job.Name}' does not exist: scale-out needs every source partition known at start.");
+            largest = Math.Max(largest, count);
+            sources.AddRange(Enumerable.Range(0, count).Select(p => new SourcePartition(topic, p)));
+        }
+
+        scaled.SourcePartitions = sources;
+        if (scaled.Topic is null)
+        {
+            // No keyed state: stage 1 alone, with a checkpoint per source partition.
+            RuntimeLog.ScaledOut(_logger, _job.Name, "(none: no keyed windows)", 0);
+            return;
+        }
+        var configured = scaled.Options.RepartitionPartitions;
+        if (configured is <= 0)
+        {
+            throw new InvalidOperationException($"ScaleOut.RepartitionPartitions must be positive, not {configured}.");
+        }
+        var existing = PartitionCount(admin, scaled.Topic);
+        if (existing is null)
+        {
+            var provisioner = scaled.Options.Topics;
+            using var owned = provisioner is null
+                ? AdminTopicProvisioner.Create(KafkaClientConfig.ForAdmin(_options.Kafka, $"{_job.Name}-admin", _options.BootstrapServers),
+                    _options.MetadataTimeout, _options.MetadataTimeout, NullLogger<AdminTopicProvisioner>.Instance)
+                : null;
+            var spec = new TopicSpec(scaled.Topic, configured ?? largest, scaled.Options.ReplicationFactor, TopicRole.Internal);
+            (provisioner ?? owned!).EnsureTopicAsync(spec, cancellationToken).GetAwaiter().GetResult();
+            existing = PartitionCount(admin, scaled.Topic)
+                ?? throw new InvalidOperationException($"The repartition topic '{scaled.Topic}' was not found after it was created.");
+        }
+        if (configured is { } wanted && wanted != existing)
+        {
+            throw new InvalidOperationException(
+                $"The repartition topic '{scaled.Topic}' has {existing} partitions, ScaleOut.RepartitionPartitions says {wanted}: keyed state is split by key hash modulo the count, so it cannot change under a running job.");
+        }
+        scaled.PartitionCount = existing.Value;
+        scaled.NextBroadcastTicks = _clock.GetTimestamp() + Ticks(scaled.Options.WatermarkInterval);
+        RuntimeLog.ScaledOut(_logger, _job.Name, scaled.Topic, scaled.PartitionCount);
+    }
+
+    private int? PartitionCount(IAdminClient admin, string topic)
+    {
+        var metadata = admin.GetMetadata(topic, _options.MetadataTimeout);
+        var found = metadata.Topics.FirstOrDefault(t => t.Topic == topic);
+        return found is { Error.IsError: false, Partitions.Count: > 0 } ? found.Partitions.Count : null;
+    }
+
+    private List<TopicPartitionOffset> OnAssignedScaled(List<TopicPartition> partitions)
+    {
+        var scaled = _scaled!;
+        scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
+            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0));
+        var restored = new List<string>();
+        var fresh = new List<string>();
+        var positions = new List<TopicPartitionOffset>(partitions.Count);
+        foreach (var partition in partitions)
+        {
+            var (offset, fromCheckpoint) = partition.Topic == scaled.Topic
+                ? AssignWindowTask(partition.Partition.Value)
+                : AssignSource(new SourcePartition(partition.Topic, partition.Partition.Value));
+            (fromCheckpoint ? restored : fresh).Add(partition.ToString());
+            positions.Add(new TopicPartitionOffset(partition, offset));
+        }
+        _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
+        RuntimeLog.AssignedScaled(_logger, _job.Name, string.Join(", ", restored), string.Join(", ", fresh));
+        return positions;
+    }
+
+    private (Offset Offset, bool FromCheckpoint) AssignSource(SourcePartition partition)
+    {
+        var scaled = _scaled!;
+        var task = new SourceTask(scaled.StoreFor(PartitionCheckpointName(new TopicPartition(partition.Topic, partition.Partition))));
+        scaled.Sources[partition] = task;
+        if (LoadApplicable(task.Store) is { } checkpoint && checkpoint.Offsets.TryGetValue(partition, out var next))
+        {
+            task.Next = task.SavedNext = next;
+            return (new Offset(next), true);
+        }
+        return (_options.StartFromBeginning ? Offset.Beginning : Offset.End, false);
+    }
+
+    private (Offset Offset, bool FromCheckpoint) AssignWindowTask(int partition)
+    {
+        var scaled = _scaled!;
+        var store = scaled.StoreFor(PartitionCheckpointName(new TopicPartition(scaled.Topic!, partition)));
+        var task = NewWindowTask(partition, store);
+        if (LoadApplicable(store) is { } checkpoint
+            && checkpoint.Offsets.TryGetValue(new SourcePartition(scaled.Topic!, partition), out var next))
+        {
+            try
+            {
+                RestoreWindowTask(task, checkpoint.State);
+                task.Next = task.SavedNext = next;
+                task.SavedWatermark = task.Instance.Watermark;
+            }
+            catch (SnapshotFormatException e)
+            {
+                SetAside(store, e.Message);
+                task = NewWindowTask(partition, store);
+            }
+        }
+        scaled.Tasks[partition] = task;
+        // Without a checkpoint a repartition partition is read from its beginning: everything routed
+        // to it by this job definition is there (records of other definitions are skipped by tag,
+        // records routed twice by a replayed stage 1 are dropped by the applied marks).
+        return task.Next >= 0 ? (new Offset(task.Next), true) : (Offset.Beginning, false);
+    }
+
+    private WindowTask NewWindowTask(int partition, ICheckpointStore store)
+    {
+        var scaled = _scaled!;
+        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
+            new StagePlan(JobStage.Windows, scaled.PartitionCount, partition));
+        // Every source partition can route here, so each holds this partition's watermark as it
+        // would hold a single instance's.
+        foreach (var source in scaled.SourcePartitions)
+        {
+            instance.AddPartition(source);
+        }
+        return new WindowTask(instance, store);
+    }
+
+    private void Drop(IEnumerable<TopicPartition> partitions)
+    {
+        var scaled = _scaled!;
+        foreach (var partition in partitions)
+        {
+            if (partition.Topic == scaled.Topic)
+            {
+                scaled.Tasks.Remove(partition.Partition.Value);
+            }
+            else
+            {
+                scaled.Sources.Remove(new SourcePartition(partition.Topic, partition.Partition.Value));
+            }
+        }
+    }
+
+    private void OnRecordScaled(ConsumeResult<byte[]?, byte[]> result)
+    {
+        ThrowIfDeliveryFailed();
+        var scaled = _scaled!;
+        var message = result.Message;
+        if (result.Topic == scaled.Topic)
+        {
+            ApplyRouted(scaled, result.Partition.Value, result.Offset.Value, message);
+            return;
+        }
+
+        var source = new SourcePartition(result.Topic, result.Partition.Value);
+        var router = scaled.Router ?? throw new InvalidOperationException("A record arrived with no partition assigned.");
+        var record = new SourceRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value ?? [], message.Timestamp.UnixTimestampMs);
+        router.Routes.Clear();
+        router.Process(record);
+        foreach (var partition in router.Routes)
+        {
+            Produce(new TopicPartition(scaled.Topic, partition), RepartitionRecords.Data(scaled.Tag, record));
+        }
+        if (scaled.Sources.TryGetValue(source, out var task))
+        {
+            task.Next = result.Offset.Value + 1;
+            task.Active = true;
+        }
+    }
+
+    private void ApplyRouted(ScaledRun scaled, int partition, long offset, Message<byte[]?, byte[]> message)
+    {
+        var task = scaled.Tasks[partition];
+        task.Next = offset + 1;
+        if (!RepartitionRecords.TryRead(message, scaled.Tag, out var routed))
+        {
+            return;
+        }
+        if (routed.IsWatermark)
+        {
+            task.Instance.ObserveUpstream(routed.Source, routed.Timestamp);
+        }
+        else
+        {
+            // A replayed stage 1 writes the same records again in the same order: records of one
+            // source partition arrive here in offset order, so one mark per source partition is exact.
+            if (task.Applied.TryGetValue(routed.Source, out var applied) && routed.Offset <= applied)
+            {
+                return;
+            }
+            task.Instance.Process(new SourceRecord(routed.Source.Topic, routed.Source.Partition, routed.Offset, message.Key, message.Value ?? [], routed.Timestamp));
+            task.Applied[routed.Source] = routed.Offset;
+        }
+        task.Instance.AdvanceWatermark();
+    }
+
+    private void BroadcastWatermarksWhenDue()
+    {
+        var scaled = _scaled!;
+        if (_clock.GetTimestamp() < scaled.NextBroadcastTicks)
+        {
+            return;
+        }
+        BroadcastWatermarks();
+        scaled.NextBroadcastTicks = _clock.GetTimestamp() + Ticks(scaled.Options.WatermarkInterval);
+    }
+
+    // Flink's watermark propagation: each routing task tells every downstream partition how far its
+    // source partitions have come; a window task's watermark is the minimum over all source partitions.
+    // Sent only for partitions read since the last time, so a quiet source partition can go idle downstream.
+    private void BroadcastWatermarks()
+    {
+        var scaled = _scaled!;
+        if (scaled.Router is not { } router)
+        {
+            return;
+        }
+        if (scaled.Topic is null)
+        {
+            return;
+        }
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (source, task) in scaled.Sources.OrderBy(s => s.Key.Topic, StringComparer.Ordinal).ThenBy(s => s.Key.Partition))
+        {
+            if (!task.Active || !router.TryGetMaxEventTime(source, out var max))
+            {
+                continue;
+            }
+            task.Active = false;
+            for (var partition = 0; partition < scaled.PartitionCount; partition++)
+            {
+                Produce(new TopicPartition(scaled.Topic, partition), RepartitionRecords.Watermark(scaled.Tag, source, max, now));
+            }
+        }
+    }
+
+    private void CheckpointScaled(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var scaled = _scaled!;
+        // A source partition's checkpoint must not pass a watermark still unsent: its next owner
+        // would never send it if no record follows.
+        BroadcastWatermarks();
+        if (_producer.Flush(_options.FlushTimeout) > 0)
+        {
+            throw new TimeoutException($"The producer did not deliver the job's output within {_options.FlushTimeout}; no checkpoint was written.");
+        }
+        ThrowIfDeliveryFailed();
+        var now = _clock.GetUtcNow();
+        var commits = new List<TopicPartitionOffset>();
+        foreach (var (source, task) in scaled.Sources)
+        {
+            if (task.Next < 0)
+            {
+                continue;
+            }
+            commits.Add(new TopicPartitionOffset(source.Topic, source.Partition, task.Next));
+            if (task.Next != task.SavedNext)
+            {
+                task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now, new Dictionary<SourcePartition, long> { [source] = task.Next }, []));
+                task.SavedNext = task.Next;
+            }
+        }
+        foreach (var (partition, task) in scaled.Tasks)
+        {
+            if (task.Next < 0)
+            {
+                continue;
+            }
+            commits.Add(new TopicPartitionOffset(scaled.Topic, partition, task.Next));
+            // Idleness can fire windows without a record: a moved watermark is a changed state.
+            if (task.Next != task.SavedNext || task.Instance.Watermark != task.SavedWatermark)
+            {
+                task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now,
+                    new Dictionary<SourcePartition, long> { [new SourcePartition(scaled.Topic!, partition)] = task.Next }, WriteWindowTask(task)));
+                task.SavedNext = task.Next;
+                task.SavedWatermark = task.Instance.Watermark;
+            }
+        }
+        CheckpointsWritten++;
+        _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
+        RuntimeLog.CheckpointWritten(_logger, _job.Name, CheckpointsWritten, string.Join(", ", commits.Select(c => $"{c.TopicPartition}@{c.Offset.Value}")));
+        if (commits.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            consumer.Commit(commits);
+        }
+        catch (KafkaException e)
+        {
+            RuntimeLog.CommitFailed(_logger, _job.Name, e.Error.Reason);
+        }
+    }
+
+    // A window task's state: a version byte, the applied mark per source partition, then the job instance's state.
+    private static byte[] WriteWindowTask(WindowTask task)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new SnapshotWriter(buffer);
+        writer.WriteByte(WindowTaskStateVersion);
+        writer.WriteInt32(task.Applied.Count);
+        foreach (var (source, offset) in task.Applied.OrderBy(a => a.Key.Topic, StringComparer.Ordinal).ThenBy(a => a.Key.Partition))
+        {
+            writer.WriteString(source.Topic);
+            writer.WriteInt32(source.Partition);
+            writer.WriteInt64(offset);
+        }
+        writer.WriteBytes(task.Instance.WriteState());
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void RestoreWindowTask(WindowTask task, byte[] state)
+    {
+        var reader = new SnapshotReader(state);
+        reader.ExpectVersion(WindowTaskStateVersion, "window task");
+        var count = reader.ReadCount(MaxAppliedMarks, bytesPerItem: 16);
+        var applied = new Dictionary<SourcePartition, long>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var source = new SourcePartition(reader.ReadString(), reader.ReadInt32());
+            var offset = reader.ReadInt64();
+            reader.Check(source.Partition >= 0 && offset >= 0 && applied.TryAdd(source, offset), "a bad or repeated applied mark");
+        }
+        var instance = reader.ReadBytes(int.MaxValue).ToArray();
+        reader.ExpectEnd();
+        task.Instance.RestoreState(instance);
+        foreach (var (source, offset) in applied)
+        {
+            task.Applied[source] = offset;
+        }
+    }
+
+    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, byte[] tag)
+    {
+        private readonly Dictionary<string, ICheckpointStore> _stores = new(StringComparer.Ordinal);
+
+        public ScaleOutOptions Options { get; } = options;
+
+        /// <summary>The repartition topic; null for a job without keyed windows (stage 1 only).</summary>
+        public string? Topic { get; } = topic;
+
+        public byte[] Tag { get; } = tag;
+
+        public int PartitionCount { get; set; }
+
+        public IReadOnlyList<SourcePartition> SourcePartitions { get; set; } = [];
+
+        public long NextBroadcastTicks { get; set; }
+
+        /// <summary>Stage 1: stateless, one for every source partition assigned.</summary>
+        public JobInstance? Router { get; set; }
+
+        public Dictionary<SourcePartition, SourceTask> Sources { get; } = [];
+
+        public SortedDictionary<int, WindowTask> Tasks { get; } = [];
+
+        public ICheckpointStore StoreFor(string name)
+        {
+            if (!_stores.TryGetValue(name, out var partitionStore))
+            {
+                partitionStore = store.Partition(name);
+                _stores[name] = partitionStore;
+            }
+            return partitionStore;
+        }
+    }
+
+    private sealed class SourceTask(ICheckpointStore store)
+    {
+        public ICheckpointStore Store { get; } = store;
+
+        /// <summary>The next offset to read; -1 until known.</summary>
+        public long Next { get; set; } = -1;
+
+        public long SavedNext { get; set; } = -1;
+
+        /// <summary>Read since the last watermark broadcast.</summary>
+        public bool Active { get; set; }
+    }
+
+    private sealed class WindowTask(JobInstance instance, ICheckpointStore store)
+    {
+        public JobInstance Instance { get; } = instance;
+
+        public ICheckpointStore Store { get; } = store;
+
+        /// <summary>The highest source offset applied per source partition (the dedupe marks).</summary>
+        public Dictionary<SourcePartition, long> Applied { get; } = [];
+
+        public long Next { get; set; } = -1;
+
+        public long SavedNext { get; set; } = -1;
+
+        public long SavedWatermark { get; set; } = long.MinValue;
+    }
+}

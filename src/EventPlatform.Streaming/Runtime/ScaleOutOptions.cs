@@ -1,0 +1,32 @@
+using EventPlatform.Kafka.Topics;
+
+namespace EventPlatform.Streaming.Runtime;
+
+/// <summary>
+/// Runs a job with keyed windows in two stages so that several instances in one consumer group
+/// share the work (see the Streaming README, "Scale-out"). Every instance of a job must use the
+/// same settings.
+/// </summary>
+public sealed class ScaleOutOptions
+{
+    /// <summary>
+    /// Partitions of the repartition topic <c>{job}-repartition</c>: the most instances the window
+    /// stage can spread over. Null: the topic's count if it exists, else the largest partition
+    /// count of the source topics. A topic that exists with another count than a configured one is
+    /// refused, because keyed state is split by key hash modulo this count.
+    /// </summary>
+    public int? RepartitionPartitions { get; init; }
+
+    /// <summary>The repartition topic's replication factor when the runner creates it (use 3 on a production cluster).</summary>
+    public short ReplicationFactor { get; init; } = 1;
+
+    /// <summary>Creates the repartition topic; null: the Admin API (with the fallbacks of <see cref="AdminTopicProvisioner"/>).</summary>
+    public ITopicProvisioner? Topics { get; init; }
+
+    /// <summary>
+    /// How often the routing stage tells every repartition partition how far event time has come
+    /// in each source partition it read since the last time: the window stage's watermark follows
+    /// the sources with this delay.
+    /// </summary>
+    public TimeSpan WatermarkInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+}
