@@ -150,7 +150,7 @@ public sealed partial class KafkaClusterReader : IDisposable
 
     private async Task<Dictionary<string, IReadOnlyDictionary<PartitionKey, long>>> ReadCommittedOffsetsAsync(List<PartitionKey> partitionKeys, CancellationToken cancellationToken)
     {
-        var groups = new SortedSet<string>(_options.ConsumerGroups.Where(g => g.Length > 0), StringComparer.Ordinal);
+        var groups = new SortedSet<string>(_options.ConsumerGroups.Concat(_options.PipelineStages.Values).Where(g => g.Length > 0), StringComparer.Ordinal);
         if (_options.DiscoverConsumerGroups)
         {
             foreach (var group in await DiscoverGroupsAsync().ConfigureAwait(false))

@@ -30,6 +30,9 @@ public sealed class KafkaExporterMetrics
     private readonly SeriesSet _groupConsumed;
     private readonly SeriesSet _groupCatchUp;
     private readonly SeriesSet _dlqMessages;
+    private readonly SeriesSet _stageLagSeconds;
+    private readonly SeriesSet _stageLag;
+    private readonly SeriesSet _stageCatchUp;
     private readonly Gauge _lastPoll;
     private volatile ExporterSnapshot? _snapshot;
 
@@ -56,6 +59,12 @@ public sealed class KafkaExporterMetrics
         _groupCatchUp = new(f.CreateGauge("kafka_consumergroup_catchup_seconds",
             "Estimated seconds until the consumer group's lag is zero: lag / (consumed per second - produced per second on its partitions) over the rate window; 0 when caught up, +Inf when the lag is not shrinking.", group));
         _dlqMessages = new(f.CreateGauge("eventplatform_dlq_messages", "Messages retained in the dead letter topic (Monitor:DlqTopic): the sum over its partitions of log end minus oldest offset.", topic));
+        string[] stage = ["stage", "consumergroup"];
+        _stageLagSeconds = new(f.CreateGauge("eventplatform_pipeline_stage_lag_seconds",
+            "How far behind the pipeline stage is in time: the age of the oldest record its consumer group has not consumed (the most-behind partition); 0 when caught up. Stages: Monitor:PipelineStages.", stage));
+        _stageLag = new(f.CreateGauge("eventplatform_pipeline_stage_lag_messages", "Messages the pipeline stage's consumer group has not consumed, over its partitions.", stage));
+        _stageCatchUp = new(f.CreateGauge("eventplatform_pipeline_stage_catchup_seconds",
+            "Estimated seconds until the pipeline stage is caught up at the recent consumption and production rates; 0 when caught up, +Inf when its lag is not shrinking.", stage));
         _lastPoll = f.CreateGauge("kafka_exporter_last_poll_timestamp_seconds", "When the exporter last read the cluster (successfully or not), Unix seconds.");
         registry.Registry.AddBeforeCollectCallback(Apply);
     }
@@ -87,11 +96,16 @@ public sealed class KafkaExporterMetrics
             _groupLagSeconds.Replace(snapshot.GroupPartitions.Select(g => (Labels(g.Group, g.Partition), g.LagSeconds)));
             _groupConsumed.Replace(snapshot.Groups.Select(g => (Labels(g.Group), g.ConsumedPerSecond)));
             _groupCatchUp.Replace(snapshot.Groups.Select(g => (Labels(g.Group), g.CatchUpSeconds)));
+            _stageLagSeconds.Replace(snapshot.Stages.Select(s => (Labels(s.Stage, s.Group), s.LagSeconds)));
+            _stageLag.Replace(snapshot.Stages.Select(s => (Labels(s.Stage, s.Group), (double?)s.Lag)));
+            _stageCatchUp.Replace(snapshot.Stages.Select(s => (Labels(s.Stage, s.Group), s.CatchUpSeconds)));
             _dlqMessages.Replace(snapshot.Dlq is { } dlq ? [(Labels(dlq.Topic), (double?)dlq.Messages)] : []);
         }
     }
 
     private static string[] Labels(string value) => [value];
+
+    private static string[] Labels(string first, string second) => [first, second];
 
     private static string[] Labels(PartitionKey partition) => [partition.Topic, partition.Partition.ToString(CultureInfo.InvariantCulture)];
 

@@ -17,7 +17,7 @@ public sealed partial class KafkaExporterService(
     TimeProvider time,
     ILogger<KafkaExporterService> logger) : BackgroundService
 {
-    private readonly KafkaLagCalculator _calculator = new(options.Value.RateWindow, options.Value.DlqTopic);
+    private readonly KafkaLagCalculator _calculator = new(options.Value.RateWindow, options.Value.DlqTopic, options.Value.PipelineStages);
     private volatile PollOutcome? _last;
 
     /// <summary>The last poll's outcome; null before the first one ends.</summary>

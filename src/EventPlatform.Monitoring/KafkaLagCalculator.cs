@@ -10,7 +10,7 @@ namespace EventPlatform.Monitoring;
 /// it, and offsets that went back (a recreated topic, a group reset) count as no progress.
 /// Not thread-safe: one poll loop owns it.
 /// </remarks>
-public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic)
+public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic, IReadOnlyDictionary<string, string>? pipelineStages = null)
 {
     private readonly Queue<ClusterReading> _history = new();
 
@@ -73,7 +73,10 @@ public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic)
         var dlq = reading.Topics.ContainsKey(dlqTopic)
             ? new DlqFigures(dlqTopic, reading.Partitions.Where(p => p.Key.Topic == dlqTopic).Sum(p => p.Value.Retained))
             : null;
-        return new ExporterSnapshot(reading.At, reading.Brokers, topics, partitions, groupPartitions, groups, dlq);
+        return new ExporterSnapshot(reading.At, reading.Brokers, topics, partitions, groupPartitions, groups, dlq)
+        {
+            Stages = Stages(groupPartitions, groups),
+        };
     }
 
     /// <summary>
@@ -103,6 +106,28 @@ public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic)
         return reading.RecordTimestamps.TryGetValue((partition, oldest), out var timestamp)
             ? Math.Max(0, (reading.At - timestamp).TotalSeconds)
             : null;
+    }
+
+    /// <summary>
+    /// Each configured stage whose group has committed: its lag in time is that of its most-behind
+    /// partition, since the stage is as late as the oldest event it has not yet moved on.
+    /// </summary>
+    private List<StageFigures> Stages(List<GroupPartitionFigures> groupPartitions, List<GroupFigures> groups)
+    {
+        var stages = new List<StageFigures>();
+        foreach (var (stage, group) in (pipelineStages ?? new Dictionary<string, string>()).OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            if (groups.Find(g => g.Group == group) is not { } figures)
+            {
+                continue;
+            }
+
+            var seconds = groupPartitions.Where(p => p.Group == group).Select(p => p.LagSeconds).ToList();
+            var lagSeconds = seconds.Any(s => s is null) ? (double?)null : seconds.Select(s => s!.Value).DefaultIfEmpty(0).Max();
+            stages.Add(new StageFigures(stage, group, lagSeconds, figures.Lag, figures.CatchUpSeconds));
+        }
+
+        return stages;
     }
 
     private static long Current(ClusterReading reading, PartitionKey partition) =>

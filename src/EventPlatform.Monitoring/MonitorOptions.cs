@@ -35,6 +35,14 @@ public sealed class MonitorOptions
     /// </summary>
     public List<string> ConsumerGroups { get; set; } = [];
 
+    /// <summary>
+    /// The pipeline's stages after the gateway, each the consumer group that moves events on
+    /// (<c>--Monitor:PipelineStages:processor=default-job --Monitor:PipelineStages:sink=connect-eventplatform-sink</c>):
+    /// served as <c>eventplatform_pipeline_stage_lag_seconds{stage}</c> and its catch-up estimate. Their
+    /// groups are reported even when not listed in <see cref="ConsumerGroups"/>.
+    /// </summary>
+    public Dictionary<string, string> PipelineStages { get; set; } = [];
+
     /// <summary>Discover groups with ListGroups (in addition to <see cref="ConsumerGroups"/>).</summary>
     public bool DiscoverConsumerGroups { get; set; } = true;
 

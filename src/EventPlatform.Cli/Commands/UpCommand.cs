@@ -117,13 +117,8 @@ internal static class UpCommand
         {
             Name = "monitor",
             StartsAfter = ["broker"],
-            StartAsync = UpService.Host("monitor", p => MonitorApp.Create(p.Args, new Dictionary<string, string?>
-            {
-                ["Monitor:Urls"] = p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls,
-                ["Kafka:BootstrapServers"] = p.Bootstrap,
-            })),
-            Summarize = (p, _) => new UpSummary(
-                [$"  Kafka exporter    {UpPlatform.LocalUrl(p.Configuration["Monitor:Urls"] ?? MonitorOptions.DefaultUrls)}/metrics   (consumer lag in messages and seconds, offsets, DLQ depth; groups to report: --Monitor:ConsumerGroups:0=<id>)"]),
+            StartAsync = UpService.Host("monitor", p => MonitorApp.Create(p.Args, UpMonitorSettings.For(p))),
+            Summarize = (p, _) => UpMonitorSettings.Summary(p),
         },
     ];
 
