@@ -122,8 +122,10 @@ public sealed class KafkaLagCalculator(TimeSpan rateWindow, string dlqTopic, IRe
                 continue;
             }
 
-            var seconds = groupPartitions.Where(p => p.Group == group).Select(p => p.LagSeconds).ToList();
-            var lagSeconds = seconds.Any(s => s is null) ? (double?)null : seconds.Select(s => s!.Value).DefaultIfEmpty(0).Max();
+            // Under load a partition's oldest unconsumed record may not have been fetched yet this
+            // poll: the stage is then measured on the partitions that were, and unknown only when none was.
+            var known = groupPartitions.Where(p => p.Group == group && p.LagSeconds is not null).Select(p => p.LagSeconds!.Value).ToList();
+            double? lagSeconds = known.Count > 0 ? known.Max() : figures.Lag == 0 ? 0 : null;
             stages.Add(new StageFigures(stage, group, lagSeconds, figures.Lag, figures.CatchUpSeconds));
         }
 

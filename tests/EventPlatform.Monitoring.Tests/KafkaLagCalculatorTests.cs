@@ -116,4 +116,38 @@ public sealed class KafkaLagCalculatorTests
 
         Assert.Null(snapshot.Dlq);
     }
+
+    [Fact]
+    public void A_pipeline_stage_is_as_late_as_its_most_behind_partition_and_catches_up_as_its_group()
+    {
+        var stages = new Dictionary<string, string> { ["processor"] = "default-job", ["sink"] = "connect-eventplatform-sink" };
+        var calculator = new KafkaLagCalculator(TimeSpan.FromMinutes(1), "events.dlq", stages);
+        calculator.Add(Reading(TimeSpan.Zero, [(P0, 0, 100), (P1, 0, 100)], [("default-job", P0, 0), ("default-job", P1, 0), ("connect-eventplatform-sink", P0, 100)]));
+
+        // 10 s later the processor reads P0 at 50 (written at T0+2 s) and P1 at 90 (T0+8 s); P1's
+        // next record is newer, so the stage is 8 s late, as P0 is.
+        var snapshot = calculator.Add(Reading(
+            TimeSpan.FromSeconds(10),
+            [(P0, 0, 100), (P1, 0, 100)],
+            [("default-job", P0, 50), ("default-job", P1, 90), ("connect-eventplatform-sink", P0, 100)],
+            [((P0, 50), T0 + TimeSpan.FromSeconds(2)), ((P1, 90), T0 + TimeSpan.FromSeconds(8))]));
+
+        var processor = snapshot.Stages.Single(s => s.Stage == "processor");
+        Assert.Equal("default-job", processor.Group);
+        Assert.Equal(8, processor.LagSeconds!.Value, precision: 9);
+        Assert.Equal(60, processor.Lag);
+        // 140 consumed in 10 s, nothing produced: 60 left at 14/s.
+        Assert.Equal(60 / 14.0, processor.CatchUpSeconds!.Value, precision: 9);
+        var sink = snapshot.Stages.Single(s => s.Stage == "sink");
+        Assert.Equal(0, sink.LagSeconds);
+        Assert.Equal(0, sink.CatchUpSeconds);
+    }
+
+    [Fact]
+    public void A_pipeline_stage_whose_group_never_committed_is_not_reported()
+    {
+        var calculator = new KafkaLagCalculator(TimeSpan.FromMinutes(1), "events.dlq", new Dictionary<string, string> { ["sink"] = "connect-x" });
+
+        Assert.Empty(calculator.Add(Reading(TimeSpan.Zero, [(P0, 0, 10)], [("default-job", P0, 5)])).Stages);
+    }
 }
