@@ -14,6 +14,7 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     TokenCommand.Create(),
     TopicsCommand.Create(),
     MonitorCommand.Create(),
+    DlqCommand.Create(),
     LoadGenCommand.Create(
         () => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen"),
         () => PlatformSettings.RegistryUserInfo(PlatformSettings.Load())),
