@@ -14,6 +14,8 @@ var root = new RootCommand("The event streaming platform: HTTP ingestion, schema
     RegistryPasswordCommand.Create(),
     TokenCommand.Create(),
     TopicsCommand.Create(),
+    MonitorCommand.Create(),
+    DlqCommand.Create(),
     LoadGenCommand.Create(
         () => PlatformSettings.DevelopmentToken(PlatformSettings.Jwt(PlatformSettings.Load(), allowDevelopmentSecret: true), "loadgen"),
         () => PlatformSettings.RegistryUserInfo(PlatformSettings.Load())),

@@ -89,7 +89,9 @@ public static class PlatformProcesses
             [$"Registry__Auth__Users__{RegistryServer.AdminUser}__Password"] = RegistryServer.AdminPassword,
             [$"Registry__Auth__Users__{RegistryServer.AdminUser}__Scopes"] = "schemas:admin",
         };
-        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Processor:Urls={Listen(processorUrl)}", $"--Sink:Urls={Listen(sinkUrl)}"], environment);
+        // Every listener of up on a free port (the Kafka exporter's default, 9308, may be taken).
+        var monitorUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Processor:Urls={Listen(processorUrl)}", $"--Sink:Urls={Listen(sinkUrl)}", $"--Monitor:Urls={Listen(monitorUrl)}"], environment);
         await WaitOrDisposeAsync(up, new Uri(gatewayUrl, "api/v1/health")).ConfigureAwait(false);
         return (up, gatewayUrl, registryUrl);
     }

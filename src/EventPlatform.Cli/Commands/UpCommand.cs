@@ -4,6 +4,7 @@ using EventPlatform.Gateway;
 using EventPlatform.Hosting.Auth;
 using EventPlatform.Hosting.Configuration;
 using EventPlatform.Kafka.Embedded;
+using EventPlatform.Monitoring;
 using EventPlatform.Processor.Service;
 using EventPlatform.SchemaRegistry;
 using EventPlatform.SchemaRegistry.Security;
@@ -111,6 +112,13 @@ internal static class UpCommand
             StartsAfter = ["broker", "schema registry", "gateway"],
             StartAsync = UpService.Host("sink", p => Sink.SinkApp.Create(p.Args, UpSinkSettings.For(p), p.ShareCluster)),
             Summarize = (p, _) => UpSinkSettings.Summary(p),
+        },
+        new()
+        {
+            Name = "monitor",
+            StartsAfter = ["broker"],
+            StartAsync = UpService.Host("monitor", p => MonitorApp.Create(p.Args, UpMonitorSettings.For(p))),
+            Summarize = (p, _) => UpMonitorSettings.Summary(p),
         },
     ];
 
