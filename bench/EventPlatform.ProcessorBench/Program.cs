@@ -197,7 +197,7 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     double consumedAt = 0;
     while (true)
     {
-        var consumed = Counter(await http.GetStringAsync(metrics), "flink_taskmanager_job_task_operator_records_consumed_total");
+        var consumed = Counter(await http.GetStringAsync(metrics), "processor_records_consumed_total");
         if (consumed > 0)
         {
             elapsed ??= Stopwatch.StartNew();
@@ -216,7 +216,7 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     var emitted = -1.0;
     while (elapsed.Elapsed.TotalSeconds - lastGrowth < 3)
     {
-        var now = Counter(await http.GetStringAsync(metrics), "flink_taskmanager_job_task_operator_records_emitted_total");
+        var now = Counter(await http.GetStringAsync(metrics), "processor_records_emitted_total");
         if (now != emitted)
         {
             emitted = now;

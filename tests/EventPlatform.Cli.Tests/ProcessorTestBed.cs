@@ -220,7 +220,7 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             var text = await http.GetStringAsync(_metrics[process]);
-            var consumed = Sum(text, "flink_taskmanager_job_task_operator_records_consumed_total");
+            var consumed = Sum(text, "processor_records_consumed_total");
             var written = Sum(text, "processor_checkpoints_total");
             if (consumed > 0 && written >= checkpoints)
             {
@@ -237,7 +237,7 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
     public async Task<double> ConsumedAsync(CliProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return Sum(await http.GetStringAsync(_metrics[process]), "flink_taskmanager_job_task_operator_records_consumed_total");
+        return Sum(await http.GetStringAsync(_metrics[process]), "processor_records_consumed_total");
     }
 
     private static double Sum(string metrics, string name) => metrics.Split('\n')

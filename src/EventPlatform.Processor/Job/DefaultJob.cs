@@ -62,7 +62,7 @@ public static class DefaultJob
             var result = recent.GetOrProcess(record, processing.Process, out var firstTime);
             if (firstTime)
             {
-                metrics?.Consumed(record.Topic, result.Event?.ConsumeDelay ?? TimeSpan.Zero);
+                metrics?.Consumed(record.Topic);
             }
 
             return result;

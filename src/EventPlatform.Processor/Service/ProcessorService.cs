@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Confluent.SchemaRegistry;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Resilience;
@@ -32,6 +33,7 @@ public sealed partial class ProcessorService(
     ProcessorState state,
     ProcessorDataDirectory dataDirectory,
     TimeProvider time,
+    IMeterFactory meters,
     ILoggerFactory loggers) : BackgroundService
 {
     private static readonly ExponentialBackoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
@@ -61,7 +63,7 @@ public sealed partial class ProcessorService(
                 },
                 ScaleOut = settings.ScaleOut ? new ScaleOutOptions { RepartitionPartitions = settings.RepartitionPartitions } : null,
             };
-            using var runner = new KafkaJobRunner(job, runnerOptions, FileCheckpointStore.ForJob(dataDirectory.Path, job.Name, time), loggers.CreateLogger<KafkaJobRunner>(), time);
+            using var runner = new KafkaJobRunner(job, runnerOptions, FileCheckpointStore.ForJob(dataDirectory.Path, job.Name, time), loggers.CreateLogger<KafkaJobRunner>(), time, meters);
             metrics.CheckpointsWritten = () => runner.CheckpointsWritten;
             try
             {

@@ -36,14 +36,14 @@ public sealed class PlatformUnderPrometheus : IAsyncLifetime
             [8000] = PlatformProcesses.FreePort(),
             [8081] = PlatformProcesses.FreePort(),
             [8082] = PlatformProcesses.FreePort(),
-            [8084] = PlatformProcesses.FreePort(),
+            [8083] = PlatformProcesses.FreePort(),
             [9308] = PlatformProcesses.FreePort(),
         };
         var up = CliProcess.Start("up",
         [
             "up",
             Listen("Gateway", ports[8000]), Listen("Registry", ports[8081]), Listen("Processor", ports[8082]),
-            Listen("Sink", ports[8084]), Listen("Monitor", ports[9308]),
+            Listen("Sink", ports[8083]), Listen("Monitor", ports[9308]),
             // The exporter reads the cluster every second, so lag seconds move within the test.
             "--Monitor:PollInterval=00:00:01", "--Monitor:RateWindow=00:00:10",
             // One client drives the load: the default 100 requests a minute would cap it.
@@ -56,7 +56,7 @@ public sealed class PlatformUnderPrometheus : IAsyncLifetime
         _parts.Add(up);
         var gateway = new Uri($"http://127.0.0.1:{ports[8000]}/");
         await up.WaitForHealthyAsync(new Uri(gateway, "api/v1/health"), PlatformProcesses.StartTimeout);
-        await up.WaitForHealthyAsync(new Uri($"http://127.0.0.1:{ports[8084]}/health/ready"), PlatformProcesses.StartTimeout);
+        await up.WaitForHealthyAsync(new Uri($"http://127.0.0.1:{ports[8083]}/health/ready"), PlatformProcesses.StartTimeout);
         await up.WaitForHealthyAsync(new Uri($"http://127.0.0.1:{ports[8082]}/health/ready"), PlatformProcesses.StartTimeout);
 
         Prometheus = await PrometheusServer.StartAsync(PrometheusServer.Configuration(ports));
