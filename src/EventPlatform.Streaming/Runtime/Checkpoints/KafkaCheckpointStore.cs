@@ -50,6 +50,7 @@ public sealed class KafkaCheckpointStore : IPartitionedCheckpointStore, IDisposa
         ArgumentException.ThrowIfNullOrWhiteSpace(options.BootstrapServers);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.JobName);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxCheckpointBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Timeout, TimeSpan.Zero);
         _connection = new Connection(options, clock ?? TimeProvider.System);
         _key = options.JobName + "/job";
         _ownsConnection = true;
