@@ -79,6 +79,7 @@ public sealed class KafkaCheckpointStore : IPartitionedCheckpointStore, IDisposa
     }
 
     /// <inheritdoc />
+    /// <exception cref="KafkaException">The topic could not be read to its end within the options' timeout (nothing is guessed).</exception>
     public Checkpoint? Load()
     {
         var (checkpoint, problem) = _connection.Load(_key);
