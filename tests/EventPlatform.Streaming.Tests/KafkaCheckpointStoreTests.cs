@@ -199,51 +199,6 @@ public sealed class KafkaCheckpointStoreTests(EmbeddedKafkaFixture kafka) : ICla
             Assert.Single(g.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Distinct()));
     }
 
-    [Fact]
-    public async Task A_scaled_out_job_keeps_a_checkpoint_per_partition_in_the_topic()
-    {
-        var topics = TestJobs.Topics.Named("ks-scaled");
-        foreach (var topic in new[] { topics.Input, topics.Output, topics.Invalid, topics.Late })
-        {
-            kafka.Cluster.CreateTopic(topic, Partitions, 1);
-        }
-        var input = Input(300, seed: 6);
-        var expected = TestJobs.ExpectedCounts(input.Select(r => (r.Value, r.Timestamp)));
-        var job = TestJobs.CountPerMinute(topics, name: "ks-scaled");
-        await ProduceAsync(topics.Input, input.Concat(Enumerable.Range(0, Partitions).Select(p => (p, "closer", Base + 3_600_000))));
-        var options = Options();
-        var scaled = new KafkaJobOptions
-        {
-            BootstrapServers = options.BootstrapServers,
-            CheckpointInterval = options.CheckpointInterval,
-            Watermarks = options.Watermarks,
-            Kafka = options.Kafka,
-            ScaleOut = new ScaleOutOptions
-            {
-                RepartitionPartitions = 2,
-                Topics = new EmbeddedTopicProvisioner(kafka.Cluster),
-                WatermarkInterval = TimeSpan.FromMilliseconds(50),
-            },
-        };
-        var observer = Store(job.Name);
-
-        using var runner = new KafkaJobRunner(job, scaled, Store(job.Name));
-        runner.Start();
-        await WaitUntilAsync(() => Enumerable.Range(0, Partitions)
-            .Sum(p => observer.Partition(KafkaJobRunner.PartitionCheckpointName(new TopicPartition(topics.Input, p))).Load()?.Offsets.Values.Sum() ?? 0) == input.Count + Partitions);
-        await runner.StopAsync();
-        var results = await KafkaReader.ReadAllAsync(kafka.BootstrapServers, topics.Output);
-
-        Assert.Null(runner.Failure);
-        Assert.Equal(expected, results.GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!))
-            .Where(g => !g.Key.StartsWith("closer|", StringComparison.Ordinal))
-            .ToDictionary(g => g.Key, g => long.Parse(Encoding.UTF8.GetString(g.Last().Message.Value), CultureInfo.InvariantCulture)));
-        var keys = (await KafkaReader.ReadAllAsync(kafka.BootstrapServers, observer.Topic))
-            .Select(r => Encoding.UTF8.GetString(r.Message.Key!)).Distinct().ToList();
-        // Every source and repartition partition has a key of its own.
-        Assert.Equal(Partitions + 2, keys.Count(k => k.StartsWith("ks-scaled/partition/", StringComparison.Ordinal)));
-    }
-
     private KafkaJobOptions Options(bool startFromBeginning = true) => new()
     {
         StartFromBeginning = startFromBeginning,
