@@ -75,6 +75,17 @@ public sealed class ProcessorOptions : IValidatableObject
     /// <summary>Where checkpoints are kept; by default the platform's data directory.</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>
+    /// The checkpoint store: <see cref="ProcessorCheckpointStore.DataDirectory"/> (default: atomic and
+    /// crash-safe files; instances share it only on one machine) or <see cref="ProcessorCheckpointStore.Kafka"/>
+    /// (records of a compacted topic every instance on every machine reaches; durable on acks=all; see
+    /// the engine's README for what each guarantees).
+    /// </summary>
+    public ProcessorCheckpointStore CheckpointStore { get; set; } = ProcessorCheckpointStore.DataDirectory;
+
+    /// <summary>The compacted topic of the Kafka checkpoint store; <c>{job}-checkpoints</c> when null.</summary>
+    public string? CheckpointTopic { get; set; }
+
     /// <summary>How many times a record whose processing throws is retried before it goes to the DLQ (seed: MAX_RETRIES = 3).</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
@@ -199,4 +210,14 @@ public sealed class WindowSettings
 
         return null;
     }
+}
+
+/// <summary>Where the processor keeps its checkpoints (<see cref="ProcessorOptions.CheckpointStore"/>).</summary>
+public enum ProcessorCheckpointStore
+{
+    /// <summary>Files under the data directory (one machine).</summary>
+    DataDirectory,
+
+    /// <summary>A compacted Kafka topic (any machine that reaches the cluster).</summary>
+    Kafka,
 }

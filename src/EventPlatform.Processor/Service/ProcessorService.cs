@@ -3,6 +3,7 @@ using Confluent.SchemaRegistry;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Resilience;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Topics;
 using EventPlatform.Processor.Enrichment;
 using EventPlatform.Processor.Input;
 using EventPlatform.Processor.Job;
@@ -34,6 +35,7 @@ public sealed partial class ProcessorService(
     ProcessorDataDirectory dataDirectory,
     TimeProvider time,
     IMeterFactory meters,
+    ITopicProvisioner topics,
     ILoggerFactory loggers) : BackgroundService
 {
     private static readonly ExponentialBackoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
@@ -63,7 +65,9 @@ public sealed partial class ProcessorService(
                 },
                 ScaleOut = settings.ScaleOut ? new ScaleOutOptions { RepartitionPartitions = settings.RepartitionPartitions } : null,
             };
-            using var runner = new KafkaJobRunner(job, runnerOptions, FileCheckpointStore.ForJob(dataDirectory.Path, job.Name, time), loggers.CreateLogger<KafkaJobRunner>(), time, meters);
+            var store = CreateCheckpointStore(settings, job.Name);
+            using var storeLifetime = store as IDisposable;
+            using var runner = new KafkaJobRunner(job, runnerOptions, store, loggers.CreateLogger<KafkaJobRunner>(), time, meters);
             metrics.CheckpointsWritten = () => runner.CheckpointsWritten;
             try
             {
@@ -136,6 +140,30 @@ public sealed partial class ProcessorService(
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Information, Message = "Processor job {Job} stopped cleanly after {Checkpoints} checkpoints")]
     private static partial void LogStopped(ILogger logger, string job, int checkpoints);
+
+    /// <summary>The configured checkpoint store (the Kafka one is disposable: it owns two clients).</summary>
+    private ICheckpointStore CreateCheckpointStore(ProcessorOptions settings, string jobName)
+    {
+        if (settings.CheckpointStore == ProcessorCheckpointStore.DataDirectory)
+        {
+            return FileCheckpointStore.ForJob(dataDirectory.Path, jobName, time);
+        }
+
+        var options = kafka.Value;
+        // The store's clients get the same security and client settings as every other client here.
+        var client = KafkaClientConfig.ForAdmin(options, jobName + "-checkpoints", options.BootstrapServers!);
+        var extra = client.Where(p => p.Key is not "bootstrap.servers" && p.Value is not null)
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        return new KafkaCheckpointStore(new KafkaCheckpointStoreOptions
+        {
+            BootstrapServers = options.BootstrapServers!,
+            JobName = jobName,
+            Topic = settings.CheckpointTopic,
+            Topics = topics,
+            ReplicationFactor = options.ReplicationFactor ?? 3,
+            Extra = extra,
+        }, time);
+    }
 }
 
 /// <summary>Where the processor keeps its checkpoints.</summary>
