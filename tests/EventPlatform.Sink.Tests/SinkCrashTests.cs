@@ -18,7 +18,7 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Topic = "events.iot.sensors";
     private const string Connector = "crash-sink";
-    private const int Events = 30_000;
+    private const int Events = 20_000;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("sink-crash-").FullName;
     private CliProcess _broker = null!;
@@ -44,6 +44,8 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var database = Path.Combine(_directory, "warehouse.duckdb");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var phase = System.Diagnostics.Stopwatch.StartNew();
         var producing = Task.Run(() => Produce(schemaId));
 
         // Crash twice, each time once the sink has committed more to the warehouse (seen through the group's offsets).
@@ -53,13 +55,18 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
             var sink = await StartSinkAsync($"sink-{crash}", database, registryUrl);
             await WaitAsync(() => CommittedTotal() > before + 1000, TimeSpan.FromSeconds(90), sink, "the sink to commit more rows");
             sink.Kill();
-            output.WriteLine($"crash {crash}: killed with {CommittedTotal()} offsets committed");
+            output.WriteLine($"crash {crash}: killed with {CommittedTotal()} offsets committed after {phase.Elapsed.TotalSeconds:F1} s");
             await sink.DisposeAsync();
+            phase.Restart();
         }
 
         await producing;
+        output.WriteLine($"producing done {clock.Elapsed.TotalSeconds:F1} s after the start");
+        phase.Restart();
         var last = await StartSinkAsync("sink-3", database, registryUrl);
+        output.WriteLine($"last sink healthy after {phase.Elapsed.TotalSeconds:F1} s, {CommittedTotal()} offsets committed");
         await WaitAsync(() => CommittedTotal() == Events, TimeSpan.FromSeconds(120), last, "every offset to be committed");
+        output.WriteLine($"last sink: every offset committed after {phase.Elapsed.TotalSeconds:F1} s; {clock.Elapsed.TotalSeconds:F1} s in all");
         last.Kill();
         await last.DisposeAsync();
 
@@ -83,7 +90,7 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Events, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Events produced steadily over ~12 s, so the kills land mid-stream.</summary>
+    /// <summary>Events produced steadily over ~8 s, so the kills land mid-stream.</summary>
     private void Produce(int schemaId)
     {
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = _bootstrap, EnableIdempotence = true, LingerMs = 5 }).Build();

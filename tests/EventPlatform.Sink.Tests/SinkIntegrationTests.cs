@@ -45,6 +45,39 @@ public sealed class SinkIntegrationTests(SinkFixture fixture) : IClassFixture<Si
     }
 
     [Fact]
+    public async Task Warehouse_offsets_ahead_of_the_groups_commit_are_committed_to_kafka_on_assignment_with_nothing_left_to_read()
+    {
+        var topic = fixture.NewTopic(partitions: 2);
+        var records = Enumerable.Range(0, 300)
+            .Select(i => ((string?)("device_" + (i % 7)), SinkTestRecords.EncodeEvent(SinkTestRecords.EventJson("evt_ahead_" + i), fixture.EventSchemaId)))
+            .ToList();
+        await fixture.ProduceAsync(topic, records);
+        var offsetsSql = $"SELECT coalesce(sum(next_offset), 0) FROM sink_offsets WHERE topic = '{topic}'";
+        await using (var first = await fixture.StartSinkAsync(Database, topic))
+        {
+            await SinkFixture.WaitForCountAsync(first, offsetsSql, records.Count);
+            await first.StopAsync();
+        }
+
+        // A group that never committed: as if the kill came between the warehouse commit and the Kafka commit.
+        const string Connector = "sink-test-lost-commit";
+        await using var second = await fixture.StartSinkAsync(Database, topic, new Dictionary<string, string?> { ["Sink:Connector:name"] = Connector });
+        using var group = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = fixture.Cluster.BootstrapServers, GroupId = "connect-" + Connector }).Build();
+        var partitions = new[] { new Confluent.Kafka.TopicPartition(topic, 0), new Confluent.Kafka.TopicPartition(topic, 1) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long committed;
+        do
+        {
+            committed = group.Committed(partitions, TimeSpan.FromSeconds(10)).Where(p => p.Offset.Value > 0).Sum(p => p.Offset.Value);
+            await Task.Delay(100);
+        }
+        while (committed < records.Count && DateTime.UtcNow < deadline);
+
+        Assert.Equal(records.Count, committed);
+        Assert.Equal(records.Count, await SinkFixture.CountAsync(second, "SELECT count(*) FROM events"));
+    }
+
+    [Fact]
     public async Task Poison_records_go_to_the_dlq_with_their_source_while_the_other_records_land()
     {
         var topic = fixture.NewTopic(partitions: 1);

@@ -61,6 +61,9 @@ public sealed class SinkTask : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Action<Exception> _onFailure;
     private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
+
+    // Set on assignment, read by the next poll on the same thread: the group's commit may lag the warehouse after a kill.
+    private readonly List<TopicPartitionOffset> _warehouseOffsetsToCompare = [];
     private readonly ConsumeLoop<byte[]?, byte[]> _loop;
     private volatile bool _stopping;
     private volatile bool _pauseRequested;
@@ -163,6 +166,7 @@ public sealed class SinkTask : IAsyncDisposable
         }
 
         ApplyPauseRequest(consumer);
+        CommitWarehouseOffsetsAhead(consumer);
 
         foreach (var state in _partitions.Values)
         {
@@ -385,6 +389,36 @@ public sealed class SinkTask : IAsyncDisposable
         SinkLog.DeadLettered(_logger, source.Topic, source.Partition, source.Offset, errorType, message);
     }
 
+    /// <summary>
+    /// A kill between the warehouse commit and the Kafka commit leaves the group behind the warehouse; when
+    /// nothing is left to read the sink would never commit again, and lag would stay wrong for ever. The
+    /// warehouse's offsets are already durable with their rows, so committing them is safe.
+    /// </summary>
+    private void CommitWarehouseOffsetsAhead(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (_warehouseOffsetsToCompare.Count == 0)
+        {
+            return;
+        }
+
+        var stored = _warehouseOffsetsToCompare.Where(o => _partitions.ContainsKey(o.TopicPartition)).ToList();
+        _warehouseOffsetsToCompare.Clear();
+        try
+        {
+            var committed = consumer.Committed(stored.Select(o => o.TopicPartition), TimeSpan.FromSeconds(10))
+                .ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
+            var ahead = stored.Where(o => !committed.TryGetValue(o.TopicPartition, out var group) || group < o.Offset.Value).ToList();
+            if (ahead.Count > 0)
+            {
+                consumer.Commit(ahead);
+            }
+        }
+        catch (KafkaException e)
+        {
+            SinkLog.KafkaCommitFailed(_logger, e);
+        }
+    }
+
     private void CommitToKafka(IConsumer<byte[]?, byte[]> consumer, TopicPartition partition, long nextOffset)
     {
         if (nextOffset < 0)
@@ -433,6 +467,7 @@ public sealed class SinkTask : IAsyncDisposable
             {
                 SinkLog.Assigned(_logger, partition.Topic, partition.Partition.Value, offset.NextOffset.ToString(System.Globalization.CultureInfo.InvariantCulture), "the warehouse's offset");
                 positions.Add(new TopicPartitionOffset(partition, offset.NextOffset));
+                _warehouseOffsetsToCompare.Add(new TopicPartitionOffset(partition, offset.NextOffset));
             }
             else
             {
