@@ -222,24 +222,8 @@ public sealed class KafkaCheckpointStoreTests(EmbeddedKafkaFixture kafka) : ICla
         return records;
     }
 
-    private async Task ProduceAsync(string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records)
-    {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            BrokerAddressFamily = BrokerAddressFamily.V4,
-            EnableIdempotence = true,
-        }).Build();
-        foreach (var (partition, value, timestamp) in records)
-        {
-            producer.Produce(new TopicPartition(topic, partition), new Message<byte[]?, byte[]>
-            {
-                Value = Encoding.UTF8.GetBytes(value),
-                Timestamp = new Timestamp(timestamp, TimestampType.CreateTime),
-            });
-        }
-        await Task.Run(() => producer.Flush(Patience));
-    }
+    private Task ProduceAsync(string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records) =>
+        KafkaTestRecords.ProduceAsync(kafka.BootstrapServers, topic, records, Patience);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -65,32 +65,14 @@ public sealed class KafkaJobRunnerTests(EmbeddedKafkaFixture kafka) : IClassFixt
     private static IEnumerable<(int Partition, string Value, long Timestamp)> Closers(long timestamp) =>
         Enumerable.Range(0, Partitions).Select(p => (p, "closer", timestamp));
 
-    private async Task ProduceAsync(string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records)
-    {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            BrokerAddressFamily = BrokerAddressFamily.V4,
-            EnableIdempotence = true,
-        }).Build();
-        foreach (var (partition, value, timestamp) in records)
-        {
-            producer.Produce(new TopicPartition(topic, partition), new Message<byte[]?, byte[]>
-            {
-                Value = Encoding.UTF8.GetBytes(value),
-                Timestamp = new Timestamp(timestamp, TimestampType.CreateTime),
-            });
-        }
-        await Task.Run(() => producer.Flush(Patience));
-    }
+    private Task ProduceAsync(string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records) =>
+        KafkaTestRecords.ProduceAsync(kafka.BootstrapServers, topic, records, Patience);
 
     private static Dictionary<string, long> Expected(IEnumerable<(int Partition, string Value, long Timestamp)> records) =>
-        TestJobs.ExpectedCounts(records.Where(r => r.Value != "closer").Select(r => (r.Value, r.Timestamp)));
+        KafkaTestRecords.Expected(records);
 
     private static Dictionary<string, long> LastPerKey(IEnumerable<ConsumeResult<byte[]?, byte[]>> records) =>
-        records.GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!))
-            .Where(g => !g.Key.StartsWith("closer|", StringComparison.Ordinal))
-            .ToDictionary(g => g.Key, g => long.Parse(Encoding.UTF8.GetString(g.Last().Message.Value), CultureInfo.InvariantCulture));
+        KafkaTestRecords.LastPerKey(records);
 
     /// <summary>Reads the output topic until every expected window is there (or the patience runs out), to the end.</summary>
     private async Task<List<ConsumeResult<byte[]?, byte[]>>> ReadResultsAsync(string topic, Dictionary<string, long> expected)

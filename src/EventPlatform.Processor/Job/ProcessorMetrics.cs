@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using EventPlatform.Hosting.Metrics;
 
 namespace EventPlatform.Processor.Job;
 
@@ -32,7 +31,7 @@ public sealed class ProcessorMetrics : IDisposable
     private long _deadLetteredTotal;
 
     /// <summary>Creates the instruments on a meter of <paramref name="meters"/>.</summary>
-    public ProcessorMetrics(IMeterFactory meters, TimeProvider time)
+    public ProcessorMetrics(IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(meters);
         var meter = meters.Create(MeterName);
