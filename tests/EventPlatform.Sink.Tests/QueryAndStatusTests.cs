@@ -53,6 +53,12 @@ public sealed class QueryAndStatusTests(SinkFixture fixture) : IClassFixture<Sin
             Assert.Equal(400, (int?)error["error_code"]);
         }
 
+        // A query that never ends (or a deeply nested one) is stopped with a 4xx; the sink keeps serving.
+        var endless = await QueryAsync(http, """{"sql":"WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"}""", HttpStatusCode.RequestTimeout);
+        Assert.Equal(408, (int?)endless["error_code"]);
+        var nested = "{\"sql\":\"SELECT " + new string('(', 20_000) + "1" + new string(')', 20_000) + "\"}";
+        Assert.Equal(400, (int?)(await QueryAsync(http, nested, HttpStatusCode.BadRequest))["error_code"]);
+
         Assert.Equal(40, await SinkFixture.CountAsync(sink, "SELECT count(*) FROM events"));
         using var anonymous = SinkFixture.Client(sink, authenticated: false);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/query", new StringContent("""{"sql":"SELECT 1"}""", Encoding.UTF8, "application/json"))).StatusCode);

@@ -312,6 +312,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         DbTransaction? transaction = null;
+        CancellationTokenSource? timer = null;
         try
         {
             OpenIfClosed();
@@ -334,7 +335,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
             transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.CommandText = sql;
-            using var timer = new CancellationTokenSource(timeout);
+            timer = new CancellationTokenSource(timeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
             using var interrupt = linked.Token.Register(command.Cancel);
             using var reader = command.ExecuteReader();
@@ -365,12 +366,18 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
             return new WarehouseQueryResult(columns, rows, truncated);
         }
+        catch (OperationCanceledException) when (timer?.IsCancellationRequested == true)
+        {
+            // DuckDB.NET reports an interrupt during execution (not only while reading) as a cancellation.
+            throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+        }
         catch (DuckDBException e)
         {
             throw new WarehouseQueryException("DuckDB refused the query: " + e.Message);
         }
         finally
         {
+            timer?.Dispose();
             TryRollback(transaction);
             transaction?.Dispose();
             _gate.Release();
