@@ -31,7 +31,7 @@ public sealed class SinkMetrics
         _retries = meter.CreateCounter<long>("sink_write_retries_total", "{attempt}", "Warehouse writes that failed and were tried again after the backoff.");
         // Name fixed: the alert rules use it. Buckets from 5 ms to ~80 s.
         _endToEnd = meter.CreateHistogram("eventplatform_end_to_end_latency_seconds", "s",
-            "Time from an event's acceptance (its Kafka record timestamp) to its row committed in the warehouse, observed per row at commit.",
+            "Time from an event's acceptance by the gateway (its eventplatform-accepted-at header; else its Kafka record timestamp) to its row committed in the warehouse, observed per row at commit.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120] });
         _paused = meter.CreateCounter<long>("sink_partitions_paused_total", "{pause}", "Partitions paused because the warehouse or the registry stayed away longer than the retries.");
     }

@@ -15,7 +15,9 @@ public sealed class PublishTests(GatewayFixture gateway)
     public async Task Publish_returns_partition_and_offset_after_ack_and_the_record_is_in_Kafka()
     {
         var id = NewId();
+        var before = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var response = await gateway.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(TestEvents.Iot(id, deviceId: "device_456", userId: "user_789")));
+        var after = DateTimeOffset.UtcNow;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.JsonAsync();
@@ -32,6 +34,10 @@ public sealed class PublishTests(GatewayFixture gateway)
         Assert.Equal("2024-01-15T10:30:00Z", (string?)stored["timestamp"]);
         Assert.Equal(22.5, (double)stored["payload"]!["temperature"]!);
         Assert.Equal(new DateTimeOffset(2024, 1, 15, 10, 30, 0, TimeSpan.Zero), record.Message.Timestamp.UtcDateTime);
+        // When the gateway accepted it, for the sink's end-to-end latency: the event's own time is 2024.
+        Assert.True(record.Message.Headers.TryGetLastBytes(Core.Events.AcceptedAtHeader.Name, out var acceptedHeader));
+        Assert.True(Core.Events.AcceptedAtHeader.TryParse(acceptedHeader, out var accepted));
+        Assert.InRange(accepted, before, after);
     }
 
     [Theory]

@@ -39,19 +39,29 @@ public sealed partial class EventPublisher(
     /// <paramref name="topic"/>; <paramref name="cancellationToken"/> only cuts retry waits short.
     /// </summary>
     public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, Headers? headers, CancellationToken cancellationToken) =>
-        PublishAsync(topic, ToMessage(e, value, headers), cancellationToken);
+        PublishAsync(topic, ToMessage(e, value, headers, time.GetUtcNow()), cancellationToken);
 
     /// <summary>
     /// The Kafka record for an event: key = partition key, value = <paramref name="value"/> (else
-    /// canonical JSON), timestamp = event time.
+    /// canonical JSON), timestamp = event time, and when given, the time the gateway accepted it
+    /// (<see cref="AcceptedAtHeader"/>: the start of the end-to-end latency the sink measures).
     /// </summary>
-    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e, byte[]? value = null, Headers? headers = null) => new()
+    public static Message<byte[]?, byte[]> ToMessage(IngestEvent e, byte[]? value = null, Headers? headers = null, DateTimeOffset? acceptedAt = null)
     {
-        Headers = headers,
-        Key = e.PartitionKey is { } key ? Encoding.UTF8.GetBytes(key) : null,
-        Value = value ?? EventJsonWriter.ToUtf8Bytes(e),
-        Timestamp = new Timestamp(e.Timestamp),
-    };
+        if (acceptedAt is { } accepted)
+        {
+            headers ??= [];
+            headers.Add(AcceptedAtHeader.Name, AcceptedAtHeader.Format(accepted));
+        }
+
+        return new()
+        {
+            Headers = headers,
+            Key = e.PartitionKey is { } key ? Encoding.UTF8.GetBytes(key) : null,
+            Value = value ?? EventJsonWriter.ToUtf8Bytes(e),
+            Timestamp = new Timestamp(e.Timestamp),
+        };
+    }
 
     private async Task<PublishOutcome> PublishAsync(string topic, Message<byte[]?, byte[]> message, CancellationToken cancellationToken)
     {

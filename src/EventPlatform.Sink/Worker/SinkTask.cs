@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using EventPlatform.Core.Events;
 using EventPlatform.Core;
 using EventPlatform.Core.DeadLetter;
 using EventPlatform.Core.Resilience;
@@ -335,11 +336,20 @@ public sealed class SinkTask : IAsyncDisposable
     }
 
     /// <summary>
-    /// When the platform accepted the record: the Kafka record's timestamp (the broker's append time
-    /// when the topic says so, else the producer's create time, which the gateway sets).
+    /// When the platform accepted the record: the gateway's <see cref="AcceptedAtHeader"/>; for
+    /// records that did not come through the gateway (or whose header is not ours), the Kafka
+    /// record's timestamp.
     /// </summary>
-    private static DateTimeOffset? AcceptedAt(ConsumeResult<byte[]?, byte[]> record) =>
-        record.Message.Timestamp.Type == TimestampType.NotAvailable ? null : DateTimeOffset.FromUnixTimeMilliseconds(record.Message.Timestamp.UnixTimestampMs);
+    private static DateTimeOffset? AcceptedAt(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (record.Message.Headers is { } headers && headers.TryGetLastBytes(AcceptedAtHeader.Name, out var value)
+            && AcceptedAtHeader.TryParse(value, out var accepted))
+        {
+            return accepted;
+        }
+
+        return record.Message.Timestamp.Type == TimestampType.NotAvailable ? null : DateTimeOffset.FromUnixTimeMilliseconds(record.Message.Timestamp.UnixTimestampMs);
+    }
 
     private void Write(IReadOnlyList<WarehouseRow> rows, PartitionState state, long nextOffset)
     {
