@@ -64,4 +64,13 @@ internal static partial class SinkLog
 
     [LoggerMessage(EventId = 5119, Level = LogLevel.Information, Message = "Connector '{Connector}' writes to Snowflake (SQL API v2, key-pair JWT; public key fingerprint {Fingerprint})")]
     public static partial void SnowflakeConfigured(ILogger logger, string connector, string fingerprint);
+
+    [LoggerMessage(EventId = 5151, Level = LogLevel.Information, Message = "Connector configs are kept in the {Store} ({Connectors} connectors)")]
+    public static partial void ConnectorStoreOpened(ILogger logger, string store, int connectors);
+
+    [LoggerMessage(EventId = 5152, Level = LogLevel.Information, Message = "Connector '{Connector}' {Change} here as its stored config says (a change made through this or another worker)")]
+    public static partial void ConnectorReconciled(ILogger logger, string connector, string change);
+
+    [LoggerMessage(EventId = 5153, Level = LogLevel.Error, Message = "Connector '{Connector}' could not be brought in line with its stored config")]
+    public static partial void ReconcileFailed(ILogger logger, Exception e, string connector);
 }

@@ -2,6 +2,9 @@ using Confluent.SchemaRegistry;
 using EventPlatform.Hosting.Configuration;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
+using EventPlatform.Hosting.Lifetime;
+using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Topics;
 using EventPlatform.Hosting.Workers;
 using EventPlatform.Schemas.Client;
 using EventPlatform.Hosting.Auth;
@@ -13,6 +16,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Sink;
@@ -87,8 +91,14 @@ public static class SinkApp
         });
         services.AddOptions<JwtOptions>().Bind(configuration.GetSection(JwtOptions.SectionName));
         services.AddSingleton<ConnectAuthenticator>();
-        services.AddSingleton(sp => new ConnectorStore(
-            sp.GetRequiredService<IOptions<SinkOptions>>().Value.ConnectorDirectory ?? Path.Combine(DataDirectory.Resolve(configuration), "connect")));
+        services.AddSingleton<IConnectorStore>(sp =>
+        {
+            var sink = sp.GetRequiredService<IOptions<SinkOptions>>().Value;
+            return sink.ConfigStorage.Equals("kafka", StringComparison.OrdinalIgnoreCase)
+                ? new KafkaConnectorStore(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, sink.ConfigTopic, sp.GetRequiredService<ITopicProvisioner>(),
+                    sp.GetRequiredService<ServiceFailure>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("EventPlatform.Sink.Configs"))
+                : new ConnectorStore(sink.ConnectorDirectory ?? Path.Combine(DataDirectory.Resolve(configuration), "connect"));
+        });
         services.AddSingleton<ConnectWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectWorker>());
         services.AddHealthChecks()

@@ -23,6 +23,19 @@ public sealed class SinkOptions
     /// <summary>Where connector configs are kept (the Connect REST API's); default <c>{data directory}/connect</c>.</summary>
     public string? ConnectorDirectory { get; set; }
 
+    /// <summary>
+    /// <c>file</c> (the default: <see cref="ConnectorDirectory"/>, one worker, Kafka Connect's
+    /// standalone mode) or <c>kafka</c> (the compacted <see cref="ConfigTopic"/>, shared by every
+    /// worker that names it: Kafka Connect's distributed mode).
+    /// </summary>
+    [RegularExpression("^(?i)(file|kafka)$", ErrorMessage = "Sink:ConfigStorage must be 'file' or 'kafka'.")]
+    public string ConfigStorage { get; set; } = "file";
+
+    /// <summary>The config topic with <see cref="ConfigStorage"/> <c>kafka</c> (Kafka Connect's <c>config.storage.topic</c>).</summary>
+    [Required]
+    [MinLength(1)]
+    public string ConfigTopic { get; set; } = "connect-configs";
+
     /// <summary>The seed's retry base delay (1 s); tests shorten it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);

@@ -25,9 +25,10 @@ public enum ConnectOutcome
 
 /// <summary>
 /// The sink as a Kafka Connect worker: the connectors it runs (each its own consumer group
-/// <c>connect-{name}</c> with <c>tasks.max</c> <see cref="SinkTask"/>s), their configs kept in a
-/// <see cref="ConnectorStore"/> under the data directory, and the operations of Connect's REST API
-/// (create, reconfigure, pause, resume, stop, restart, delete).
+/// <c>connect-{name}</c> with <c>tasks.max</c> <see cref="SinkTask"/>s), their configs kept in an
+/// <see cref="IConnectorStore"/> (a directory under the data directory, or a compacted Kafka topic
+/// shared by every worker: Kafka Connect's standalone and distributed modes), and the operations of
+/// Connect's REST API (create, reconfigure, pause, resume, stop, restart, delete).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -42,10 +43,16 @@ public enum ConnectOutcome
 /// formula, up to <see cref="SinkOptions.RetryMaxDelay"/>): it shows FAILED with its trace meanwhile.
 /// Operations are serialised by one lock; status reads take none. Thread-safe.
 /// </para>
+/// <para>
+/// With a shared store, a change made through another worker reaches this one as a
+/// <see cref="IConnectorStore.Changed"/> notice, and the worker reconciles the connector's tasks with
+/// what is stored (<see cref="ReconcileAsync"/>): created, reconfigured, paused, resumed, stopped or
+/// deleted here too. Restarts are local: they act on this worker's tasks only.
+/// </para>
 /// </remarks>
 public sealed class ConnectWorker(
     SinkConnectorConfig configured,
-    ConnectorStore store,
+    IConnectorStore store,
     IOptions<SinkOptions> options,
     IOptions<KafkaOptions> kafka,
     SinkTransformer transformer,
@@ -59,7 +66,9 @@ public sealed class ConnectWorker(
     private readonly Dictionary<string, ConnectorRuntime> _connectors = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger("EventPlatform.Sink");
     private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Threading.Channels.Channel<string> _changes = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
     private Task _supervision = Task.CompletedTask;
+    private Task _reconciliation = Task.CompletedTask;
     private int _disposed;
 
     /// <summary>The id the warehouse's offsets are tagged with (known once started).</summary>
@@ -106,9 +115,10 @@ public sealed class ConnectWorker(
 
         ClusterId = clusterId;
         var explicitlyConfigured = !string.IsNullOrWhiteSpace(settings.ConnectorConfigFile) || settings.Connector.Values.Any(v => !string.IsNullOrEmpty(v));
-        var seed = !store.Exists;
-        var stored = store.Load(out var problems);
-        foreach (var problem in problems)
+        var contents = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var seed = !contents.EverWritten;
+        var stored = contents.Connectors;
+        foreach (var problem in contents.Problems)
         {
             SinkLog.StoredConnectorUnreadable(_logger, problem);
         }
@@ -118,11 +128,12 @@ public sealed class ConnectWorker(
             var previous = stored.FirstOrDefault(s => s.Name == configured.Name);
             stored.RemoveAll(s => s.Name == configured.Name);
             var entry = new StoredConnector(configured.Name, configured.RawValues, previous?.State ?? ConnectorTargetState.Running);
-            store.Save(entry);
+            await store.SaveAsync(entry, cancellationToken).ConfigureAwait(false);
             stored.Add(entry);
         }
 
-        store.Initialise();
+        await store.MarkWrittenAsync(cancellationToken).ConfigureAwait(false);
+        SinkLog.ConnectorStoreOpened(_logger, store.Description, stored.Count);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -151,13 +162,24 @@ public sealed class ConnectWorker(
             _gate.Release();
         }
 
+        // Changes read from here on (another worker's, or our own read back) are reconciled in order.
+        store.Changed = name => _changes.Writer.TryWrite(name);
+        foreach (var name in stored.Select(s => s.Name))
+        {
+            // What changed between the open and the line above is caught by reconciling everything once.
+            _changes.Writer.TryWrite(name);
+        }
+
         _supervision = SuperviseAsync(_stopping.Token);
+        _reconciliation = ReconcileChangesAsync(_stopping.Token);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        store.Changed = null;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _supervision.ConfigureAwait(false);
+        await _reconciliation.ConfigureAwait(false);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -196,11 +218,10 @@ public sealed class ConnectWorker(
                 return ConnectOutcome.AlreadyExists;
             }
 
-            store.Save(new StoredConnector(config.Name, config.RawValues, ConnectorTargetState.Running));
+            await store.SaveAsync(new StoredConnector(config.Name, config.RawValues, ConnectorTargetState.Running), cancellationToken).ConfigureAwait(false);
             var runtime = new ConnectorRuntime(config, ConnectorTargetState.Running);
             Add(runtime);
             StartTasks(runtime);
-            await Task.CompletedTask.ConfigureAwait(false);
             return ConnectOutcome.Created;
         }, cancellationToken);
 
@@ -210,18 +231,15 @@ public sealed class ConnectWorker(
         {
             if (Find(config.Name) is not { } runtime)
             {
-                store.Save(new StoredConnector(config.Name, config.RawValues, ConnectorTargetState.Running));
+                await store.SaveAsync(new StoredConnector(config.Name, config.RawValues, ConnectorTargetState.Running), cancellationToken).ConfigureAwait(false);
                 var created = new ConnectorRuntime(config, ConnectorTargetState.Running);
                 Add(created);
                 StartTasks(created);
                 return ConnectOutcome.Created;
             }
 
-            store.Save(new StoredConnector(config.Name, config.RawValues, runtime.Target));
-            await StopTasksAsync(runtime).ConfigureAwait(false);
-            runtime.Config = config;
-            runtime.Failure = null;
-            StartTasks(runtime);
+            await store.SaveAsync(new StoredConnector(config.Name, config.RawValues, runtime.Target), cancellationToken).ConfigureAwait(false);
+            await ReconfigureAsync(runtime, config).ConfigureAwait(false);
             return ConnectOutcome.Done;
         }, cancellationToken);
 
@@ -234,13 +252,8 @@ public sealed class ConnectWorker(
                 return ConnectOutcome.NotFound;
             }
 
-            await StopTasksAsync(runtime).ConfigureAwait(false);
-            store.Delete(name);
-            lock (_connectors)
-            {
-                _connectors.Remove(name);
-            }
-
+            await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            await RemoveAsync(runtime).ConfigureAwait(false);
             return ConnectOutcome.Done;
         }, cancellationToken);
 
@@ -253,34 +266,144 @@ public sealed class ConnectWorker(
                 return ConnectOutcome.NotFound;
             }
 
-            var previous = runtime.Target;
-            runtime.Target = target;
-            store.Save(new StoredConnector(name, runtime.Config.RawValues, target));
-            if (target == ConnectorTargetState.Stopped)
+            await store.SaveAsync(new StoredConnector(name, runtime.Config.RawValues, target), cancellationToken).ConfigureAwait(false);
+            await ApplyTargetAsync(runtime, target).ConfigureAwait(false);
+            return ConnectOutcome.Done;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Brings the connector named <paramref name="name"/> in line with its stored entry: created,
+    /// reconfigured, set to its target state or removed here, as another worker (or this one) stored it.
+    /// A no-op when they already agree, as they do after this worker's own operations.
+    /// </summary>
+    public Task ReconcileAsync(string name, CancellationToken cancellationToken) =>
+        Locked(async () =>
+        {
+            var desired = store.Get(name);
+            var runtime = Find(name);
+            if (desired is null)
             {
-                await StopTasksAsync(runtime).ConfigureAwait(false);
-            }
-            else if (previous == ConnectorTargetState.Stopped || runtime.Tasks.Count == 0)
-            {
-                StartTasks(runtime);
-            }
-            else
-            {
-                foreach (var task in runtime.Tasks)
+                if (runtime is not null)
                 {
-                    if (target == ConnectorTargetState.Paused)
-                    {
-                        task.Pause();
-                    }
-                    else
-                    {
-                        task.Resume();
-                    }
+                    SinkLog.ConnectorReconciled(_logger, name, "deleted");
+                    await RemoveAsync(runtime).ConfigureAwait(false);
                 }
+
+                return ConnectOutcome.Done;
+            }
+
+            SinkConnectorConfig config;
+            try
+            {
+                config = SinkConnectorConfig.FromValues(desired.Name, desired.Config, Environment.GetEnvironmentVariable);
+            }
+            catch (SinkConfigException e)
+            {
+                SinkLog.StoredConnectorUnreadable(_logger, $"{desired.Name}: {e.Message}");
+                if (runtime is not null)
+                {
+                    await RemoveAsync(runtime).ConfigureAwait(false);
+                }
+
+                Add(new ConnectorRuntime(SinkConnectorConfig.Default(desired.Name), desired.State) { Failure = e.Message });
+                return ConnectOutcome.Done;
+            }
+
+            if (runtime is null)
+            {
+                SinkLog.ConnectorReconciled(_logger, name, "created");
+                var created = new ConnectorRuntime(config, desired.State);
+                Add(created);
+                StartTasks(created);
+                return ConnectOutcome.Created;
+            }
+
+            if (!SameConfig(runtime.Config.RawValues, desired.Config))
+            {
+                SinkLog.ConnectorReconciled(_logger, name, "reconfigured");
+                runtime.Target = desired.State;
+                await ReconfigureAsync(runtime, config).ConfigureAwait(false);
+            }
+            else if (runtime.Target != desired.State)
+            {
+                SinkLog.ConnectorReconciled(_logger, name, desired.State.ToString().ToLowerInvariant());
+                await ApplyTargetAsync(runtime, desired.State).ConfigureAwait(false);
             }
 
             return ConnectOutcome.Done;
         }, cancellationToken);
+
+    private async Task ApplyTargetAsync(ConnectorRuntime runtime, ConnectorTargetState target)
+    {
+        var previous = runtime.Target;
+        runtime.Target = target;
+        if (target == ConnectorTargetState.Stopped)
+        {
+            await StopTasksAsync(runtime).ConfigureAwait(false);
+        }
+        else if (previous == ConnectorTargetState.Stopped || runtime.Tasks.Count == 0)
+        {
+            StartTasks(runtime);
+        }
+        else
+        {
+            foreach (var task in runtime.Tasks)
+            {
+                if (target == ConnectorTargetState.Paused)
+                {
+                    task.Pause();
+                }
+                else
+                {
+                    task.Resume();
+                }
+            }
+        }
+    }
+
+    private async Task ReconfigureAsync(ConnectorRuntime runtime, SinkConnectorConfig config)
+    {
+        await StopTasksAsync(runtime).ConfigureAwait(false);
+        runtime.Config = config;
+        runtime.Failure = null;
+        StartTasks(runtime);
+    }
+
+    private async Task RemoveAsync(ConnectorRuntime runtime)
+    {
+        await StopTasksAsync(runtime).ConfigureAwait(false);
+        lock (_connectors)
+        {
+            _connectors.Remove(runtime.Name);
+        }
+    }
+
+    private static bool SameConfig(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(entry => b.TryGetValue(entry.Key, out var other) && other == entry.Value);
+
+    /// <summary>Reconciles each connector named by the store's change notices, one at a time, until stopping.</summary>
+    private async Task ReconcileChangesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var name in _changes.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ReconcileAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One connector that cannot be brought in line must not stop the others' changes.
+                    SinkLog.ReconcileFailed(_logger, e, name);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
 
     /// <summary>
     /// POST .../restart: the connector (here: nothing to do, it has no thread of its own) and, with

@@ -16,22 +16,72 @@ public enum ConnectorTargetState
 /// <summary>A connector as stored: its name, its config as given (placeholders kept) and its target state.</summary>
 public sealed record StoredConnector(string Name, IReadOnlyDictionary<string, string> Config, ConnectorTargetState State);
 
+/// <summary>What a connector store held when opened.</summary>
+/// <param name="Connectors">Every readable stored connector.</param>
+/// <param name="Problems">Entries that could not be read (skipped, for the log).</param>
+/// <param name="EverWritten">
+/// Whether anything was ever stored: the first start of a worker seeds the configured connector,
+/// later starts keep what users made of it (deleted stays deleted).
+/// </param>
+public sealed record ConnectorStoreContents(List<StoredConnector> Connectors, List<string> Problems, bool EverWritten);
+
+/// <summary>
+/// Where a Connect worker keeps its connectors' configs and target states: Kafka Connect keeps them
+/// in a file in standalone mode and in a compacted topic (<c>config.storage.topic</c>) in distributed
+/// mode, where every worker of the group sees every change.
+/// </summary>
+public interface IConnectorStore : IAsyncDisposable
+{
+    /// <summary>Where the configs are, for logs and status.</summary>
+    string Description { get; }
+
+    /// <summary>
+    /// Told the name of a connector whose stored entry changed, by this worker or another (the
+    /// worker reconciles its tasks with <see cref="Get"/>). Called on the store's own thread; the
+    /// file store, which no other worker shares, never calls it.
+    /// </summary>
+    Action<string>? Changed { get; set; }
+
+    /// <summary>Reads what is stored (for the Kafka store: the topic, to its end).</summary>
+    Task<ConnectorStoreContents> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>The stored entry of <paramref name="name"/> as last read, or null.</summary>
+    StoredConnector? Get(string name);
+
+    /// <summary>Stores (or replaces) one connector; durable, and visible to <see cref="Get"/>, when it returns.</summary>
+    Task SaveAsync(StoredConnector connector, CancellationToken cancellationToken);
+
+    /// <summary>Forgets one connector; durable when it returns.</summary>
+    Task DeleteAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Marks the store as written, so that a store with every connector deleted is not seeded again.</summary>
+    Task MarkWrittenAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Connector configs under the data directory (<c>{data}/connect/</c>), one file each, named by the
 /// SHA-256 of the connector's name so that no name (<c>..</c>, <c>/</c>, <c>%00</c>) can reach another
 /// path. Each write goes to a temporary file that is flushed and renamed over the old one, so a
-/// crash leaves the old config or the new one, never half of either. Thread-safe (callers serialise
-/// writes of one name; the connector manager holds one lock for all).
+/// crash leaves the old config or the new one, never half of either. Kafka Connect's standalone
+/// mode: one worker owns the directory. Thread-safe (callers serialise writes of one name; the
+/// connector manager holds one lock for all).
 /// </summary>
-public sealed class ConnectorStore
+public sealed class ConnectorStore : IConnectorStore
 {
     private readonly string _directory;
+    private readonly Dictionary<string, StoredConnector> _stored = new(StringComparer.Ordinal);
 
     public ConnectorStore(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _directory = Path.GetFullPath(directory);
     }
+
+    /// <inheritdoc />
+    public string Description => "directory " + _directory;
+
+    /// <inheritdoc />
+    public Action<string>? Changed { get; set; }
 
     /// <summary>Where the files are.</summary>
     public string Directory => _directory;
@@ -67,6 +117,65 @@ public sealed class ConnectorStore
 
         return connectors;
     }
+
+    /// <inheritdoc />
+    public Task<ConnectorStoreContents> OpenAsync(CancellationToken cancellationToken)
+    {
+        var everWritten = Exists;
+        var connectors = Load(out var problems);
+        lock (_stored)
+        {
+            _stored.Clear();
+            foreach (var connector in connectors)
+            {
+                _stored[connector.Name] = connector;
+            }
+        }
+
+        return Task.FromResult(new ConnectorStoreContents(connectors, problems, everWritten));
+    }
+
+    /// <inheritdoc />
+    public StoredConnector? Get(string name)
+    {
+        lock (_stored)
+        {
+            return _stored.GetValueOrDefault(name);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SaveAsync(StoredConnector connector, CancellationToken cancellationToken)
+    {
+        Save(connector);
+        lock (_stored)
+        {
+            _stored[connector.Name] = connector;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        Delete(name);
+        lock (_stored)
+        {
+            _stored.Remove(name);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task MarkWrittenAsync(CancellationToken cancellationToken)
+    {
+        Initialise();
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Writes (or replaces) one connector atomically.</summary>
     public void Save(StoredConnector connector)
