@@ -165,6 +165,30 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
     }
 
     [Fact]
+    public async Task Up_without_the_processor_sink_and_monitor_serves_a_publish_and_says_they_were_not_started()
+    {
+        var (up, gatewayUrl, _) = await PlatformProcesses.StartUpAsync(broker.BootstrapServers, ["--Up:Without=processor, Sink,monitor"]);
+        await using var _ = up;
+        using var client = Client(gatewayUrl);
+        Assert.Equal("accepted", (string?)(await JsonAsync(await PublishAsync(client, $"evt_without_{Guid.NewGuid():N}")))["status"]);
+
+        await up.WaitForLineAsync(l => l.Contains("Press Ctrl-C", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var summary = up.Output;
+        Assert.Equal(3, summary.Split('\n').Count(l => l.Contains("not started (Up:Without)", StringComparison.Ordinal)));
+        Assert.DoesNotContain("Stream processor", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("Warehouse sink", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("Kafka exporter", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Up_refuses_to_leave_out_a_service_the_others_need()
+    {
+        await using var up = CliProcess.Start("up-without-gateway", ["up", "--Up:Without=gateway,nonsense"], new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = broker.BootstrapServers });
+        Assert.Equal(1, await up.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Up:Without names 'gateway', 'nonsense': only processor, sink, monitor can be left out.", up.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Killed_services_come_back_with_their_state_events_exactly_once_retries_replayed_schema_ids_kept()
     {
         var (registry, registryUrl) = await PlatformProcesses.StartRegistryAsync("registry#1", broker.BootstrapServers);

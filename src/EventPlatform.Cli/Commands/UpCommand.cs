@@ -94,6 +94,7 @@ internal static class UpCommand
         new()
         {
             Name = "processor",
+            Optional = true,
             // It reads what the gateway writes (the gateway makes the topics) and registers its output schema.
             StartsAfter = ["broker", "schema registry", "gateway"],
             StartAsync = UpService.Host("processor", p => ProcessorApp.Create(p.Args, ProcessorSettings(p), p.ShareCluster)),
@@ -108,6 +109,7 @@ internal static class UpCommand
         new()
         {
             Name = "sink",
+            Optional = true,
             // It decodes through the registry, and the gateway registers the seed's schemas.
             StartsAfter = ["broker", "schema registry", "gateway"],
             StartAsync = UpService.Host("sink", p => Sink.SinkApp.Create(p.Args, UpSinkSettings.For(p), p.ShareCluster)),
@@ -116,6 +118,7 @@ internal static class UpCommand
         new()
         {
             Name = "monitor",
+            Optional = true,
             StartsAfter = ["broker"],
             StartAsync = UpService.Host("monitor", p => MonitorApp.Create(p.Args, UpMonitorSettings.For(p))),
             Summarize = (p, _) => UpMonitorSettings.Summary(p),
@@ -125,11 +128,18 @@ internal static class UpCommand
     private static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var platform = UpPlatform.Resolve(args);
+        var unknown = platform.Without.Where(name => !Services.Any(s => s.Optional && s.Name == name)).ToList();
+        if (unknown.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"Up:Without names {string.Join(", ", unknown.Select(n => $"'{n}'"))}: only {string.Join(", ", Services.Where(s => s.Optional).Select(s => s.Name))} can be left out.").ConfigureAwait(false);
+            return Hosting.Lifetime.ExitCodes.StartFailed;
+        }
+
         var running = new List<RunningPart>();
         var byService = new Dictionary<UpService, RunningPart>();
         try
         {
-            foreach (var service in UpService.InStartOrder(Services).Where(s => s.RunsHere(platform)))
+            foreach (var service in UpService.InStartOrder(Services).Where(s => s.RunsHere(platform) && !platform.Without.Contains(s.Name)))
             {
                 var part = await service.StartAsync(platform, cancellationToken).ConfigureAwait(false);
                 running.Add(part);
@@ -236,7 +246,9 @@ internal static class UpCommand
     /// <summary>Where is what: every service's lines, section by section, then the platform's token.</summary>
     private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running)
     {
-        var summaries = Services.Select(s => s.Summarize(platform, running.GetValueOrDefault(s))).ToList();
+        var summaries = Services.Select(s => platform.Without.Contains(s.Name)
+            ? new UpSummary([$"  {char.ToUpperInvariant(s.Name[0])}{s.Name[1..],-16} not started (Up:Without)"])
+            : s.Summarize(platform, running.GetValueOrDefault(s))).ToList();
         var lines = new List<string> { "", "Event platform is up.", "" };
         lines.AddRange(summaries.SelectMany(s => s.Where));
         lines.AddRange(summaries.SelectMany(s => s.Use ?? []));
@@ -304,6 +316,12 @@ internal sealed class UpPlatform
 
     public string DataDirectory { get; private init; } = null!;
 
+    /// <summary>
+    /// Optional services left out (<c>--Up:Without=processor,sink,monitor</c>): for instance to measure
+    /// ingestion alone, or to run them elsewhere.
+    /// </summary>
+    public IReadOnlySet<string> Without { get; private init; } = new HashSet<string>();
+
     /// <summary>Makes the embedded broker, if any, known to a part's services (topics are then made through its API).</summary>
     public void ShareCluster(IServiceCollection services)
     {
@@ -323,6 +341,8 @@ internal sealed class UpPlatform
         return new UpPlatform(args, configuration)
         {
             ExternalBootstrap = string.IsNullOrWhiteSpace(external) ? null : external,
+            Without = (configuration["Up:Without"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
             Jwt = PlatformSettings.Jwt(configuration, allowDevelopmentSecret: true),
             GatewayUrls = configuration["Gateway:Urls"] ?? "http://127.0.0.1:8000",
             RegistryUrls = registryUrls,

@@ -16,6 +16,9 @@ internal sealed class UpService
     /// <summary>False when an external one is used instead (it is still summarized, with its address).</summary>
     public Func<UpPlatform, bool> RunsHere { get; init; } = _ => true;
 
+    /// <summary>Whether <c>--Up:Without</c> may leave it out (nothing else in <c>up</c> needs it).</summary>
+    public bool Optional { get; init; }
+
     /// <summary>The names of the parts that must be ready before this one starts.</summary>
     public IReadOnlyList<string> StartsAfter { get; init; } = [];
 
