@@ -151,8 +151,8 @@ public static class DefaultJob
 
         public ReadingAccumulator Add(ReadingAccumulator accumulator, WindowInput input) => inner.Add(accumulator, input.Reading);
 
-        // The engine extends a session by merging its part into a fresh accumulator and dropping the part:
-        // taking the part as it is saves copying its distinct-user set on every record of the session.
+        // When a record moves a session's start or bridges sessions, the engine merges the parts into a fresh
+        // accumulator and drops them: taking the first part as it is saves copying its distinct-user set.
         public ReadingAccumulator Merge(ReadingAccumulator first, ReadingAccumulator second) => first.Count == 0 ? second : inner.Merge(first, second);
 
         public AggregatedReadings GetResult(ReadingAccumulator accumulator) => inner.GetResult(accumulator);

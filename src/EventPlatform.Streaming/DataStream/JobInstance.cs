@@ -250,6 +250,23 @@ internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StageP
 
     public HashSet<string> SinkTopics { get; } = new(StringComparer.Ordinal);
 
+    private Dictionary<object, object> KeyRoutes { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// The key and repartition partition of a keyed stream's elements, shared by every window that
+    /// reads the stream in this instance, so an element read by several windows is keyed and hashed once.
+    /// </summary>
+    public KeyRoute<TKey, T> KeyRoute<TKey, T>(KeyedStream<TKey, T> keyed)
+        where TKey : notnull
+    {
+        if (!KeyRoutes.TryGetValue(keyed, out var route))
+        {
+            route = new KeyRoute<TKey, T>(keyed.KeySelector, new KeyPartitioner<TKey>(keyed.KeySerializer, Plan.PartitionCount));
+            KeyRoutes.Add(keyed, route);
+        }
+        return (KeyRoute<TKey, T>)route;
+    }
+
     /// <summary>Where window operators report what metrics need; null: nothing is measured.</summary>
     public IJobInstrumentation? Instrumentation { get; init; }
 }

@@ -21,3 +21,32 @@ internal sealed class KeyPartitioner<TKey>(IStateSerializer<TKey> serializer, in
         return (int)(XxHash32.HashToUInt32(_buffer.WrittenSpan) % (uint)partitionCount);
     }
 }
+
+/// <summary>
+/// A keyed stream's key selector and partitioner with the last element remembered: the windows of
+/// one keyed stream receive the same element one after another, and all but the first reuse its key
+/// and partition. Elements are recognised by reference, so value types are keyed every time; key
+/// selectors are deterministic (the API asks it), so a remembered key is the key.
+/// </summary>
+/// <remarks>Not thread-safe: one job instance's loop owns it.</remarks>
+internal sealed class KeyRoute<TKey, T>(Func<T, TKey> selector, KeyPartitioner<TKey> partitioner)
+    where TKey : notnull
+{
+    private object? _last;
+    private TKey? _key;
+    private int _partition;
+
+    public int PartitionOf(T value, out TKey key)
+    {
+        if (!typeof(T).IsValueType && value is not null && ReferenceEquals(_last, value))
+        {
+            key = _key!;
+            return _partition;
+        }
+        key = selector(value);
+        _partition = partitioner.PartitionOf(key);
+        _key = key;
+        _last = typeof(T).IsValueType ? null : value;
+        return _partition;
+    }
+}

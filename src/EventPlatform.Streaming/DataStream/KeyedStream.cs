@@ -104,8 +104,8 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         }
         if (plan.Stage == JobStage.Route)
         {
-            var router = new KeyPartitioner<TKey>(_keyed.KeySerializer, plan.PartitionCount);
-            return (value, _) => builder.Routes.Add(router.PartitionOf(selector(value)));
+            var router = builder.KeyRoute(_keyed);
+            return (value, _) => builder.Routes.Add(router.PartitionOf(value, out TKey _));
         }
 
         builder.WindowDepth++;
@@ -127,11 +127,10 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         if (plan.Stage == JobStage.Windows)
         {
             // A routed record can carry elements of several keys; this partition takes only its own.
-            var owner = new KeyPartitioner<TKey>(_keyed.KeySerializer, plan.PartitionCount);
+            var owner = builder.KeyRoute(_keyed);
             return (value, timestamp) =>
             {
-                var key = selector(value);
-                if (owner.PartitionOf(key) == plan.Partition)
+                if (owner.PartitionOf(value, out var key) == plan.Partition)
                 {
                     instrumentation?.WindowInput(timestamp);
                     op.Process(key, timestamp, value);

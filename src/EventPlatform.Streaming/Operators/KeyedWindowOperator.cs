@@ -38,6 +38,8 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
     private readonly List<TimeWindow> _assigned = [];
     private long _watermark = EventTime.NoWatermark;
 
+    private const long NoTimer = long.MinValue;
+
     /// <summary>
     /// Creates an operator. <paramref name="keyComparer"/> orders keys in the output; by default
     /// ordinal for strings and <see cref="Comparer{T}.Default"/> otherwise. Keys that compare equal
@@ -90,17 +92,34 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
             ProcessIntoSession(key, timestamp, input, _assigned[0]);
             return;
         }
+        // One lookup of the key's windows per record, not one per window it falls in.
+        List<WindowState>? windows = null;
         foreach (var window in _assigned)
         {
             if (IsLate(window))
             {
                 HandleLate(key, timestamp, input, window);
+                windows = null;
+                continue;
+            }
+            if (windows is null && !_windowsByKey.TryGetValue(key, out windows))
+            {
+                windows = [];
+                _windowsByKey[key] = windows;
+            }
+            var index = IndexOf(windows, window.Start);
+            WindowState state;
+            if (index >= 0)
+            {
+                state = windows[index];
             }
             else
             {
-                var state = GetOrCreate(key, window);
-                state.Accumulator = _aggregate.Add(state.Accumulator, input);
+                state = new WindowState(window, _aggregate.CreateAccumulator());
+                windows.Insert(~index, state);
+                AddTimers(key, state);
             }
+            state.Accumulator = _aggregate.Add(state.Accumulator, input);
         }
     }
 
@@ -120,12 +139,26 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
             var timer = _fireTimers.Min;
             _fireTimers.Remove(timer);
             var state = Find(timer.Key, timer.Start)!;
+            state.FireAt = NoTimer;
+            if (state.Window.MaxTimestamp > timer.Time)
+            {
+                // A session extended in place keeps its earlier timer until it comes due (cheaper than
+                // moving it on every record); it moves now, to where it still fires in order.
+                SetFireTimer(timer.Key, state);
+                continue;
+            }
             Fire(timer.Key, state);
         }
         while (_purgeTimers.Count > 0 && _purgeTimers.Min.Time <= watermark)
         {
             var timer = _purgeTimers.Min;
-            _purgeTimers.Remove(timer);
+            var state = Find(timer.Key, timer.Start)!;
+            if (CleanupTime(state.Window) > timer.Time)
+            {
+                _purgeTimers.Remove(timer);
+                SetPurgeTimer(timer.Key, state);
+                continue;
+            }
             RemoveState(timer.Key, timer.Start);
         }
     }
@@ -233,6 +266,22 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
             return;
         }
 
+        if (overlapCount == 1 && !IsLate(merged) && sessions![firstOverlap].Window.Start == merged.Start)
+        {
+            // The common case: a record within the gap of one session, at or after its start, only
+            // moves the session's end. The state stays where it is (sessions are ordered by start)
+            // and its timers move lazily (AdvanceWatermark); a session that had fired and is open
+            // again needs a fire timer once more.
+            var session = sessions[firstOverlap];
+            session.Window = merged;
+            session.Accumulator = _aggregate.Add(session.Accumulator, input);
+            if (session.FireAt == NoTimer)
+            {
+                SetFireTimer(key, session);
+            }
+            return;
+        }
+
         var accumulator = _aggregate.CreateAccumulator();
         var fired = false;
         for (var i = 0; i < overlapCount; i++)
@@ -286,7 +335,11 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
 
     private void Fire(TKey key, WindowState state)
     {
-        _fireTimers.Remove(new Timer(state.Window.MaxTimestamp, key, state.Window.Start));
+        if (state.FireAt != NoTimer)
+        {
+            _fireTimers.Remove(new Timer(state.FireAt, key, state.Window.Start));
+            state.FireAt = NoTimer;
+        }
         _output.Emit(new WindowResult<TKey, TOut>(key, _assigner.Identify(state.Window), _aggregate.GetResult(state.Accumulator), state.Fired));
         state.Fired = true;
         if (CleanupTime(state.Window) <= _watermark)
@@ -317,9 +370,21 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
         // as a late update), even if a session merge made it an update of earlier firings.
         if (!IsLate(state.Window))
         {
-            _fireTimers.Add(new Timer(state.Window.MaxTimestamp, key, state.Window.Start));
+            SetFireTimer(key, state);
         }
-        _purgeTimers.Add(new Timer(CleanupTime(state.Window), key, state.Window.Start));
+        SetPurgeTimer(key, state);
+    }
+
+    private void SetFireTimer(TKey key, WindowState state)
+    {
+        state.FireAt = state.Window.MaxTimestamp;
+        _fireTimers.Add(new Timer(state.FireAt, key, state.Window.Start));
+    }
+
+    private void SetPurgeTimer(TKey key, WindowState state)
+    {
+        state.PurgeAt = CleanupTime(state.Window);
+        _purgeTimers.Add(new Timer(state.PurgeAt, key, state.Window.Start));
     }
 
     private WindowState? Find(TKey key, long start)
@@ -343,14 +408,17 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
         {
             return;
         }
-        var window = windows[index].Window;
+        var state = windows[index];
         windows.RemoveAt(index);
         if (windows.Count == 0)
         {
             _windowsByKey.Remove(key);
         }
-        _fireTimers.Remove(new Timer(window.MaxTimestamp, key, start));
-        _purgeTimers.Remove(new Timer(CleanupTime(window), key, start));
+        if (state.FireAt != NoTimer)
+        {
+            _fireTimers.Remove(new Timer(state.FireAt, key, start));
+        }
+        _purgeTimers.Remove(new Timer(state.PurgeAt, key, start));
     }
 
     private static int IndexOf(List<WindowState> windows, long start)
@@ -412,11 +480,18 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
 
     private sealed class WindowState(TimeWindow window, TAcc accumulator)
     {
-        public TimeWindow Window { get; } = window;
+        /// <summary>The window; a session's end moves when it is extended in place.</summary>
+        public TimeWindow Window { get; set; } = window;
 
         public TAcc Accumulator { get; set; } = accumulator;
 
         public bool Fired { get; set; }
+
+        /// <summary>The time of this window's fire timer, <see cref="NoTimer"/> without one; may be earlier than its last timestamp (a lazily moved timer).</summary>
+        public long FireAt { get; set; } = NoTimer;
+
+        /// <summary>The time of this window's purge timer; may be earlier than its cleanup time (lazily moved).</summary>
+        public long PurgeAt { get; set; }
     }
 
     private readonly record struct Timer(long Time, TKey Key, long Start);
