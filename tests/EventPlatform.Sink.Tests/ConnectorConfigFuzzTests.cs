@@ -11,6 +11,7 @@ namespace EventPlatform.Sink.Tests;
 /// values replaced. The outcome is a usable config or a <see cref="SinkConfigException"/> with a
 /// message; never another exception (which would end the sink's start with a stack trace).
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class ConnectorConfigFuzzTests
 {
     private const string SeedJson = """

@@ -14,6 +14,7 @@ namespace EventPlatform.Monitoring.Tests.Fuzz;
 /// messages with fields missing, mistyped or pointing nowhere. Reading never throws: a record is a
 /// usable message or unreadable with a reason, and the <c>dlq</c> commands report it as such.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class DlqRecordFuzzTests
 {
     private static readonly DateTimeOffset At = new(2026, 12, 2, 10, 0, 0, TimeSpan.Zero);
@@ -116,6 +117,7 @@ public sealed class DlqRecordFuzzTests
 /// <summary>The <c>dlq</c> commands, as processes, over a DLQ holding hostile records beside a good one.</summary>
 [Collection(MonitorCollection.Name)]
 [Trait("Category", "Integration")]
+[Trait("Category", "Fuzz")]
 public sealed class DlqCommandsWithHostileRecordsTests(EmbeddedKafkaFixture kafka)
 {
     [Fact]

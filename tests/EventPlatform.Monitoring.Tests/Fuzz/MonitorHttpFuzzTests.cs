@@ -13,6 +13,7 @@ namespace EventPlatform.Monitoring.Tests.Fuzz;
 /// </summary>
 [Collection(MonitorCollection.Name)]
 [Trait("Category", "Integration")]
+[Trait("Category", "Fuzz")]
 public sealed class MonitorHttpFuzzTests(EmbeddedKafkaFixture kafka, ITestOutputHelper output)
 {
     private const int Requests = 600;
