@@ -43,6 +43,9 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<ServiceUptime>();
         services.AddSingleton<SchemaRegistryProbe>();
+        services.AddHealthChecks()
+            .AddReadinessCheck<KafkaHealthCheck>("kafka")
+            .AddReadinessCheck<SchemaRegistryHealthCheck>("schema-registry");
         services.AddSingleton(sp => new TopicRouter(sp.GetRequiredService<TopicPlan>(), sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DynamicTopics));
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();
@@ -106,6 +109,7 @@ public static class GatewayServiceCollectionExtensions
         app.UseAuthorization();
         app.MapApiDocs();
         app.MapHealthApi();
+        app.MapPlatformHealth();
         app.MapEventsApi().WithEventMetrics();
         app.MapStreamingApi();
         return app;

@@ -1,3 +1,4 @@
+using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Workers;
 using EventPlatform.Kafka.Configuration;
 using Microsoft.AspNetCore.Builder;

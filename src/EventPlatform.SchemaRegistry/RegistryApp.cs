@@ -1,5 +1,6 @@
 using EventPlatform.Hosting.Configuration;
 using EventPlatform.Hosting.Errors;
+using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Kafka;
 using EventPlatform.Hosting.Metrics;
 using EventPlatform.SchemaRegistry.Api;
@@ -46,7 +47,7 @@ public static class RegistryApp
         return app;
     }
 
-    /// <summary>The registry's services: Kafka store, formats, operations, metrics, authentication.</summary>
+    /// <summary>The registry's services: Kafka store, formats, operations, metrics, authentication, readiness (Kafka, the store read to its end).</summary>
     public static IServiceCollection AddSchemaRegistry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RegistryOptions>()
@@ -62,6 +63,10 @@ public static class RegistryApp
         services.AddSingleton<SchemaRegistryService>();
         services.AddSingleton<RegistryMetrics>();
         services.AddRegistrySecurity(configuration);
+        services.AddSingleton<SchemaStoreHealthCheck>();
+        services.AddHealthChecks()
+            .AddReadinessCheck<KafkaHealthCheck>("kafka")
+            .AddReadinessCheck<SchemaStoreHealthCheck>("schema-store");
         return services;
     }
 
@@ -75,6 +80,7 @@ public static class RegistryApp
         app.UseRegistryBodyLimit();
         app.UseRegistrySecurity();
         app.MapPlatformMetrics();
+        app.MapPlatformHealth();
         app.MapRegistryApi();
         return app;
     }

@@ -15,7 +15,6 @@ using EventPlatform.Sink.Transformation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -45,7 +44,7 @@ public static class SinkApp
     /// <summary>
     /// Adds the sink: Kafka (consumers, the DLQ producer), the registry client and schema cache, the
     /// DuckDB warehouse under the data directory, the transformer, the worker and readiness checks
-    /// for Kafka, the registry and the warehouse.
+    /// for Kafka, the registry, the warehouse and the connectors' tasks.
     /// </summary>
     public static IServiceCollection AddSink(this IServiceCollection services, IConfiguration configuration)
     {
@@ -100,10 +99,13 @@ public static class SinkApp
                 : new ConnectorStore(sink.ConnectorDirectory ?? Path.Combine(DataDirectory.Resolve(configuration), "connect"));
         });
         services.AddSingleton<ConnectWorker>();
+        services.AddSingleton<WarehouseHealthCheck>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectWorker>());
         services.AddHealthChecks()
             .AddReadinessCheck<KafkaHealthCheck>("kafka")
-            .AddReadinessCheck<SinkReadinessCheck>("sink");
+            .AddReadinessCheck<SchemaRegistryHealthCheck>("schema-registry")
+            .AddReadinessCheck<WarehouseHealthCheck>("warehouse")
+            .AddReadinessCheck<ConnectorsHealthCheck>("connectors");
         return services;
     }
 
@@ -129,21 +131,5 @@ public static class SinkApp
         }
 
         return SinkConnectorConfig.FromValues(values.GetValueOrDefault("name") ?? baseConfig.Name, values, Environment.GetEnvironmentVariable);
-    }
-}
-
-/// <summary>Ready when the registry answers and the warehouse takes queries (Kafka has its own check).</summary>
-public sealed class SinkReadinessCheck(SchemaRegistryProbe registry, IWarehouseDestination destination) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        if (!await registry.CheckAsync().WaitAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return HealthCheckResult.Unhealthy($"The schema registry at {registry.Url} does not answer.");
-        }
-
-        return await destination.IsAvailableAsync(cancellationToken).ConfigureAwait(false)
-            ? HealthCheckResult.Healthy($"registry and {destination.Name} answer")
-            : HealthCheckResult.Unhealthy($"The warehouse ({destination.Name}) does not answer.");
     }
 }

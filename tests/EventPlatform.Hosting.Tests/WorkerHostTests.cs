@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

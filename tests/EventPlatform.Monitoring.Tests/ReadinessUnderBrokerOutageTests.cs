@@ -13,7 +13,7 @@ public sealed class ReadinessUnderBrokerOutageTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task Readiness_of_gateway_processor_sink_and_monitor_goes_false_while_the_broker_is_away_and_true_when_it_returns()
+    public async Task Readiness_of_gateway_registry_processor_sink_and_monitor_goes_false_while_the_broker_is_away_and_true_when_it_returns()
     {
         var (broker, bootstrap) = await PlatformProcesses.StartBrokerAsync();
         await using var _ = broker;
@@ -27,6 +27,8 @@ public sealed class ReadinessUnderBrokerOutageTests
         Uri[] readiness =
         [
             new($"http://127.0.0.1:{ports[0]}/api/v1/health"),
+            new($"http://127.0.0.1:{ports[0]}/health/ready"),
+            new($"http://127.0.0.1:{ports[1]}/health/ready"),
             new($"http://127.0.0.1:{ports[2]}/health/ready"),
             new($"http://127.0.0.1:{ports[3]}/health/ready"),
             new($"http://127.0.0.1:{ports[4]}/health/ready"),

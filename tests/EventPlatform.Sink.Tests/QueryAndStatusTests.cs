@@ -84,10 +84,33 @@ public sealed class QueryAndStatusTests(SinkFixture fixture) : IClassFixture<Sin
         var failed = await WaitForTaskAsync(http, name, "FAILED");
         Assert.Contains("Setup error", (string?)failed["trace"], StringComparison.Ordinal);
         Assert.Contains("does not exist", (string?)failed["trace"], StringComparison.Ordinal);
+        var notReady = await WaitForReadinessAsync(http, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Unhealthy", (string?)notReady["checks"]!["connectors"]!["status"]);
+        Assert.Contains("FAILED", (string?)notReady["checks"]!["connectors"]!["description"], StringComparison.Ordinal);
         Volatile.Write(ref broken, 0);
         await SinkFixture.WaitForCountAsync(sink, "SELECT count(*) FROM events", 30);
         await WaitForTaskAsync(http, name, "RUNNING");
+        var ready = await WaitForReadinessAsync(http, HttpStatusCode.OK);
+        Assert.Equal("Healthy", (string?)ready["checks"]!["connectors"]!["status"]);
         Assert.Empty(await fixture.DeadLettersAsync(topic));
+    }
+
+    /// <summary>Waits until <c>/health/ready</c> answers <paramref name="status"/>; returns its JSON report.</summary>
+    private static async Task<JsonNode> WaitForReadinessAsync(HttpClient http, HttpStatusCode status)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var response = await http.GetAsync("/health/ready");
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == status)
+            {
+                return JsonNode.Parse(body)!;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Readiness did not become {(int)status}: {(int)response.StatusCode} {body}");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<JsonNode> QueryAsync(HttpClient http, string body, HttpStatusCode expected)

@@ -21,25 +21,26 @@ internal static class DlqCommand
     public static Command Create()
     {
         var command = new Command("dlq", "Review the dead letter topic (KAFKA_BOOTSTRAP_SERVERS): list, inspect, the daily report by error type, replay to the source topic.");
-        command.Subcommands.Add(Filtered("list", "One line per DLQ message: coordinates, error type, source, when.", (entries, _, _) =>
+        command.Subcommands.Add(Filtered("list", "One line per DLQ message: coordinates, error type, source, when; then the records that are not DLQ messages.", (entries, unreadable, _, _) =>
         {
             foreach (var e in entries)
             {
                 var m = e.Message!;
-                Console.WriteLine($"{e.Coordinates,-24} {m.ErrorType,-20} {m.SourceTopic}[{m.SourcePartition}]@{m.SourceOffset}  {m.LastAttemptTime:O}  retries={m.RetryCount}");
+                Console.WriteLine($"{e.Coordinates,-24} {Printable(m.ErrorType),-20} {m.SourceTopic}[{m.SourcePartition}]@{m.SourceOffset}  {m.LastAttemptTime:O}  retries={m.RetryCount}");
             }
 
             Console.WriteLine($"{entries.Count} message(s)");
+            ReportUnreadable(unreadable);
             return 0;
         }));
-        command.Subcommands.Add(Filtered("inspect", "Every field of each DLQ message, the original message as text (or base64 when it is not UTF-8).", (entries, _, _) =>
+        command.Subcommands.Add(Filtered("inspect", "Every field of each DLQ message, the original message as text (or base64 when it is not UTF-8); then the records that are not DLQ messages.", (entries, unreadable, _, _) =>
         {
             foreach (var e in entries)
             {
                 var m = e.Message!;
                 Console.WriteLine($"== {e.Coordinates}  (dead-lettered {e.Timestamp:O})");
-                Console.WriteLine($"error_type:         {m.ErrorType}");
-                Console.WriteLine($"error_message:      {m.ErrorMessage}");
+                Console.WriteLine($"error_type:         {Printable(m.ErrorType)}");
+                Console.WriteLine($"error_message:      {Printable(m.ErrorMessage)}");
                 Console.WriteLine($"retry_count:        {m.RetryCount}");
                 Console.WriteLine($"first_attempt_time: {m.FirstAttemptTime:O}");
                 Console.WriteLine($"last_attempt_time:  {m.LastAttemptTime:O}");
@@ -47,6 +48,7 @@ internal static class DlqCommand
                 Console.WriteLine($"original_message:   {Text(m.OriginalMessage)}");
             }
 
+            ReportUnreadable(unreadable);
             return 0;
         }));
 
@@ -57,33 +59,41 @@ internal static class DlqCommand
         {
             var day = parse.GetValue(date) is { } text ? DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture) : DateOnly.FromDateTime(DateTime.UtcNow);
             var (client, topic) = Connect(parse, topicOption);
-            var lines = DlqReport.Daily(DlqTopicReader.ReadDlq(client, topic, Timeout, ct), day);
+            var entries = DlqTopicReader.ReadDlq(client, topic, Timeout, ct);
+            var lines = DlqReport.Daily(entries, day);
             Console.WriteLine($"DLQ report for {day:yyyy-MM-dd} (UTC), topic {topic}: {lines.Sum(l => l.Count)} message(s)");
             Console.WriteLine($"{"error type",-22} {"count",7}  {"first",-20} {"last",-20} source topics / example");
             foreach (var l in lines)
             {
-                Console.WriteLine($"{l.ErrorType,-22} {l.Count,7}  {l.First:yyyy-MM-ddTHH:mm:ss}  {l.Last:yyyy-MM-ddTHH:mm:ss}  {string.Join(", ", l.SourceTopics)}");
-                Console.WriteLine($"{"",31}e.g. {l.ExampleMessage}");
+                Console.WriteLine($"{Printable(l.ErrorType),-22} {l.Count,7}  {l.First:yyyy-MM-ddTHH:mm:ss}  {l.Last:yyyy-MM-ddTHH:mm:ss}  {string.Join(", ", l.SourceTopics)}");
+                Console.WriteLine($"{"",31}e.g. {Printable(l.ExampleMessage)}");
             }
+
+            ReportUnreadable([.. entries.Where(e => e.IsUnreadable)]);
 
             return Task.FromResult(0);
         });
         command.Subcommands.Add(report);
 
-        command.Subcommands.Add(Filtered("replay", "Send the selected DLQ messages back to their source topic and partition, each at most once (a replay log topic, {dlq}.replayed, records them in the same transaction).", (entries, dlq, ct) =>
+        command.Subcommands.Add(Filtered("replay", "Send the selected DLQ messages back to their source topic and partition, each at most once (a replay log topic, {dlq}.replayed, records them in the same transaction).", (entries, unreadable, dlq, ct) =>
         {
             var (client, topic) = dlq;
             var options = DlqReplayOptions.For(topic, Timeout);
             EnsureReplayLog(client, options.ReplayLogTopic);
             var result = new DlqReplayer(client, options).Replay(entries, new DlqFilter(), ct);
             Console.WriteLine($"{result.Replayed} message(s) replayed; {result.Selected - result.Replayed} of the {result.Selected} selected had been replayed before.");
+            ReportUnreadable(unreadable, "not replayed");
             return 0;
         }));
         return command;
     }
 
     /// <summary>A subcommand over the DLQ messages its filters select.</summary>
-    private static Command Filtered(string name, string description, Func<List<DlqEntry>, (ClientConfig Client, string Topic), CancellationToken, int> run)
+    /// <remarks>
+    /// Records that are not DLQ messages cannot be matched against the filters; they are handed over
+    /// apart (every one of them), so each command reports them rather than skip them silently.
+    /// </remarks>
+    private static Command Filtered(string name, string description, Func<List<DlqEntry>, List<DlqEntry>, (ClientConfig Client, string Topic), CancellationToken, int> run)
     {
         var errorType = new Option<string?>("--error-type") { Description = "Only this error type (e.g. LATE_EVENT, INVALID_EVENT)." };
         var source = new Option<string?>("--source-topic") { Description = "Only messages from this topic." };
@@ -95,8 +105,8 @@ internal static class DlqCommand
         {
             var dlq = Connect(parse, topicOption);
             var filter = new DlqFilter(parse.GetValue(errorType), parse.GetValue(source), When(parse.GetValue(since)), When(parse.GetValue(until)));
-            var entries = DlqTopicReader.ReadDlq(dlq.Client, dlq.Topic, Timeout, ct).Where(filter.Matches).ToList();
-            return Task.FromResult(run(entries, dlq, ct));
+            var all = DlqTopicReader.ReadDlq(dlq.Client, dlq.Topic, Timeout, ct);
+            return Task.FromResult(run([.. all.Where(filter.Matches)], [.. all.Where(e => e.IsUnreadable)], dlq, ct));
         });
         return command;
     }
@@ -155,11 +165,59 @@ internal static class DlqCommand
         return DateTimeOffset.UtcNow - back;
     }
 
+    /// <summary>Lists the records that are not DLQ messages, with why; nothing when there are none.</summary>
+    private static void ReportUnreadable(List<DlqEntry> unreadable, string what = "")
+    {
+        if (unreadable.Count == 0)
+        {
+            return;
+        }
+
+        Console.WriteLine($"{unreadable.Count} unreadable record(s){(what.Length > 0 ? ", " + what : "")} (not DLQ messages):");
+        foreach (var e in unreadable)
+        {
+            Console.WriteLine($"{e.Coordinates,-24} UNREADABLE  {Printable(e.Problem ?? "")}");
+        }
+    }
+
+    /// <summary>
+    /// Text from a record as one printable line: control characters (a terminal's escape sequences,
+    /// line breaks that would forge output lines) escaped, and cut at 500 characters.
+    /// </summary>
+    private static string Printable(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+
+        var cut = text.Length > 500 ? text[..500] : text;
+        var builder = new StringBuilder(cut.Length);
+        for (var i = 0; i < cut.Length; i++)
+        {
+            var c = cut[i];
+            if (char.IsHighSurrogate(c) && i + 1 < cut.Length && char.IsLowSurrogate(cut[i + 1]))
+            {
+                builder.Append(c).Append(cut[++i]);
+            }
+            else if (char.IsControl(c) || char.IsSurrogate(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return text.Length > 500 ? builder.Append("...").ToString() : builder.ToString();
+    }
+
     private static string Text(byte[] bytes)
     {
         try
         {
-            return new UTF8Encoding(false, true).GetString(bytes);
+            return Printable(new UTF8Encoding(false, true).GetString(bytes));
         }
         catch (DecoderFallbackException)
         {

@@ -48,7 +48,10 @@ public sealed class SchemaRegistryProbe : IDisposable
                 return Task.FromResult(last.Result);
             }
 
-            return _inFlight ??= MeasureAsync(_http);
+            // Task.Run: a request answered at once (a response already buffered) completes
+            // synchronously, and would clear _inFlight before it is set, keeping that answer forever.
+            var http = _http;
+            return _inFlight ??= Task.Run(() => MeasureAsync(http));
         }
     }
 

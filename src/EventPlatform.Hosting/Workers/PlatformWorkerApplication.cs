@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using EventPlatform.Hosting.Configuration;
+using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Hosting.Metrics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,18 +13,18 @@ namespace EventPlatform.Hosting.Workers;
 /// <summary>
 /// The host of a service that reads Kafka rather than serving HTTP (the stream processor, the
 /// sink): the web services' configuration, options validation, logging, metrics and failure
-/// handling, and a small listener for its supervisor and Prometheus that serves only
-/// <c>GET /health/live</c>, <c>GET /health/ready</c> and <c>GET /metrics</c>.
+/// handling, and a small listener for its supervisor and Prometheus that serves
+/// <c>GET /health/live</c>, <c>GET /health/ready</c> (<see cref="HealthEndpoints"/>) and <c>GET /metrics</c>.
 /// </summary>
 /// <remarks>
 /// Usage: <c>var builder = PlatformWorkerApplication.CreateBuilder(args, "Processor", "http://127.0.0.1:8082");</c>,
-/// register the work as hosted services and readiness checks (<see cref="AddReadinessCheck"/>, or
+/// register the work as hosted services and readiness checks (<see cref="HealthEndpoints.AddReadinessCheck"/>, or
 /// <see cref="Kafka.KafkaHealthCheck"/>), then <c>builder.BuildWorker()</c> and run it like a web service.
 /// </remarks>
 public static class PlatformWorkerApplication
 {
     /// <summary>The tag of the health checks <c>/health/ready</c> runs.</summary>
-    public const string ReadyTag = "ready";
+    public const string ReadyTag = HealthEndpoints.ReadyTag;
 
     /// <summary>
     /// A builder with the web services' configuration precedence and logging
@@ -54,11 +54,6 @@ public static class PlatformWorkerApplication
         return builder;
     }
 
-    /// <summary>Adds a check that <c>/health/ready</c> runs (liveness runs none: a live process answers).</summary>
-    public static IHealthChecksBuilder AddReadinessCheck<TCheck>(this IHealthChecksBuilder builder, string name)
-        where TCheck : class, Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck =>
-        builder.AddCheck<TCheck>(name, tags: [ReadyTag]);
-
     /// <summary>Builds the worker and maps its three endpoints; any other path is 404.</summary>
     public static WebApplication BuildWorker(this WebApplicationBuilder builder)
     {
@@ -66,13 +61,10 @@ public static class PlatformWorkerApplication
         var app = builder.Build();
         // Listening starts now, before the work does: no measurement of the platform's meters is missed.
         app.Services.GetRequiredService<PrometheusMeterExporter>();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(GetOnly);
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).WithMetadata(GetOnly);
+        app.MapPlatformHealth();
         app.MapPlatformMetrics();
         return app;
     }
-
-    private static readonly Microsoft.AspNetCore.Routing.HttpMethodMetadata GetOnly = new(["GET", "HEAD"]);
 }
 
 /// <summary>Where a worker's health and metrics listener is.</summary>

@@ -315,6 +315,15 @@ public sealed partial class TopicFollower : IDisposable
         return [.. Enumerable.Range(0, _positions.Length).Select(p => _consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), timeout).High.Value)];
     }
 
+    /// <summary>The next offset to read of each followed partition (everything before it has been applied).</summary>
+    public long[] Positions()
+    {
+        lock (_gate)
+        {
+            return [.. _positions];
+        }
+    }
+
     /// <summary>Waits until the record at <paramref name="offset"/> of <paramref name="partition"/> has been read and applied.</summary>
     /// <exception cref="TopicFollowerException">The follower has stopped for good.</exception>
     public Task WaitUntilReadAsync(int partition, long offset, CancellationToken cancellationToken)

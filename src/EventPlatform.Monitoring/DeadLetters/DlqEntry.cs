@@ -3,9 +3,15 @@ using EventPlatform.Core.DeadLetter;
 
 namespace EventPlatform.Monitoring.DeadLetters;
 
-/// <summary>One record of the dead letter topic: where it sits, and the <see cref="DlqMessage"/> it holds (null when it does not parse).</summary>
-public sealed record DlqEntry(string Topic, int Partition, long Offset, DateTimeOffset Timestamp, DlqMessage? Message)
+/// <summary>
+/// One record of the dead letter topic: where it sits, and the <see cref="DlqMessage"/> it holds, or
+/// (when it does not read as one) null and the <paramref name="Problem"/> (see <see cref="DlqMessageReader"/>).
+/// </summary>
+public sealed record DlqEntry(string Topic, int Partition, long Offset, DateTimeOffset Timestamp, DlqMessage? Message, string? Problem = null)
 {
+    /// <summary>Whether the record could not be read as a DLQ message.</summary>
+    public bool IsUnreadable => Message is null;
+
     /// <summary>The record's coordinates in the DLQ, <c>{topic}|{partition}|{offset}</c>: what the replay log is keyed by.</summary>
     public string Coordinates => string.Create(CultureInfo.InvariantCulture, $"{Topic}|{Partition}|{Offset}");
 }

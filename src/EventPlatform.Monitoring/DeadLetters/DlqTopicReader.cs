@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Confluent.Kafka;
-using EventPlatform.Core;
-using EventPlatform.Core.DeadLetter;
 
 namespace EventPlatform.Monitoring.DeadLetters;
 
@@ -12,12 +9,27 @@ namespace EventPlatform.Monitoring.DeadLetters;
 /// </summary>
 public static class DlqTopicReader
 {
+    /// <summary>Every record of the DLQ <paramref name="topic"/>; records that are not DLQ messages come back unreadable, with the reason.</summary>
     public static List<DlqEntry> ReadDlq(ClientConfig client, string topic, TimeSpan timeout, CancellationToken cancellationToken) =>
-        [.. ReadAll(client, topic, timeout, cancellationToken).Select(r => new DlqEntry(r.Topic, r.Partition.Value, r.Offset.Value, r.Message.Timestamp.UtcDateTime, Parse(r.Message.Value)))];
+        [.. ReadAll(client, topic, timeout, cancellationToken).Select(ToEntry)];
+
+    /// <summary>A record of the DLQ as an entry: its message, or why it has none.</summary>
+    public static DlqEntry ToEntry(ConsumeResult<byte[]?, byte[]?> record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var message = DlqMessageReader.Read(record.Message.Value, out var problem);
+        return new DlqEntry(record.Topic, record.Partition.Value, record.Offset.Value, TimestampOf(record.Message.Timestamp), message, problem);
+    }
 
     /// <summary>Every committed record of <paramref name="topic"/>; none when the topic does not exist.</summary>
     public static List<ConsumeResult<byte[]?, byte[]?>> ReadAll(ClientConfig client, string topic, TimeSpan timeout, CancellationToken cancellationToken) =>
         ReadFrom(client, topic, null, timeout, cancellationToken);
+
+    /// <summary>A record's timestamp; one outside the calendar (a producer may write any 64-bit value) reads as the Unix epoch.</summary>
+    private static DateTimeOffset TimestampOf(Timestamp timestamp) =>
+        timestamp.UnixTimestampMs is >= -62_135_596_800_000 and <= 253_402_300_799_999
+            ? DateTimeOffset.FromUnixTimeMilliseconds(timestamp.UnixTimestampMs)
+            : DateTimeOffset.UnixEpoch;
 
     /// <summary>
     /// The committed records of <paramref name="topic"/> from <paramref name="startOffsets"/> (partition → first offset;
@@ -77,22 +89,5 @@ public static class DlqTopicReader
 
         consumer.Close();
         return records;
-    }
-
-    private static DlqMessage? Parse(byte[]? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(value, CoreJsonContext.Api.DlqMessage);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

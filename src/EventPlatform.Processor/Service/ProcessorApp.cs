@@ -9,7 +9,6 @@ using EventPlatform.Schemas.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace EventPlatform.Processor.Service;
@@ -34,7 +33,7 @@ public static class ProcessorApp
     /// <summary>
     /// Adds the default job and what it needs: its options (validated at start), Kafka, Confluent's
     /// registry client with the configured credentials, the schema cache, the metrics, readiness
-    /// (Kafka, the registry, the job) and the service that runs it.
+    /// (Kafka, the registry, the checkpoint store, the job) and the service that runs it.
     /// </summary>
     public static IServiceCollection AddProcessor(this IServiceCollection services, IConfiguration configuration)
     {
@@ -71,22 +70,13 @@ public static class ProcessorApp
             var configured = sp.GetRequiredService<IOptions<ProcessorOptions>>().Value.DataDirectory;
             return new ProcessorDataDirectory(configured ?? Path.Combine(DataDirectory.Resolve(configuration), "processor"));
         });
+        services.AddSingleton<CheckpointStoreHealthCheck>();
         services.AddHealthChecks()
             .AddReadinessCheck<KafkaHealthCheck>("kafka")
-            .AddReadinessCheck<RegistryHealthCheck>("schema-registry")
-            .AddCheck<ProcessorState>("job", tags: [PlatformWorkerApplication.ReadyTag]);
+            .AddReadinessCheck<SchemaRegistryHealthCheck>("schema-registry")
+            .AddReadinessCheck<CheckpointStoreHealthCheck>("checkpoint-store")
+            .AddReadinessCheck<ProcessorState>("job");
         services.AddHostedService<ProcessorService>();
         return services;
-    }
-}
-
-/// <summary>Readiness of the registry: unhealthy, with its address, while it does not answer.</summary>
-public sealed class RegistryHealthCheck(SchemaRegistryProbe probe) : IHealthCheck
-{
-    /// <inheritdoc />
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var ok = await probe.CheckAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return ok ? HealthCheckResult.Healthy($"{probe.Url} answers") : HealthCheckResult.Unhealthy($"the schema registry at {probe.Url} does not answer");
     }
 }

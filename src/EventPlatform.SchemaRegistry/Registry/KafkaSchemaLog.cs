@@ -104,6 +104,42 @@ public sealed partial class KafkaSchemaLog(
         }
     }
 
+    /// <summary>
+    /// For readiness: whether the store can be read to its current end within <paramref name="timeout"/>
+    /// (the end asked of the cluster, then this instance's reading waited for); the reason when not.
+    /// </summary>
+    public async Task<string?> CheckCaughtUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!IsReady || _follower is not { } follower)
+        {
+            return "the store has not been read to its end yet";
+        }
+
+        if (follower.Failure is { } failure)
+        {
+            return $"the store cannot be read: {failure.Message}";
+        }
+
+        try
+        {
+            var ends = await Task.Run(() => follower.HighWatermarks(timeout), cancellationToken).ConfigureAwait(false);
+            var read = follower.Positions();
+            if (ends.Length > 0 && read.Length > 0 && ends[0] < read[0])
+            {
+                // A log never shrinks: the cluster lost records this instance applied (a broker that
+                // came back empty). Its state is no longer the store's; a restart reads the store again.
+                return $"the store ends at offset {ends[0]} but this instance has read up to {read[0]}: the cluster lost records; restart the registry";
+            }
+
+            await follower.WaitUntilReadAsync(ends, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (KafkaException e)
+        {
+            return $"the store cannot be read ({e.Error.Code}): {e.Error.Reason}";
+        }
+    }
+
     /// <summary>Appends a record and waits until this instance has read it back.</summary>
     /// <param name="key">The record key (a serialized <see cref="LogKey"/>).</param>
     /// <param name="value">The value; null writes a tombstone.</param>

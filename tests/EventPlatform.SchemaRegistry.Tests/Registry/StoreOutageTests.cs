@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using EventPlatform.Testing;
 using static EventPlatform.SchemaRegistry.Tests.Registry.Rest;
 
@@ -44,5 +46,45 @@ public sealed class StoreOutageTests : IAsyncLifetime
 
         Assert.Equal(200, last);
         Assert.Equal([1, 2], (await GetAsync(registry.Client, $"subjects/{subject}/versions")).Body!.AsArray().Select(n => n!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task Readiness_is_503_naming_the_store_while_Kafka_is_down_and_200_when_it_is_back_and_liveness_stays_200()
+    {
+        await using var registry = await RegistryServer.StartAsync(_kafka.Cluster);
+        await WaitForReadinessAsync(registry.Client, HttpStatusCode.OK);
+
+        _kafka.Cluster.SetAllBrokersDown();
+        try
+        {
+            var report = await WaitForReadinessAsync(registry.Client, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("Unhealthy", (string?)report["checks"]!["schema-store"]!["status"]);
+            using var live = await registry.Client.GetAsync("health/live");
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+        finally
+        {
+            _kafka.Cluster.SetAllBrokersUp();
+        }
+
+        var back = await WaitForReadinessAsync(registry.Client, HttpStatusCode.OK);
+        Assert.Equal("Healthy", (string?)back["checks"]!["schema-store"]!["status"]);
+    }
+
+    private static async Task<JsonNode> WaitForReadinessAsync(HttpClient http, HttpStatusCode status)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using var response = await http.GetAsync("health/ready");
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == status)
+            {
+                return JsonNode.Parse(body)!;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Readiness did not become {(int)status}: {(int)response.StatusCode} {body}");
+            await Task.Delay(200);
+        }
     }
 }
