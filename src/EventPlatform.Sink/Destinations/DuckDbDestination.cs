@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data;
 using System.Data.Common;
 using DuckDB.NET.Data;
@@ -299,10 +300,18 @@ public sealed class DuckDbDestination : IWarehouseDestination
     /// be a single SELECT (DuckDB's own parser says so: <c>json_serialize_sql</c> serialises SELECTs
     /// only), it runs in a transaction that is rolled back, at most <paramref name="maxRows"/> rows are
     /// read and it is interrupted after <paramref name="timeout"/> (writes wait for it meanwhile).
+    /// While it runs DuckDB's <c>memory_limit</c> is <paramref name="limits"/>' memory (DuckDB has no
+    /// per-query limit, but writes wait on the same gate, so for that time the instance holds only this
+    /// query), and reading stops once the rows read hold more than its result bytes.
     /// </summary>
-    /// <exception cref="WarehouseQueryException">Not a single SELECT, or DuckDB refused or interrupted it.</exception>
-    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <exception cref="WarehouseQueryException">Not a single SELECT, or DuckDB refused or interrupted it, or it needed more than the limits.</exception>
+    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await QueryReadOnlyAsync(sql, maxRows, timeout, QueryLimits.Default, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc cref="QueryReadOnlyAsync(string, int, TimeSpan, CancellationToken)"/>
+    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, QueryLimits limits, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(sql);
         if (sql.Contains('\0', StringComparison.Ordinal))
         {
@@ -313,6 +322,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         DbTransaction? transaction = null;
         CancellationTokenSource? timer = null;
+        var limited = false;
         try
         {
             OpenIfClosed();
@@ -332,6 +342,13 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 }
             }
 
+            using (var limit = _connection.CreateCommand())
+            {
+                limit.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{limits.MemoryBytes}B'");
+                limit.ExecuteNonQuery();
+                limited = true;
+            }
+
             transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.CommandText = sql;
@@ -342,6 +359,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
             var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
             var rows = new List<object?[]>();
             var truncated = false;
+            long bytes = 0;
             while (reader.Read())
             {
                 if (rows.Count == maxRows)
@@ -354,6 +372,18 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 for (var i = 0; i < row.Length; i++)
                 {
                     row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    bytes += row[i] switch
+                    {
+                        string text => text.Length,
+                        byte[] blob => blob.Length,
+                        _ => 8,
+                    };
+                }
+
+                if (bytes > limits.ResultBytes)
+                {
+                    throw new WarehouseQueryException(WarehouseQueryFailure.TooLarge,
+                        $"The result holds more than {limits.ResultBytes:N0} bytes after {rows.Count + 1:N0} rows: select fewer rows or columns, or aggregate.");
                 }
 
                 rows.Add(row);
@@ -361,7 +391,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
             if (timer.IsCancellationRequested)
             {
-                throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+                throw new WarehouseQueryException(WarehouseQueryFailure.Interrupted, $"The query was interrupted after {timeout}.");
             }
 
             return new WarehouseQueryResult(columns, rows, truncated);
@@ -369,7 +399,12 @@ public sealed class DuckDbDestination : IWarehouseDestination
         catch (OperationCanceledException) when (timer?.IsCancellationRequested == true)
         {
             // DuckDB.NET reports an interrupt during execution (not only while reading) as a cancellation.
-            throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+            throw new WarehouseQueryException(WarehouseQueryFailure.Interrupted, $"The query was interrupted after {timeout}.");
+        }
+        catch (DuckDBException e) when (e.ErrorType == DuckDB.NET.Native.DuckDBErrorType.OutOfMemory)
+        {
+            throw new WarehouseQueryException(WarehouseQueryFailure.TooLarge,
+                $"The query needed more than the {limits.MemoryBytes:N0} bytes of memory a query may use: select fewer rows or columns, or aggregate. DuckDB said: {e.Message}");
         }
         catch (DuckDBException e)
         {
@@ -380,8 +415,21 @@ public sealed class DuckDbDestination : IWarehouseDestination
             timer?.Dispose();
             TryRollback(transaction);
             transaction?.Dispose();
+            if (limited)
+            {
+                ResetMemoryLimit();
+            }
+
             _gate.Release();
         }
+    }
+
+    /// <summary>Back to DuckDB's default memory limit for the writes (a share of the machine's memory).</summary>
+    private void ResetMemoryLimit()
+    {
+        using var reset = _connection.CreateCommand();
+        reset.CommandText = "RESET memory_limit";
+        reset.ExecuteNonQuery();
     }
 
     public ValueTask DisposeAsync()
@@ -525,5 +573,35 @@ public sealed class DuckDbDestination : IWarehouseDestination
 /// <summary>A query's answer: column names, rows (at most the limit), and whether more rows were left unread.</summary>
 public sealed record WarehouseQueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated);
 
+/// <summary>What a person's query may take: DuckDB memory while it runs, and bytes of rows read back.</summary>
+/// <param name="MemoryBytes">DuckDB's <c>memory_limit</c> while the query runs.</param>
+/// <param name="ResultBytes">The rows read back, counted as characters of text, bytes of blobs and 8 per other value.</param>
+public sealed record QueryLimits(long MemoryBytes, long ResultBytes)
+{
+    /// <summary>256 MiB of DuckDB memory, 16 MiB of result: far more than a page of rows, far less than the machine.</summary>
+    public static QueryLimits Default { get; } = new(256L * 1024 * 1024, 16L * 1024 * 1024);
+}
+
+/// <summary>Why a query did not answer.</summary>
+public enum WarehouseQueryFailure
+{
+    /// <summary>Not a single SELECT, or DuckDB refused it.</summary>
+    Refused,
+
+    /// <summary>Interrupted at its time limit.</summary>
+    Interrupted,
+
+    /// <summary>It needed more memory, or its result more bytes, than a query may use.</summary>
+    TooLarge,
+}
+
 /// <summary>A query that was refused or failed, in words for the person who sent it.</summary>
-public sealed class WarehouseQueryException(string message) : Exception(message);
+public sealed class WarehouseQueryException(WarehouseQueryFailure failure, string message) : Exception(message)
+{
+    public WarehouseQueryException(string message)
+        : this(WarehouseQueryFailure.Refused, message)
+    {
+    }
+
+    public WarehouseQueryFailure Failure { get; } = failure;
+}
