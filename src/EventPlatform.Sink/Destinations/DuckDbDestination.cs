@@ -79,20 +79,19 @@ public sealed class DuckDbDestination : IWarehouseDestination
     // Staging tables live per connection (TEMP) and take text for JSON: the cast in the upsert refuses bad JSON as it would per row.
     private const string StagingDdl = """
         CREATE TEMP TABLE IF NOT EXISTS events_staging (
-            sequence INTEGER, event_id VARCHAR, "timestamp" TIMESTAMP, event_type VARCHAR, user_id VARCHAR, device_id VARCHAR,
+            event_id VARCHAR, "timestamp" TIMESTAMP, event_type VARCHAR, user_id VARCHAR, device_id VARCHAR,
             payload VARCHAR, metadata VARCHAR, ingestion_time TIMESTAMP);
         CREATE TEMP TABLE IF NOT EXISTS aggregated_events_staging (
-            sequence INTEGER, window_start TIMESTAMP, window_end TIMESTAMP, event_type VARCHAR, count BIGINT, sum_value DOUBLE,
+            window_start TIMESTAMP, window_end TIMESTAMP, event_type VARCHAR, count BIGINT, sum_value DOUBLE,
             avg_value DOUBLE, min_value DOUBLE, max_value DOUBLE, distinct_users BIGINT, processed_time TIMESTAMP,
             window_kind VARCHAR, window_size_ms BIGINT, window_slide_ms BIGINT, window_key VARCHAR, is_update BOOLEAN);
         """;
 
-    // One INSERT ... ON CONFLICT may not touch a key twice: the batch's last row of a key wins, as it would row by row.
+    // One INSERT ... ON CONFLICT may not touch a key twice: only the batch's last row of a key is staged (see LastPerKey), as it would win row by row.
     private const string UpsertEventsFromStaging = """
         INSERT INTO events (event_id, "timestamp", event_type, user_id, device_id, payload, metadata, ingestion_time)
         SELECT event_id, "timestamp", event_type, user_id, device_id, payload::JSON, metadata::JSON, ingestion_time
         FROM temp.main.events_staging
-        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY sequence DESC) = 1
         ON CONFLICT (event_id) DO UPDATE SET "timestamp" = excluded."timestamp", event_type = excluded.event_type,
             user_id = excluded.user_id, device_id = excluded.device_id, payload = excluded.payload, metadata = excluded.metadata
         """;
@@ -103,7 +102,6 @@ public sealed class DuckDbDestination : IWarehouseDestination
         SELECT window_start, window_end, event_type, count, sum_value, avg_value, min_value, max_value,
             distinct_users, processed_time, window_kind, window_size_ms, window_slide_ms, window_key, is_update
         FROM temp.main.aggregated_events_staging
-        QUALIFY row_number() OVER (PARTITION BY window_start, event_type, window_kind, window_size_ms, window_slide_ms, window_key ORDER BY sequence DESC) = 1
         ON CONFLICT (window_start, event_type, window_kind, window_size_ms, window_slide_ms, window_key) DO UPDATE SET
             window_end = excluded.window_end, count = excluded.count, sum_value = excluded.sum_value, avg_value = excluded.avg_value,
             min_value = excluded.min_value, max_value = excluded.max_value, distinct_users = excluded.distinct_users,
@@ -462,27 +460,31 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
         var events = 0;
         var aggregates = 0;
+        var last = LastPerKey(rows);
         using (var eventAppender = _connection.CreateAppender("temp", "main", "events_staging"))
         using (var aggregateAppender = _connection.CreateAppender("temp", "main", "aggregated_events_staging"))
         {
-            for (var sequence = 0; sequence < rows.Count; sequence++)
+            for (var i = 0; i < rows.Count; i++)
             {
-                switch (rows[sequence])
+                if (!last[i])
+                {
+                    continue;
+                }
+
+                switch (rows[i])
                 {
                     case EventRow e:
-                        eventAppender.CreateRow().AppendValue(sequence).AppendValue(e.EventId).AppendValue(e.Timestamp).AppendValue(e.EventType)
+                        eventAppender.CreateRow().AppendValue(e.EventId).AppendValue(e.Timestamp).AppendValue(e.EventType)
                             .AppendValue(e.UserId).AppendValue(e.DeviceId).AppendValue(e.Payload).AppendValue(e.Metadata).AppendValue(e.IngestionTime).EndRow();
                         events++;
                         break;
                     case AggregatedEventRow a:
-                        aggregateAppender.CreateRow().AppendValue(sequence).AppendValue(a.WindowStart).AppendValue(a.WindowEnd).AppendValue(a.EventType)
+                        aggregateAppender.CreateRow().AppendValue(a.WindowStart).AppendValue(a.WindowEnd).AppendValue(a.EventType)
                             .AppendValue(a.Count).AppendValue(a.SumValue).AppendValue(a.AvgValue).AppendValue(a.MinValue).AppendValue(a.MaxValue)
                             .AppendValue(a.DistinctUsers).AppendValue(a.ProcessedTime).AppendValue(a.WindowKind).AppendValue(a.WindowSizeMs)
                             .AppendValue(a.WindowSlideMs).AppendValue(a.WindowKey).AppendValue(a.IsUpdate).EndRow();
                         aggregates++;
                         break;
-                    default:
-                        throw new ArgumentException($"No table for a {rows[sequence].GetType().Name}.", nameof(rows));
                 }
             }
         }
@@ -502,6 +504,28 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
         command.CommandText = "DELETE FROM temp.main.events_staging; DELETE FROM temp.main.aggregated_events_staging;";
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Which rows are the last of their key in the batch (the ones an upsert row by row would leave):
+    /// deciding it here, with one hash set, costs less than a window function over the staging table.
+    /// </summary>
+    private static bool[] LastPerKey(IReadOnlyList<WarehouseRow> rows)
+    {
+        var last = new bool[rows.Count];
+        var eventIds = new HashSet<string>(StringComparer.Ordinal);
+        var windows = new HashSet<(DateTime, string, string, long, long, string)>();
+        for (var i = rows.Count - 1; i >= 0; i--)
+        {
+            last[i] = rows[i] switch
+            {
+                EventRow e => eventIds.Add(e.EventId),
+                AggregatedEventRow a => windows.Add((a.WindowStart, a.EventType, a.WindowKind, a.WindowSizeMs, a.WindowSlideMs, a.WindowKey)),
+                _ => throw new ArgumentException($"No table for a {rows[i].GetType().Name}.", nameof(rows)),
+            };
+        }
+
+        return last;
     }
 
     /// <summary>One prepared upsert per row: for a single row (the isolation of a refused row), where staging costs more than it saves.</summary>
