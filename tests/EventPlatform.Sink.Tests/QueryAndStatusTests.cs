@@ -59,6 +59,14 @@ public sealed class QueryAndStatusTests(SinkFixture fixture) : IClassFixture<Sin
         var nested = "{\"sql\":\"SELECT " + new string('(', 20_000) + "1" + new string(')', 20_000) + "\"}";
         Assert.Equal(400, (int?)(await QueryAsync(http, nested, HttpStatusCode.BadRequest))["error_code"]);
 
+        // One value of 500 MB, or 10,000 rows of 2,000 characters, is more than a result may hold: 413, and the sink goes on.
+        var huge = await QueryAsync(http, """{"sql":"SELECT repeat('x', 500000000)"}""", HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(413, (int?)huge["error_code"]);
+        Assert.Contains("more than 16,777,216 bytes after 1 rows", (string?)huge["message"], StringComparison.Ordinal);
+        var wide = await QueryAsync(http, """{"sql":"SELECT repeat('x', 2000) FROM range(10000)","max_rows":10000}""", HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("more than 16,777,216 bytes", (string?)wide["message"], StringComparison.Ordinal);
+        Assert.Single((await QueryAsync(http, """{"sql":"SELECT count(*) FROM range(10)","max_rows":1}""", HttpStatusCode.OK))["rows"]!.AsArray());
+
         Assert.Equal(40, await SinkFixture.CountAsync(sink, "SELECT count(*) FROM events"));
         using var anonymous = SinkFixture.Client(sink, authenticated: false);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/query", new StringContent("""{"sql":"SELECT 1"}""", Encoding.UTF8, "application/json"))).StatusCode);

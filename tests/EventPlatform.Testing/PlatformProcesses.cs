@@ -74,6 +74,26 @@ public static class PlatformProcesses
         return (gateway, url);
     }
 
+    /// <summary>
+    /// Starts a <c>sink</c> child on a free port writing to the DuckDB file <paramref name="database"/>
+    /// as connector <paramref name="connector"/> (its group is <c>connect-{connector}</c>), and waits until
+    /// it is live. It verifies the tests' tokens on its Connect API and <c>/query</c>.
+    /// </summary>
+    public static async Task<(CliProcess Process, Uri Url)> StartSinkAsync(string name, string bootstrapServers, Uri registry, string database, string connector,
+        params string[] extraArguments)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var sink = CliProcess.Start(name,
+        [
+            "sink", $"--Sink:Urls={Listen(url)}", $"--Sink:DatabasePath={database}", $"--Sink:Connector:name={connector}",
+            // A killed member's partitions move on after 6 s, not Kafka's default 45 s.
+            "--Kafka:Extra:session.timeout.ms=6000", "--Kafka:Extra:heartbeat.interval.ms=1000",
+            .. extraArguments,
+        ], GatewayEnvironment(bootstrapServers, registry.ToString().TrimEnd('/')));
+        await WaitOrDisposeAsync(sink, new Uri(url, "health/live")).ConfigureAwait(false);
+        return (sink, url);
+    }
+
     /// <summary>Starts <c>up</c> against an external cluster (its gateway, registry, processor and sink on free ports) and waits until the gateway is healthy.</summary>
     public static async Task<(CliProcess Process, Uri Gateway, Uri Registry)> StartUpAsync(string bootstrapServers, IEnumerable<string>? extraArguments = null)
     {

@@ -13,7 +13,8 @@ namespace EventPlatform.Sink.Connect;
 /// embedded warehouse through the running sink (DuckDB lets one process hold the file, so readers
 /// come through the process that writes). Authenticated like the Connect API; answers
 /// <c>{"columns": [...], "rows": [[...]], "truncated": false}</c>, errors in Connect's shape (400 for a
-/// statement that is not a single SELECT or that DuckDB refuses, 408 when interrupted).
+/// statement that is not a single SELECT or that DuckDB refuses, 408 when interrupted, 413 when it needs more
+/// memory or its result more bytes than <see cref="QueryLimits.Default"/> allows).
 /// </summary>
 public static class QueryApi
 {
@@ -71,7 +72,13 @@ public static class QueryApi
         }
         catch (WarehouseQueryException e)
         {
-            return ConnectApi.Error(e.Message.StartsWith("The query was interrupted", StringComparison.Ordinal) ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest, e.Message);
+            return ConnectApi.Error(e.Failure switch
+            {
+                WarehouseQueryFailure.Interrupted => StatusCodes.Status408RequestTimeout,
+                // The request asked for more than a query may take: the request's fault, as 413 says of a request too large.
+                WarehouseQueryFailure.TooLarge => StatusCodes.Status413PayloadTooLarge,
+                _ => StatusCodes.Status400BadRequest,
+            }, e.Message);
         }
 
         var rows = new JsonArray();

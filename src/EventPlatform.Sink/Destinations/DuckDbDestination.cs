@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data;
 using System.Data.Common;
 using DuckDB.NET.Data;
@@ -78,20 +79,19 @@ public sealed class DuckDbDestination : IWarehouseDestination
     // Staging tables live per connection (TEMP) and take text for JSON: the cast in the upsert refuses bad JSON as it would per row.
     private const string StagingDdl = """
         CREATE TEMP TABLE IF NOT EXISTS events_staging (
-            sequence INTEGER, event_id VARCHAR, "timestamp" TIMESTAMP, event_type VARCHAR, user_id VARCHAR, device_id VARCHAR,
+            event_id VARCHAR, "timestamp" TIMESTAMP, event_type VARCHAR, user_id VARCHAR, device_id VARCHAR,
             payload VARCHAR, metadata VARCHAR, ingestion_time TIMESTAMP);
         CREATE TEMP TABLE IF NOT EXISTS aggregated_events_staging (
-            sequence INTEGER, window_start TIMESTAMP, window_end TIMESTAMP, event_type VARCHAR, count BIGINT, sum_value DOUBLE,
+            window_start TIMESTAMP, window_end TIMESTAMP, event_type VARCHAR, count BIGINT, sum_value DOUBLE,
             avg_value DOUBLE, min_value DOUBLE, max_value DOUBLE, distinct_users BIGINT, processed_time TIMESTAMP,
             window_kind VARCHAR, window_size_ms BIGINT, window_slide_ms BIGINT, window_key VARCHAR, is_update BOOLEAN);
         """;
 
-    // One INSERT ... ON CONFLICT may not touch a key twice: the batch's last row of a key wins, as it would row by row.
+    // One INSERT ... ON CONFLICT may not touch a key twice: only the batch's last row of a key is staged (see LastPerKey), as it would win row by row.
     private const string UpsertEventsFromStaging = """
         INSERT INTO events (event_id, "timestamp", event_type, user_id, device_id, payload, metadata, ingestion_time)
         SELECT event_id, "timestamp", event_type, user_id, device_id, payload::JSON, metadata::JSON, ingestion_time
         FROM temp.main.events_staging
-        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY sequence DESC) = 1
         ON CONFLICT (event_id) DO UPDATE SET "timestamp" = excluded."timestamp", event_type = excluded.event_type,
             user_id = excluded.user_id, device_id = excluded.device_id, payload = excluded.payload, metadata = excluded.metadata
         """;
@@ -102,7 +102,6 @@ public sealed class DuckDbDestination : IWarehouseDestination
         SELECT window_start, window_end, event_type, count, sum_value, avg_value, min_value, max_value,
             distinct_users, processed_time, window_kind, window_size_ms, window_slide_ms, window_key, is_update
         FROM temp.main.aggregated_events_staging
-        QUALIFY row_number() OVER (PARTITION BY window_start, event_type, window_kind, window_size_ms, window_slide_ms, window_key ORDER BY sequence DESC) = 1
         ON CONFLICT (window_start, event_type, window_kind, window_size_ms, window_slide_ms, window_key) DO UPDATE SET
             window_end = excluded.window_end, count = excluded.count, sum_value = excluded.sum_value, avg_value = excluded.avg_value,
             min_value = excluded.min_value, max_value = excluded.max_value, distinct_users = excluded.distinct_users,
@@ -299,10 +298,18 @@ public sealed class DuckDbDestination : IWarehouseDestination
     /// be a single SELECT (DuckDB's own parser says so: <c>json_serialize_sql</c> serialises SELECTs
     /// only), it runs in a transaction that is rolled back, at most <paramref name="maxRows"/> rows are
     /// read and it is interrupted after <paramref name="timeout"/> (writes wait for it meanwhile).
+    /// While it runs DuckDB's <c>memory_limit</c> is <paramref name="limits"/>' memory (DuckDB has no
+    /// per-query limit, but writes wait on the same gate, so for that time the instance holds only this
+    /// query), and reading stops once the rows read hold more than its result bytes.
     /// </summary>
-    /// <exception cref="WarehouseQueryException">Not a single SELECT, or DuckDB refused or interrupted it.</exception>
-    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <exception cref="WarehouseQueryException">Not a single SELECT, or DuckDB refused or interrupted it, or it needed more than the limits.</exception>
+    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await QueryReadOnlyAsync(sql, maxRows, timeout, QueryLimits.Default, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc cref="QueryReadOnlyAsync(string, int, TimeSpan, CancellationToken)"/>
+    public async Task<WarehouseQueryResult> QueryReadOnlyAsync(string sql, int maxRows, TimeSpan timeout, QueryLimits limits, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(sql);
         if (sql.Contains('\0', StringComparison.Ordinal))
         {
@@ -313,6 +320,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         DbTransaction? transaction = null;
         CancellationTokenSource? timer = null;
+        var limited = false;
         try
         {
             OpenIfClosed();
@@ -332,6 +340,13 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 }
             }
 
+            using (var limit = _connection.CreateCommand())
+            {
+                limit.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{limits.MemoryBytes}B'");
+                limit.ExecuteNonQuery();
+                limited = true;
+            }
+
             transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.CommandText = sql;
@@ -342,6 +357,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
             var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
             var rows = new List<object?[]>();
             var truncated = false;
+            long bytes = 0;
             while (reader.Read())
             {
                 if (rows.Count == maxRows)
@@ -354,6 +370,18 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 for (var i = 0; i < row.Length; i++)
                 {
                     row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    bytes += row[i] switch
+                    {
+                        string text => text.Length,
+                        byte[] blob => blob.Length,
+                        _ => 8,
+                    };
+                }
+
+                if (bytes > limits.ResultBytes)
+                {
+                    throw new WarehouseQueryException(WarehouseQueryFailure.TooLarge,
+                        $"The result holds more than {limits.ResultBytes:N0} bytes after {rows.Count + 1:N0} rows: select fewer rows or columns, or aggregate.");
                 }
 
                 rows.Add(row);
@@ -361,7 +389,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
             if (timer.IsCancellationRequested)
             {
-                throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+                throw new WarehouseQueryException(WarehouseQueryFailure.Interrupted, $"The query was interrupted after {timeout}.");
             }
 
             return new WarehouseQueryResult(columns, rows, truncated);
@@ -369,7 +397,12 @@ public sealed class DuckDbDestination : IWarehouseDestination
         catch (OperationCanceledException) when (timer?.IsCancellationRequested == true)
         {
             // DuckDB.NET reports an interrupt during execution (not only while reading) as a cancellation.
-            throw new WarehouseQueryException($"The query was interrupted after {timeout}.");
+            throw new WarehouseQueryException(WarehouseQueryFailure.Interrupted, $"The query was interrupted after {timeout}.");
+        }
+        catch (DuckDBException e) when (e.ErrorType == DuckDB.NET.Native.DuckDBErrorType.OutOfMemory)
+        {
+            throw new WarehouseQueryException(WarehouseQueryFailure.TooLarge,
+                $"The query needed more than the {limits.MemoryBytes:N0} bytes of memory a query may use: select fewer rows or columns, or aggregate. DuckDB said: {e.Message}");
         }
         catch (DuckDBException e)
         {
@@ -380,8 +413,21 @@ public sealed class DuckDbDestination : IWarehouseDestination
             timer?.Dispose();
             TryRollback(transaction);
             transaction?.Dispose();
+            if (limited)
+            {
+                ResetMemoryLimit();
+            }
+
             _gate.Release();
         }
+    }
+
+    /// <summary>Back to DuckDB's default memory limit for the writes (a share of the machine's memory).</summary>
+    private void ResetMemoryLimit()
+    {
+        using var reset = _connection.CreateCommand();
+        reset.CommandText = "RESET memory_limit";
+        reset.ExecuteNonQuery();
     }
 
     public ValueTask DisposeAsync()
@@ -414,27 +460,31 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
         var events = 0;
         var aggregates = 0;
+        var last = LastPerKey(rows);
         using (var eventAppender = _connection.CreateAppender("temp", "main", "events_staging"))
         using (var aggregateAppender = _connection.CreateAppender("temp", "main", "aggregated_events_staging"))
         {
-            for (var sequence = 0; sequence < rows.Count; sequence++)
+            for (var i = 0; i < rows.Count; i++)
             {
-                switch (rows[sequence])
+                if (!last[i])
+                {
+                    continue;
+                }
+
+                switch (rows[i])
                 {
                     case EventRow e:
-                        eventAppender.CreateRow().AppendValue(sequence).AppendValue(e.EventId).AppendValue(e.Timestamp).AppendValue(e.EventType)
+                        eventAppender.CreateRow().AppendValue(e.EventId).AppendValue(e.Timestamp).AppendValue(e.EventType)
                             .AppendValue(e.UserId).AppendValue(e.DeviceId).AppendValue(e.Payload).AppendValue(e.Metadata).AppendValue(e.IngestionTime).EndRow();
                         events++;
                         break;
                     case AggregatedEventRow a:
-                        aggregateAppender.CreateRow().AppendValue(sequence).AppendValue(a.WindowStart).AppendValue(a.WindowEnd).AppendValue(a.EventType)
+                        aggregateAppender.CreateRow().AppendValue(a.WindowStart).AppendValue(a.WindowEnd).AppendValue(a.EventType)
                             .AppendValue(a.Count).AppendValue(a.SumValue).AppendValue(a.AvgValue).AppendValue(a.MinValue).AppendValue(a.MaxValue)
                             .AppendValue(a.DistinctUsers).AppendValue(a.ProcessedTime).AppendValue(a.WindowKind).AppendValue(a.WindowSizeMs)
                             .AppendValue(a.WindowSlideMs).AppendValue(a.WindowKey).AppendValue(a.IsUpdate).EndRow();
                         aggregates++;
                         break;
-                    default:
-                        throw new ArgumentException($"No table for a {rows[sequence].GetType().Name}.", nameof(rows));
                 }
             }
         }
@@ -454,6 +504,28 @@ public sealed class DuckDbDestination : IWarehouseDestination
 
         command.CommandText = "DELETE FROM temp.main.events_staging; DELETE FROM temp.main.aggregated_events_staging;";
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Which rows are the last of their key in the batch (the ones an upsert row by row would leave):
+    /// deciding it here, with one hash set, costs less than a window function over the staging table.
+    /// </summary>
+    private static bool[] LastPerKey(IReadOnlyList<WarehouseRow> rows)
+    {
+        var last = new bool[rows.Count];
+        var eventIds = new HashSet<string>(StringComparer.Ordinal);
+        var windows = new HashSet<(DateTime, string, string, long, long, string)>();
+        for (var i = rows.Count - 1; i >= 0; i--)
+        {
+            last[i] = rows[i] switch
+            {
+                EventRow e => eventIds.Add(e.EventId),
+                AggregatedEventRow a => windows.Add((a.WindowStart, a.EventType, a.WindowKind, a.WindowSizeMs, a.WindowSlideMs, a.WindowKey)),
+                _ => throw new ArgumentException($"No table for a {rows[i].GetType().Name}.", nameof(rows)),
+            };
+        }
+
+        return last;
     }
 
     /// <summary>One prepared upsert per row: for a single row (the isolation of a refused row), where staging costs more than it saves.</summary>
@@ -525,5 +597,35 @@ public sealed class DuckDbDestination : IWarehouseDestination
 /// <summary>A query's answer: column names, rows (at most the limit), and whether more rows were left unread.</summary>
 public sealed record WarehouseQueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated);
 
+/// <summary>What a person's query may take: DuckDB memory while it runs, and bytes of rows read back.</summary>
+/// <param name="MemoryBytes">DuckDB's <c>memory_limit</c> while the query runs.</param>
+/// <param name="ResultBytes">The rows read back, counted as characters of text, bytes of blobs and 8 per other value.</param>
+public sealed record QueryLimits(long MemoryBytes, long ResultBytes)
+{
+    /// <summary>256 MiB of DuckDB memory, 16 MiB of result: far more than a page of rows, far less than the machine.</summary>
+    public static QueryLimits Default { get; } = new(256L * 1024 * 1024, 16L * 1024 * 1024);
+}
+
+/// <summary>Why a query did not answer.</summary>
+public enum WarehouseQueryFailure
+{
+    /// <summary>Not a single SELECT, or DuckDB refused it.</summary>
+    Refused,
+
+    /// <summary>Interrupted at its time limit.</summary>
+    Interrupted,
+
+    /// <summary>It needed more memory, or its result more bytes, than a query may use.</summary>
+    TooLarge,
+}
+
 /// <summary>A query that was refused or failed, in words for the person who sent it.</summary>
-public sealed class WarehouseQueryException(string message) : Exception(message);
+public sealed class WarehouseQueryException(WarehouseQueryFailure failure, string message) : Exception(message)
+{
+    public WarehouseQueryException(string message)
+        : this(WarehouseQueryFailure.Refused, message)
+    {
+    }
+
+    public WarehouseQueryFailure Failure { get; } = failure;
+}
