@@ -124,6 +124,20 @@ internal static class UpCommand
 
     private static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
+        LogFormat format;
+        try
+        {
+            format = PlatformLogging.FormatOf(PlatformSettings.Load(args));
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return Hosting.Lifetime.ExitCodes.StartFailed;
+        }
+
+        // Every service gets the same arguments, so --Logging:Format reaches them all. With JSON logs
+        // stdout holds only JSON lines: what up says to its user goes to stderr.
+        var say = format == LogFormat.Json ? Console.Error : Console.Out;
         var platform = UpPlatform.Resolve(args);
         var running = new List<RunningPart>();
         var byService = new Dictionary<UpService, RunningPart>();
@@ -148,15 +162,15 @@ internal static class UpCommand
             using var onStop = stopping.Token.Register(() => stopped.TrySetResult());
             var registrations = running.Where(r => r.Host is not null)
                 .Select(r => r.Host!.Lifetime.ApplicationStopping.Register(stopping.Cancel)).ToList();
-            PrintSummary(platform, byService);
+            PrintSummary(platform, byService, say);
             await stopped.Task.ConfigureAwait(false);
             registrations.ForEach(r => r.Dispose());
             await StopAsync(running).ConfigureAwait(false);
 
             var exitCode = running.Max(r => r.ExitCode);
-            Console.WriteLine(exitCode == 0
+            await say.WriteLineAsync(exitCode == 0
                 ? "Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed."
-                : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.");
+                : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.").ConfigureAwait(false);
             return exitCode;
         }
         finally
@@ -234,7 +248,7 @@ internal static class UpCommand
     }
 
     /// <summary>Where is what: every service's lines, section by section, then the platform's token.</summary>
-    private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running)
+    private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running, TextWriter say)
     {
         var summaries = Services.Select(s => s.Summarize(platform, running.GetValueOrDefault(s))).ToList();
         var lines = new List<string> { "", "Event platform is up.", "" };
@@ -262,7 +276,7 @@ internal static class UpCommand
         lines.Add("");
         lines.AddRange(summaries.SelectMany(s => s.Notes ?? []));
         lines.Add("Press Ctrl-C to stop.");
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        say.WriteLine(string.Join(Environment.NewLine, lines));
     }
 }
 

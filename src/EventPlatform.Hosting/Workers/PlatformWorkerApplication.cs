@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using EventPlatform.Hosting.Configuration;
+using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Hosting.Metrics;
 using Microsoft.AspNetCore.Builder;
@@ -64,6 +65,7 @@ public static class PlatformWorkerApplication
     {
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
+        app.UseRequestIds();
         // Listening starts now, before the work does: no measurement of the platform's meters is missed.
         app.Services.GetRequiredService<PrometheusMeterExporter>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(GetOnly);
