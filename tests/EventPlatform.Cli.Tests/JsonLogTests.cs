@@ -145,6 +145,7 @@ public sealed class JsonLogTests(JsonLoggingPlatform platform) : IClassFixture<J
     }
 
     [Fact]
+    [Trait("Category", "Fuzz")]
     public async Task Hostile_request_ids_and_traceparents_never_give_a_5xx_nor_break_a_log_line()
     {
         var random = new Random(1203);

@@ -113,6 +113,7 @@ public sealed partial class JsonLogFormatterTests
     }
 
     [Fact]
+    [Trait("Category", "Fuzz")]
     public void Hostile_text_anywhere_never_breaks_the_line_or_makes_another()
     {
         var random = new Random(20261203);
