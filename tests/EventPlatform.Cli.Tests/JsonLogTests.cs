@@ -23,9 +23,12 @@ public sealed class JsonLoggingPlatform : IAsyncLifetime
 
     public Uri GatewayUrl { get; private set; } = null!;
 
+    public string BootstrapServers { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         (Broker, var bootstrap) = await PlatformProcesses.StartBrokerAsync();
+        BootstrapServers = bootstrap;
         (Registry, var registryUrl) = await PlatformProcesses.StartRegistryAsync("registry", bootstrap, "--Logging:Format=json");
         (Gateway, GatewayUrl) = await PlatformProcesses.StartGatewayAsync("gateway", bootstrap, registryUrl,
             "--Logging:Format=json", "--Logging:LogLevel:EventPlatform.Gateway.Publishing=Debug");
@@ -179,6 +182,30 @@ public sealed class JsonLogTests(JsonLoggingPlatform platform) : IClassFixture<J
             Assert.Contains(lines, l => Text(l, "request_id") == requestId && Text(l, "event_id") == eventId);
         }
     }
+
+    [Fact]
+    public async Task Up_with_json_logs_writes_only_json_lines_to_stdout_from_every_service()
+    {
+        await using var up = (await PlatformProcesses.StartUpAsync(platform.BootstrapServers, "--Logging:Format=json")).Process;
+        await up.WaitForLineAsync(l => l.Contains("Event platform is up.", StringComparison.Ordinal), PlatformProcesses.StartTimeout);
+
+        // Each of its five hosts (registry, gateway, processor, sink, monitor) says where it listens, as JSON.
+        await up.WaitForLineAsync(_ => ListeningAddresses(up).Count >= 5, LogTimeout);
+
+        var lines = ParseAll(up);
+        Assert.Equal(5, ListeningAddresses(up).Count);
+        Assert.Contains(lines, l => Text(l, "category")!.StartsWith("EventPlatform.SchemaRegistry", StringComparison.Ordinal));
+
+        // The summary for people went to stderr.
+        Assert.DoesNotContain(up.StandardOutputLines, l => l.Contains("Event platform is up.", StringComparison.Ordinal));
+    }
+
+    /// <summary>The addresses the child's hosts said they listen on (<c>Microsoft.Hosting.Lifetime</c>'s "Now listening on"), from its JSON lines.</summary>
+    private static HashSet<string> ListeningAddresses(CliProcess child) =>
+        [.. child.StandardOutputLines
+            .Where(l => l.StartsWith('{') && l.Contains("\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal))
+            .Select(l => JsonNode.Parse(l) is JsonObject o ? Text(o, "address") : null)
+            .OfType<string>()];
 
     /// <summary>Header values a client might send: control characters, quotes, bytes above ASCII, JSON and log-line look-alikes, very long ones.</summary>
     private static string HostileHeaderValue(Random random)
