@@ -71,6 +71,19 @@ public sealed partial class JsonLogFormatterTests
     }
 
     [Fact]
+    public void An_inner_scope_beats_an_outer_one_of_the_same_name_and_the_message_values_beat_both()
+    {
+        var scopes = new LoggerExternalScopeProvider();
+        using var outer = scopes.Push(new Dictionary<string, object?> { ["RequestId"] = "framework-id", ["Topic"] = "outer" });
+        using var inner = scopes.Push(new Dictionary<string, object?> { ["RequestId"] = "req_platform", ["Topic"] = "inner" });
+
+        var line = OneObject(Format(new Dictionary<string, object?> { ["Topic"] = "own" }, (_, _) => "text", scopes: scopes));
+
+        Assert.Equal("req_platform", line.GetProperty("request_id").GetString());
+        Assert.Equal("own", line.GetProperty("topic").GetString());
+    }
+
+    [Fact]
     public void An_exception_is_an_object_with_type_message_and_stack()
     {
         Exception thrown;

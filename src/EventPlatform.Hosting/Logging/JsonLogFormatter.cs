@@ -22,7 +22,7 @@ namespace EventPlatform.Hosting.Logging;
 /// <item><c>message</c>: the rendered text;</item>
 /// <item><c>exception</c>: <c>{ "type", "message", "stack" }</c> when there is one (<c>stack</c> is the full text, inner exceptions included);</item>
 /// <item>each named value of the message template, in snake_case (<c>{EventId}</c> is <c>event_id</c>);</item>
-/// <item>each named value of the scopes the entry was written in, in snake_case: <c>request_id</c>
+/// <item>each named value of the scopes the entry was written in (the innermost scope first), in snake_case: <c>request_id</c>
 /// while a request is handled, <c>trace_id</c>, <c>span_id</c> and <c>parent_id</c> of the current
 /// <see cref="System.Diagnostics.Activity"/>; scopes that are plain text are listed in <c>scope</c>.</item>
 /// </list>
@@ -113,13 +113,23 @@ public sealed class JsonLogFormatter : ConsoleFormatter
             {
                 if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
                 {
-                    WriteValues(state.Writer, state.Names, pairs);
+                    state.ValueScopes.Add(pairs);
                 }
                 else if (scope is not null)
                 {
                     state.TextScopes.Add(Bound(scope.ToString() ?? "", MaxValueLength));
                 }
             }, buffer);
+
+            // Innermost first: the platform's request scope beats a framework scope of the same
+            // name opened around it (ASP.NET Core's own RequestId, when its hosting logs are on).
+            for (var i = buffer.ValueScopes.Count - 1; i >= 0; i--)
+            {
+                WriteValues(writer, names, buffer.ValueScopes[i]);
+            }
+
+            // Not kept alive by this thread until its next entry.
+            buffer.ValueScopes.Clear();
         }
 
         if (buffer.TextScopes.Count > 0)
@@ -338,12 +348,15 @@ public sealed class JsonLogFormatter : ConsoleFormatter
 
         public List<string> TextScopes { get; } = [];
 
+        public List<IEnumerable<KeyValuePair<string, object?>>> ValueScopes { get; } = [];
+
         public void Reset()
         {
             Bytes.ResetWrittenCount();
             Writer.Reset(Bytes);
             Names.Clear();
             TextScopes.Clear();
+            ValueScopes.Clear();
         }
     }
 }
