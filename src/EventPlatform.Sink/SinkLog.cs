@@ -26,8 +26,8 @@ internal static partial class SinkLog
     [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "{Topic}[{Partition}] resumed after {Attempts} attempts")]
     public static partial void PartitionResumed(ILogger logger, string topic, int partition, int attempts);
 
-    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Record {Topic}[{Partition}]@{Offset} sent to the DLQ: {ErrorType}: {Message}")]
-    public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string errorType, string message);
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Record {Topic}[{Partition}]@{Offset} (event {EventId}) sent to the DLQ: {ErrorType}: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string eventId, string errorType, string reason);
 
     [LoggerMessage(EventId = 5108, Level = LogLevel.Warning, Message = "The schema registry is unavailable: {Topic}[{Partition}] waits {Delay} and reads from {Offset} again")]
     public static partial void RegistryUnavailable(ILogger logger, Exception e, string topic, int partition, TimeSpan delay, long offset);

@@ -26,6 +26,7 @@ public sealed class CliProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Lock _gate = new();
     private readonly List<string> _lines = [];
+    private readonly List<string> _stdout = [];
     private TaskCompletionSource _changed = NewSignal();
 
     static CliProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -62,6 +63,18 @@ public sealed class CliProcess : IAsyncDisposable
             lock (_gate)
             {
                 return string.Join('\n', _lines);
+            }
+        }
+    }
+
+    /// <summary>What the child wrote to stdout alone, line by line (log lines; with JSON logs, each one a JSON object).</summary>
+    public IReadOnlyList<string> StandardOutputLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _stdout];
             }
         }
     }
@@ -128,8 +141,8 @@ public sealed class CliProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var child = new CliProcess(name, process, dataDirectory);
-        process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data, stdout: true);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, stdout: false);
         process.Exited += (_, _) => child.Signal();
         process.Start();
         Running[process.Id] = child;
@@ -140,7 +153,7 @@ public sealed class CliProcess : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private void OnLine(string? line)
+    private void OnLine(string? line, bool stdout)
     {
         if (line is null)
         {
@@ -150,6 +163,10 @@ public sealed class CliProcess : IAsyncDisposable
         lock (_gate)
         {
             _lines.Add(line);
+            if (stdout)
+            {
+                _stdout.Add(line);
+            }
         }
 
         Signal();

@@ -95,7 +95,7 @@ public static class PlatformProcesses
     }
 
     /// <summary>Starts <c>up</c> against an external cluster (its gateway, registry, processor and sink on free ports) and waits until the gateway is healthy.</summary>
-    public static async Task<(CliProcess Process, Uri Gateway, Uri Registry)> StartUpAsync(string bootstrapServers, IEnumerable<string>? extraArguments = null)
+    public static async Task<(CliProcess Process, Uri Gateway, Uri Registry)> StartUpAsync(string bootstrapServers, params string[] extraArguments)
     {
         var gatewayUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
         var registryUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
@@ -111,7 +111,7 @@ public static class PlatformProcesses
         };
         // Every listener of up on a free port (the Kafka exporter's default, 9308, may be taken).
         var monitorUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Processor:Urls={Listen(processorUrl)}", $"--Sink:Urls={Listen(sinkUrl)}", $"--Monitor:Urls={Listen(monitorUrl)}", .. extraArguments ?? []], environment);
+        var up = CliProcess.Start("up", ["up", $"--Gateway:Urls={Listen(gatewayUrl)}", $"--Registry:Urls={Listen(registryUrl)}", $"--Processor:Urls={Listen(processorUrl)}", $"--Sink:Urls={Listen(sinkUrl)}", $"--Monitor:Urls={Listen(monitorUrl)}", .. extraArguments], environment);
         await WaitOrDisposeAsync(up, new Uri(gatewayUrl, "api/v1/health")).ConfigureAwait(false);
         return (up, gatewayUrl, registryUrl);
     }

@@ -127,6 +127,20 @@ internal static class UpCommand
 
     private static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
+        LogFormat format;
+        try
+        {
+            format = PlatformLogging.FormatOf(PlatformSettings.Load(args));
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return Hosting.Lifetime.ExitCodes.StartFailed;
+        }
+
+        // Every service gets the same arguments, so --Logging:Format reaches them all. With JSON logs
+        // stdout holds only JSON lines: what up says to its user goes to stderr.
+        var say = format == LogFormat.Json ? Console.Error : Console.Out;
         var platform = UpPlatform.Resolve(args);
         var unknown = platform.Without.Where(name => !Services.Any(s => s.Optional && s.Name == name)).ToList();
         if (unknown.Count > 0)
@@ -158,15 +172,15 @@ internal static class UpCommand
             using var onStop = stopping.Token.Register(() => stopped.TrySetResult());
             var registrations = running.Where(r => r.Host is not null)
                 .Select(r => r.Host!.Lifetime.ApplicationStopping.Register(stopping.Cancel)).ToList();
-            PrintSummary(platform, byService);
+            PrintSummary(platform, byService, say);
             await stopped.Task.ConfigureAwait(false);
             registrations.ForEach(r => r.Dispose());
             await StopAsync(running).ConfigureAwait(false);
 
             var exitCode = running.Max(r => r.ExitCode);
-            Console.WriteLine(exitCode == 0
+            await say.WriteLineAsync(exitCode == 0
                 ? "Stopped: every accepted event was acknowledged by Kafka before its response was sent, and the producer has flushed."
-                : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.");
+                : $"Stopped after a failure (exit code {exitCode}); see the critical log line above.").ConfigureAwait(false);
             return exitCode;
         }
         finally
@@ -244,7 +258,7 @@ internal static class UpCommand
     }
 
     /// <summary>Where is what: every service's lines, section by section, then the platform's token.</summary>
-    private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running)
+    private static void PrintSummary(UpPlatform platform, Dictionary<UpService, RunningPart> running, TextWriter say)
     {
         var summaries = Services.Select(s => platform.Without.Contains(s.Name)
             ? new UpSummary([$"  {char.ToUpperInvariant(s.Name[0])}{s.Name[1..],-16} not started (Up:Without)"])
@@ -274,7 +288,7 @@ internal static class UpCommand
         lines.Add("");
         lines.AddRange(summaries.SelectMany(s => s.Notes ?? []));
         lines.Add("Press Ctrl-C to stop.");
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        say.WriteLine(string.Join(Environment.NewLine, lines));
     }
 }
 

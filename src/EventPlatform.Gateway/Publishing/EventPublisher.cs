@@ -39,7 +39,7 @@ public sealed partial class EventPublisher(
     /// <paramref name="topic"/>; <paramref name="cancellationToken"/> only cuts retry waits short.
     /// </summary>
     public Task<PublishOutcome> PublishAsync(IngestEvent e, byte[] value, string topic, Headers? headers, CancellationToken cancellationToken) =>
-        PublishAsync(topic, ToMessage(e, value, headers, time.GetUtcNow()), cancellationToken);
+        PublishAsync(e.EventId, topic, ToMessage(e, value, headers, time.GetUtcNow()), cancellationToken);
 
     /// <summary>
     /// The Kafka record for an event: key = partition key, value = <paramref name="value"/> (else
@@ -63,7 +63,7 @@ public sealed partial class EventPublisher(
         };
     }
 
-    private async Task<PublishOutcome> PublishAsync(string topic, Message<byte[]?, byte[]> message, CancellationToken cancellationToken)
+    private async Task<PublishOutcome> PublishAsync(string eventId, string topic, Message<byte[]?, byte[]> message, CancellationToken cancellationToken)
     {
         var handedOver = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -80,13 +80,13 @@ public sealed partial class EventPublisher(
                 var status = ex.DeliveryResult?.Status ?? PersistenceStatus.NotPersisted;
                 if (IsFinal(ex.Error) || status != PersistenceStatus.NotPersisted || attempt >= _maxAttempts)
                 {
-                    LogGaveUp(logger, topic, attempt, ex.Error.Code, status);
+                    LogGaveUp(logger, eventId, topic, attempt, ex.Error.Code, status);
                     metrics.PublishFailed();
                     return PublishOutcome.Failed(topic, Describe(ex.Error, status, attempt));
                 }
 
                 var delay = _backoff.Delay(attempt - 1);
-                LogRetrying(logger, topic, attempt, ex.Error.Code, delay);
+                LogRetrying(logger, eventId, topic, attempt, ex.Error.Code, delay);
                 metrics.PublishRetried();
                 try
                 {
@@ -128,9 +128,9 @@ public sealed partial class EventPublisher(
         return new PublishFailure(FailureKind.Unavailable, ErrorCodes.KafkaUnavailable, "Kafka did not accept the event; it was not published. Retry later.", details);
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Publish to {Topic} failed on attempt {Attempt} ({Error}); retrying in {Delay}")]
-    private static partial void LogRetrying(ILogger logger, string topic, int attempt, ErrorCode error, TimeSpan delay);
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Publish of event {EventId} to {Topic} failed on attempt {Attempt} ({Error}); retrying in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string eventId, string topic, int attempt, ErrorCode error, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Publish to {Topic} gave up after {Attempts} attempt(s): {Error}, {Status}")]
-    private static partial void LogGaveUp(ILogger logger, string topic, int attempts, ErrorCode error, PersistenceStatus status);
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Publish of event {EventId} to {Topic} gave up after {Attempts} attempt(s): {Error}, {Status}")]
+    private static partial void LogGaveUp(ILogger logger, string eventId, string topic, int attempts, ErrorCode error, PersistenceStatus status);
 }

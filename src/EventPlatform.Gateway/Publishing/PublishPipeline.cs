@@ -139,7 +139,7 @@ public sealed partial class PublishPipeline(
                 return Refused(caller, e.EventId, badKey);
             }
 
-            return await PublishValidAsync(caller, e, idempotencyKey, cancellationToken).ConfigureAwait(false);
+            return Logged(await PublishValidAsync(caller, e, idempotencyKey, cancellationToken).ConfigureAwait(false));
         }
     }
 
@@ -198,7 +198,7 @@ public sealed partial class PublishPipeline(
         try
         {
             answer = read.Event is { } e
-                ? await PublishValidAsync(caller, e, idempotencyKey: null, cancellationToken).ConfigureAwait(false)
+                ? Logged(await PublishValidAsync(caller, e, idempotencyKey: null, cancellationToken).ConfigureAwait(false))
                 : Refused(caller, null, EventIngestor.Invalid(read.Error!));
         }
         catch (OperationCanceledException)
@@ -292,8 +292,27 @@ public sealed partial class PublishPipeline(
         }
     }
 
-    private static EventAnswer Refused(PublishCaller caller, string? eventId, PublishFailure failure) =>
-        new(eventId, PublishOutcome.Failed(TopicRouter.FullTopicName(caller.PathTopic), failure), false);
+    private EventAnswer Refused(PublishCaller caller, string? eventId, PublishFailure failure) =>
+        Logged(new(eventId, PublishOutcome.Failed(TopicRouter.FullTopicName(caller.PathTopic), failure), false));
+
+    /// <summary>
+    /// One Debug entry per answered event, with its id (and, with JSON logs, the request's id and
+    /// trace): off by default, where it costs one level check per event.
+    /// </summary>
+    private EventAnswer Logged(EventAnswer answer)
+    {
+        var outcome = answer.Outcome;
+        if (outcome.Failure is { } failure)
+        {
+            LogRefused(logger, answer.EventId, outcome.Topic, failure.ErrorCode, failure.Message);
+        }
+        else
+        {
+            LogAccepted(logger, answer.EventId, outcome.Topic, outcome.Partition, outcome.Offset, answer.Replayed);
+        }
+
+        return answer;
+    }
 
     /// <summary>The refusal of input that is not JSON, with where the reader stopped.</summary>
     public static PublishFailure InvalidJson(JsonSyntaxError syntax, string message)
@@ -312,6 +331,12 @@ public sealed partial class PublishPipeline(
 
         return new PublishFailure(FailureKind.Invalid, ErrorCodes.InvalidJson, message, details);
     }
+
+    [LoggerMessage(EventId = 2332, Level = LogLevel.Debug, Message = "Event {EventId} accepted: {Topic}[{Partition}]@{Offset} (replayed {Replayed})")]
+    private static partial void LogAccepted(ILogger logger, string? eventId, string topic, int partition, long offset, bool replayed);
+
+    [LoggerMessage(EventId = 2333, Level = LogLevel.Debug, Message = "Event {EventId} refused for {Topic}: {ErrorCode}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string? eventId, string topic, string errorCode, string reason);
 
     [LoggerMessage(EventId = 2331, Level = LogLevel.Error, Message = "Publishing an event received on {Topic} failed unexpectedly")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string topic);

@@ -33,6 +33,7 @@ public static class SeedEnvironment
         ["PROMETHEUS_PORT"] = "Monitoring:PrometheusPort",
         ["GRAFANA_PORT"] = "Monitoring:GrafanaPort",
         ["EVENTPLATFORM_DATA_DIR"] = "DataDir",
+        [PlatformLogging.FormatVariable] = PlatformLogging.FormatKey,
     };
 
     /// <summary>Adds the seed's variables that are set, under their configuration keys.</summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using EventPlatform.Hosting.Configuration;
+using EventPlatform.Hosting.Errors;
 using EventPlatform.Hosting.Health;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Hosting.Metrics;
@@ -59,6 +60,7 @@ public static class PlatformWorkerApplication
     {
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
+        app.UseRequestIds();
         // Listening starts now, before the work does: no measurement of the platform's meters is missed.
         app.Services.GetRequiredService<PrometheusMeterExporter>();
         app.MapPlatformHealth();

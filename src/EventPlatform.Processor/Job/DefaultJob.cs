@@ -8,6 +8,8 @@ using EventPlatform.Streaming.Aggregation;
 using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Operators;
 
+using Microsoft.Extensions.Logging;
+
 namespace EventPlatform.Processor.Job;
 
 /// <summary>One valid event as the windows see it: its type, its reading and user, who it is about, and where it came from.</summary>
@@ -47,7 +49,8 @@ public static class DefaultJob
     /// <param name="encoder">The events.aggregated encoder, with the id the registry gave its schema.</param>
     /// <param name="time">The clock of late records' DLQ attempt times (results carry no clock).</param>
     /// <param name="metrics">Counts of records read and written, or null.</param>
-    public static StreamJob Create(ProcessorOptions options, RecordProcessing processing, AggregatedEventEncoder encoder, TimeProvider time, ProcessorMetrics? metrics = null)
+    /// <param name="logger">Where late records sent to the DLQ are logged (at Debug), or null.</param>
+    public static StreamJob Create(ProcessorOptions options, RecordProcessing processing, AggregatedEventEncoder encoder, TimeProvider time, ProcessorMetrics? metrics = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(processing);
@@ -110,6 +113,11 @@ public static class DefaultJob
                     var now = time.GetUtcNow();
                     var source = late.Input.Source;
                     metrics?.DeadLettered(LateEvent);
+                    if (logger is not null)
+                    {
+                        ProcessorLog.LateEvent(logger, source.Topic, source.Partition, source.Offset, late.Window.ToString(), late.Reason.ToString());
+                    }
+
                     return new DlqMessage(source.Value, LateEvent,
                         $"The event at {DateTimeOffset.FromUnixTimeMilliseconds(late.Timestamp):O} came after its window {late.Window} had closed ({late.Reason}).",
                         0, now, now, source.Topic, source.Partition, source.Offset);

@@ -4,6 +4,8 @@ using EventPlatform.Processor.Enrichment;
 using EventPlatform.Processor.Input;
 using EventPlatform.Schemas.Client;
 using EventPlatform.Streaming.DataStream;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventPlatform.Processor.Job;
 
@@ -40,8 +42,11 @@ public sealed class RecordProcessing(
     ProcessorOptions options,
     TimeProvider time,
     ProcessorMetrics? metrics = null,
-    CancellationToken stopping = default)
+    CancellationToken stopping = default,
+    ILogger? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     /// <summary>The DLQ <c>error_type</c> of a record whose processing kept throwing.</summary>
     public const string ProcessingFailed = "PROCESSING_FAILED";
 
@@ -57,6 +62,7 @@ public sealed class RecordProcessing(
         var firstAttempt = time.GetUtcNow();
         var retries = 0;
         var outageAttempts = 0;
+        string? eventId = null;
         while (true)
         {
             stopping.ThrowIfCancellationRequested();
@@ -66,9 +72,11 @@ public sealed class RecordProcessing(
                 if (classification.Rejection is { } rejection)
                 {
                     metrics?.DeadLettered(rejection.ErrorType);
+                    ProcessorLog.DeadLettered(_logger, record.Topic, record.Partition, record.Offset, "-", rejection.ErrorType, rejection.Message);
                     return new ProcessedRecord(record, null, rejection.ToDlqMessage(consumed, retries, firstAttempt, time.GetUtcNow()));
                 }
 
+                eventId = classification.Event!.EventId;
                 return new ProcessedRecord(record, enricher.Enrich(classification.Event!, consumed.KafkaTimestamp), null);
             }
             catch (SchemaUnavailableException) when (time.GetUtcNow() - firstAttempt < options.RegistryOutagePatience)
@@ -81,11 +89,14 @@ public sealed class RecordProcessing(
                 if (retries < options.MaxRetries)
                 {
                     metrics?.ProcessingRetry();
-                    Wait(_backoff.Delay(retries++));
+                    var delay = _backoff.Delay(retries++);
+                    ProcessorLog.ProcessingRetry(_logger, e, record.Topic, record.Partition, record.Offset, eventId ?? "-", retries, delay);
+                    Wait(delay);
                     continue;
                 }
 
                 metrics?.DeadLettered(ProcessingFailed);
+                ProcessorLog.ProcessingFailed(_logger, e, record.Topic, record.Partition, record.Offset, eventId ?? "-", retries);
                 var message = new DlqMessage(record.Value, ProcessingFailed, $"{e.GetType().Name}: {e.Message}", retries, firstAttempt, time.GetUtcNow(),
                     record.Topic, record.Partition, record.Offset);
                 return new ProcessedRecord(record, null, message);

@@ -50,8 +50,8 @@ public sealed partial class ProcessorService(
         {
             var schemaId = await RegisterOutputSchemaAsync(stoppingToken).ConfigureAwait(false);
             var classifier = new EventClassifier(new SchemaCacheLookup(schemas), new EventTimeBounds(time, EventTimeBounds.DefaultMaxAhead));
-            var processing = new RecordProcessing(classifier, new EventEnricher(readings, time), settings, time, metrics, stoppingToken);
-            var job = DefaultJob.Create(settings, processing, new AggregatedEventEncoder(schemaId), time, metrics);
+            var processing = new RecordProcessing(classifier, new EventEnricher(readings, time), settings, time, metrics, stoppingToken, loggers.CreateLogger<RecordProcessing>());
+            var job = DefaultJob.Create(settings, processing, new AggregatedEventEncoder(schemaId), time, metrics, loggers.CreateLogger<RecordProcessing>());
             var runnerOptions = new KafkaJobOptions
             {
                 BootstrapServers = kafka.Value.BootstrapServers!,

@@ -245,7 +245,7 @@ public sealed class SinkTask : IAsyncDisposable
         }
         else
         {
-            SendToDeadLetters(record.Message.Value ?? [], outcome.ErrorType!, outcome.ErrorMessage!, 0, now, now, position);
+            SendToDeadLetters(record.Message.Value ?? [], outcome.ErrorType!, outcome.ErrorMessage!, 0, now, now, position, eventId: null);
             state.Buffer.Advance(position.Offset, now);
         }
 
@@ -381,14 +381,15 @@ public sealed class SinkTask : IAsyncDisposable
             }
             catch (DestinationException e) when (e.Kind == DestinationErrorKind.RowsRejected)
             {
-                SendToDeadLetters(row.OriginalMessage, "SINK_WRITE_REJECTED", e.Message, _settings.MaxAttempts, pending.FirstAttempt, now, row.Source);
+                SendToDeadLetters(row.OriginalMessage, "SINK_WRITE_REJECTED", e.Message, _settings.MaxAttempts, pending.FirstAttempt, now, row.Source, (row as EventRow)?.EventId);
             }
         }
 
         Write([], state, pending.NextOffset);
     }
 
-    private void SendToDeadLetters(byte[] original, string errorType, string message, int retries, DateTimeOffset first, DateTimeOffset last, RecordPosition source)
+    /// <param name="eventId">The event's id when the record could be read as an event (for the log line), else null.</param>
+    private void SendToDeadLetters(byte[] original, string errorType, string message, int retries, DateTimeOffset first, DateTimeOffset last, RecordPosition source, string? eventId)
     {
         var dlq = new DlqMessage(original, errorType, message, retries, first, last, source.Topic, source.Partition, source.Offset);
         var value = JsonSerializer.SerializeToUtf8Bytes(dlq, CoreJsonContext.Default.DlqMessage);
@@ -396,7 +397,7 @@ public sealed class SinkTask : IAsyncDisposable
         // Acknowledged before the offset past it can reach the warehouse: a DLQ'd record is never lost.
         _dlq.ProduceAsync(TopicPlan.DeadLetter, new Message<byte[]?, byte[]> { Key = key, Value = value }).GetAwaiter().GetResult();
         _metrics.DeadLetter(errorType);
-        SinkLog.DeadLettered(_logger, source.Topic, source.Partition, source.Offset, errorType, message);
+        SinkLog.DeadLettered(_logger, source.Topic, source.Partition, source.Offset, eventId ?? "-", errorType, message);
     }
 
     /// <summary>
