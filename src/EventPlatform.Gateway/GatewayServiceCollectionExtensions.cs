@@ -45,7 +45,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<SchemaRegistryProbe>();
         services.AddHealthChecks()
             .AddReadinessCheck<KafkaHealthCheck>("kafka")
-            .AddReadinessCheck<SchemaRegistryHealthCheck>("schema-registry");
+            .AddReadinessCheck<SchemaRegistryHealthCheck>("schema-registry")
+            .AddReadinessCheck<IdempotencyHealthCheck>("idempotency");
         services.AddSingleton(sp => new TopicRouter(sp.GetRequiredService<TopicPlan>(), sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DynamicTopics));
         services.AddSingleton<TopicEnsurer>();
         services.AddSingleton<EventPublisher>();

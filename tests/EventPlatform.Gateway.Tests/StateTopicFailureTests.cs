@@ -36,6 +36,12 @@ public sealed class StateTopicFailureTests : IAsyncLifetime
         var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var _ = lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
 
+        using (var ready = await gateway.Client.GetAsync("health/ready"))
+        {
+            var checks = (await ready.JsonAsync())["checks"]!;
+            Assert.Equal("Healthy", (string?)checks["idempotency"]!["status"]);
+        }
+
         // Only the idempotency reader fetches here (no stream subscribers, no schema registry).
         _kafka.Cluster.PushRequestErrors(KafkaApiKey.Fetch, [.. Enumerable.Repeat(ErrorCode.TopicAuthorizationFailed, 20)]);
 
@@ -44,6 +50,15 @@ public sealed class StateTopicFailureTests : IAsyncLifetime
         Assert.Equal(ExitCodes.DependencyFailed, failure.ExitCode);
         Assert.Contains("_eventplatform.idempotency", failure.Reason, StringComparison.Ordinal);
         Assert.Contains("TopicAuthorizationFailed", failure.Reason, StringComparison.Ordinal);
+
+        // Not ready: a retry could not be recognised.
+        using (var notReady = await gateway.Client.GetAsync("health/ready"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            var idempotency = (await notReady.JsonAsync())["checks"]!["idempotency"]!;
+            Assert.Equal("Unhealthy", (string?)idempotency["status"]);
+            Assert.Contains("_eventplatform.idempotency", (string?)idempotency["description"], StringComparison.Ordinal);
+        }
 
         // Until the host has stopped, a request is refused as not published, never half-deduplicated.
         using var response = await gateway.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(TestEvents.Iot($"evt_fatal_{Guid.NewGuid():N}")));

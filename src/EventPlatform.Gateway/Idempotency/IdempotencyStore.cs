@@ -107,6 +107,16 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         public bool InFlight;
     }
 
+    /// <summary>
+    /// Why the store cannot deduplicate now, or null: not caught up with its topic yet, or the
+    /// topic can no longer be read (the service is then stopping). Null when idempotency is off.
+    /// </summary>
+    public string? ReadinessProblem =>
+        !_options.Enabled ? null
+        : _marks is null ? $"the idempotency topic {_options.Topic} has not been read to its end yet"
+        : _follower?.Failure is { } failure ? $"the idempotency topic {_options.Topic} cannot be read: {failure.Message}"
+        : null;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!_options.Enabled)
