@@ -617,9 +617,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             try
             {
                 BeginTransactionIfNone();
-                // In a transaction a failed delivery fails the commit (and the checkpoint) anyway, so no
-                // report per record: a callback, a handle and a report object each, on every routed record.
-                _producer.Produce(destination, message, _transactional ? null : OnDelivered);
+                _producer.Produce(destination, message, OnDelivered);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
