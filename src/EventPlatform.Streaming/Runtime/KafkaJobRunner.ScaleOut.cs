@@ -209,9 +209,14 @@ public sealed partial class KafkaJobRunner
         var record = new SourceRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value ?? [], message.Timestamp.UnixTimestampMs);
         router.Routes.Clear();
         router.Process(record);
-        foreach (var partition in router.Routes)
+        if (router.Routes.Count > 0)
         {
-            Produce(new TopicPartition(scaled.Topic, partition), RepartitionRecords.Data(scaled.Tag, record));
+            // One message for every partition it goes to: the client copies it as it is produced.
+            var routed = scaled.Records.Data(record);
+            foreach (var partition in router.Routes)
+            {
+                Produce(new TopicPartition(scaled.Topic, partition), routed);
+            }
         }
         if (scaled.Sources.TryGetValue(source, out var task))
         {
@@ -224,13 +229,25 @@ public sealed partial class KafkaJobRunner
     {
         var task = scaled.Tasks[partition];
         task.Next = offset + 1;
-        if (!RepartitionRecords.TryRead(message, scaled.Tag, out var routed))
+        switch (scaled.Records.TryRead(message, out var routed))
         {
-            return;
+            case RepartitionRecords.ReadOutcome.Foreign:
+                return;
+            case RepartitionRecords.ReadOutcome.UnknownFormat:
+                // Written by a later version: applying it by guess could corrupt state, so it is
+                // skipped and said once per partition assignment.
+                if (task.UnknownFormat++ == 0)
+                {
+                    RuntimeLog.UnknownRepartitionFormat(_logger, _job.Name, scaled.Topic!, partition, offset);
+                }
+                return;
         }
-        if (routed.IsWatermark)
+        if (routed.Watermarks is { } watermarks)
         {
-            task.Instance.ObserveUpstream(routed.Source, routed.Timestamp);
+            foreach (var (source, max) in watermarks)
+            {
+                task.Instance.ObserveUpstream(source, max);
+            }
         }
         else
         {
@@ -272,6 +289,7 @@ public sealed partial class KafkaJobRunner
             return;
         }
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var watermarks = new List<(SourcePartition, long)>();
         foreach (var (source, task) in scaled.Sources.OrderBy(s => s.Key.Topic, StringComparer.Ordinal).ThenBy(s => s.Key.Partition))
         {
             if (!task.Active || !router.TryGetMaxEventTime(source, out var max))
@@ -279,10 +297,18 @@ public sealed partial class KafkaJobRunner
                 continue;
             }
             task.Active = false;
-            for (var partition = 0; partition < scaled.PartitionCount; partition++)
-            {
-                Produce(new TopicPartition(scaled.Topic, partition), RepartitionRecords.Watermark(scaled.Tag, source, max, now));
-            }
+            watermarks.Add((source, max));
+        }
+        if (watermarks.Count == 0)
+        {
+            return;
+        }
+        // One record per repartition partition for all of them: it follows, in each partition, every
+        // record routed from them so far, which is all the ordering argument needs.
+        var message = scaled.Records.Watermarks(watermarks, now);
+        for (var partition = 0; partition < scaled.PartitionCount; partition++)
+        {
+            Produce(new TopicPartition(scaled.Topic, partition), message);
         }
     }
 
@@ -381,7 +407,7 @@ public sealed partial class KafkaJobRunner
         }
     }
 
-    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, byte[] tag)
+    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, RepartitionRecords records)
     {
         private readonly Dictionary<string, ICheckpointStore> _stores = new(StringComparer.Ordinal);
 
@@ -390,7 +416,8 @@ public sealed partial class KafkaJobRunner
         /// <summary>The repartition topic; null for a job without keyed windows (stage 1 only).</summary>
         public string? Topic { get; } = topic;
 
-        public byte[] Tag { get; } = tag;
+        /// <summary>Writes and reads the repartition topic's records, tagged with this definition's fingerprint.</summary>
+        public RepartitionRecords Records { get; } = records;
 
         public int PartitionCount { get; set; }
 
@@ -445,5 +472,8 @@ public sealed partial class KafkaJobRunner
         public long SavedWatermark { get; set; } = long.MinValue;
 
         public long SavedBytes { get; set; }
+
+        /// <summary>Records skipped because a later version wrote them in a format this one does not know.</summary>
+        public long UnknownFormat { get; set; }
     }
 }

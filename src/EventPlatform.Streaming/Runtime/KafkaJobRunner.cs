@@ -135,7 +135,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             var partitioned = store as IPartitionedCheckpointStore ?? throw new ArgumentException(
                 $"Scale-out keeps a checkpoint per partition: the store must be an {nameof(IPartitionedCheckpointStore)} (such as {nameof(FileCheckpointStore)}).", nameof(store));
-            _scaled = new ScaledRun(scaleOut, partitioned, job.HasKeyedWindows ? RepartitionTopicName(job.Name) : null, RepartitionRecords.Tag(_fingerprint));
+            _scaled = new ScaledRun(scaleOut, partitioned, job.HasKeyedWindows ? RepartitionTopicName(job.Name) : null, new RepartitionRecords(RepartitionRecords.Tag(_fingerprint), job.SourceTopics));
         }
     }
 

@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using System.Text;
+using Confluent.Kafka;
+using EventPlatform.Streaming.DataStream;
+using EventPlatform.Streaming.Runtime;
+
+namespace EventPlatform.Streaming.Tests;
+
+public sealed class RepartitionRecordsTests
+{
+    private static readonly byte[] Tag = RepartitionRecords.Tag("0123456789abcdef0123");
+    private readonly RepartitionRecords _records = new(Tag, ["events.clickstream", "events.iot.sensors"]);
+
+    [Fact]
+    public void A_data_record_reads_back_its_source_offset_and_timestamp_with_key_and_value_unchanged()
+    {
+        var source = new SourceRecord("events.iot.sensors", 7, 123_456_789_012, [1, 2], [3, 4, 5], 1_700_000_000_123);
+
+        var message = _records.Data(source);
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(message, out var routed));
+        Assert.Equal(new SourcePartition("events.iot.sensors", 7), routed.Source);
+        Assert.Equal(123_456_789_012, routed.Offset);
+        Assert.Equal(1_700_000_000_123, routed.Timestamp);
+        Assert.False(routed.IsWatermark);
+        Assert.Equal(source.Key, message.Key);
+        Assert.Equal(source.Value, message.Value);
+        Assert.Single(message.Headers);
+    }
+
+    [Fact]
+    public void A_watermark_record_reads_back_the_largest_event_time_of_every_source_partition_in_it()
+    {
+        (SourcePartition, long)[] sources = [(new("events.clickstream", 2), -5), (new("events.iot.sensors", 11), long.MaxValue), (new("other", 0), 10)];
+
+        var message = _records.Watermarks(sources, 1_700_000_000_000);
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(message, out var routed));
+        Assert.True(routed.IsWatermark);
+        Assert.Equal(sources, routed.Watermarks);
+        Assert.Single(message.Headers);
+    }
+
+    [Fact]
+    public void Records_of_another_job_definition_are_foreign_in_either_format()
+    {
+        var other = new RepartitionRecords(RepartitionRecords.Tag("fedcba9876543210"), ["events.clickstream"]);
+        var source = new SourceRecord("events.clickstream", 0, 1, null, [1], 2);
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.Foreign, _records.TryRead(other.Data(source), out _));
+        Assert.Equal(RepartitionRecords.ReadOutcome.Foreign, _records.TryRead(Format1Data(RepartitionRecords.Tag("fedcba9876543210"), source), out _));
+        Assert.Equal(RepartitionRecords.ReadOutcome.Foreign, _records.TryRead(new Message<byte[]?, byte[]> { Value = [1] }, out _));
+    }
+
+    [Fact]
+    public void Format_1_records_written_by_the_previous_version_are_read()
+    {
+        var source = new SourceRecord("events.clickstream", 3, 42, [9], [8, 7], 1_000);
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(Format1Data(Tag, source), out var data));
+        Assert.Equal((new SourcePartition("events.clickstream", 3), 42L, 1_000L, false), (data.Source, data.Offset, data.Timestamp, data.IsWatermark));
+
+        var watermark = new Message<byte[]?, byte[]>
+        {
+            Value = [],
+            Timestamp = new Timestamp(5, TimestampType.CreateTime),
+            Headers = new Headers { { "ep.job", Tag }, { "ep.src.topic", Encoding.UTF8.GetBytes("events.clickstream") }, { "ep.src.partition", Int32(3) }, { "ep.src.max-time", Int64(900) } },
+        };
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(watermark, out var mark));
+        Assert.Equal([(new SourcePartition("events.clickstream", 3), 900L)], mark.Watermarks!);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 3, 0, 0 })]
+    [InlineData(new byte[0])]
+    [InlineData(new byte[] { 2, 0, 200, 1, 2 })]
+    public void A_record_in_an_unknown_format_is_refused_not_guessed_at(byte[] header)
+    {
+        var message = new Message<byte[]?, byte[]> { Value = [1], Headers = new Headers { { "ep.r", header } } };
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(message, out _));
+    }
+
+    [Theory]
+    [InlineData(9, new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData(0, new byte[] { 0, 0, 0, 0, 0, 0, 1 })]
+    [InlineData(1, new byte[] { 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData(1, new byte[] { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 })]
+    [InlineData(1, new byte[] { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 })]
+    public void A_record_of_this_job_with_an_unknown_kind_or_a_bad_layout_is_refused(byte kind, byte[] rest)
+    {
+        byte[] header = [2, kind, (byte)Tag.Length, .. Tag, .. rest];
+        var message = new Message<byte[]?, byte[]> { Value = [1], Headers = new Headers { { "ep.r", header } } };
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(message, out _));
+    }
+
+    private static Message<byte[]?, byte[]> Format1Data(byte[] tag, SourceRecord record) => new()
+    {
+        Key = record.Key,
+        Value = record.Value,
+        Timestamp = new Timestamp(record.Timestamp, TimestampType.CreateTime),
+        Headers = new Headers { { "ep.job", tag }, { "ep.src.topic", Encoding.UTF8.GetBytes(record.Topic) }, { "ep.src.partition", Int32(record.Partition) }, { "ep.src.offset", Int64(record.Offset) } },
+    };
+
+    private static byte[] Int32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
+    private static byte[] Int64(long value)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, value);
+        return bytes;
+    }
+}
