@@ -215,8 +215,8 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 return;
             }
 
-            var last = LastPerKey(rows, out var onlyEvents);
-            if (onlyEvents && _stagedBatchesLeft == 0)
+            var last = LastPerKey(rows, out var hasEvents);
+            if (hasEvents && _stagedBatchesLeft == 0)
             {
                 if (TryAppendNewEvents(clusterId, rows, last, offsets))
                 {
@@ -230,7 +230,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
                 _stagedBatchesLeft--;
             }
 
-            InTransaction(clusterId, offsets, () => WriteThroughStaging(rows, last));
+            InTransaction(clusterId, offsets, () => WriteThroughStaging(rows, last, stageEvents: true));
         }
         catch (DuckDBException e)
         {
@@ -489,6 +489,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
     /// The common case, events never written before: DuckDB's Appender straight into <c>events</c>, as fast as
     /// DuckDB takes rows. A key already there (a replay after a crash) violates the primary key; the transaction is
     /// rolled back and the caller upserts through staging instead, so the outcome is the upsert's either way.
+    /// Aggregates in the same batch (partitions flushed together) are upserted through staging meanwhile.
     /// </summary>
     private bool TryAppendNewEvents(string clusterId, IReadOnlyList<WarehouseRow> rows, bool[] last, IReadOnlyList<StoredOffset> offsets)
     {
@@ -496,8 +497,12 @@ public sealed class DuckDbDestination : IWarehouseDestination
         {
             InTransaction(clusterId, offsets, () =>
             {
-                using var appender = _connection.CreateAppender("events");
-                AppendEvents(appender, rows, last);
+                using (var appender = _connection.CreateAppender("events"))
+                {
+                    AppendEvents(appender, rows, last);
+                }
+
+                WriteThroughStaging(rows, last, stageEvents: false);
             });
             return true;
         }
@@ -528,12 +533,13 @@ public sealed class DuckDbDestination : IWarehouseDestination
     /// with one upsert each: a prepared statement per row costs a round of planning and an index probe
     /// per row, which made a 10,000-row batch take seconds. Same transaction, same upsert semantics.
     /// </summary>
-    private void WriteThroughStaging(IReadOnlyList<WarehouseRow> rows, bool[] last)
+    private void WriteThroughStaging(IReadOnlyList<WarehouseRow> rows, bool[] last, bool stageEvents)
     {
-        int events;
+        var events = 0;
         var aggregates = 0;
-        using (var eventAppender = _connection.CreateAppender("temp", "main", "events_staging"))
+        if (stageEvents)
         {
+            using var eventAppender = _connection.CreateAppender("temp", "main", "events_staging");
             events = AppendEvents(eventAppender, rows, last);
         }
 
@@ -574,12 +580,11 @@ public sealed class DuckDbDestination : IWarehouseDestination
     /// Which rows are the last of their key in the batch (the ones an upsert row by row would leave):
     /// deciding it here, with one hash set, costs less than a window function over the staging table.
     /// </summary>
-    private static bool[] LastPerKey(IReadOnlyList<WarehouseRow> rows, out bool onlyEvents)
+    private static bool[] LastPerKey(IReadOnlyList<WarehouseRow> rows, out bool hasEvents)
     {
         var last = new bool[rows.Count];
-        var eventIds = new HashSet<string>(rows.Count, StringComparer.Ordinal);
+        var eventIds = new HashSet<string>(StringComparer.Ordinal);
         HashSet<(DateTime, string, string, long, long, string)>? windows = null;
-        onlyEvents = true;
         for (var i = rows.Count - 1; i >= 0; i--)
         {
             switch (rows[i])
@@ -588,7 +593,6 @@ public sealed class DuckDbDestination : IWarehouseDestination
                     last[i] = eventIds.Add(e.EventId);
                     break;
                 case AggregatedEventRow a:
-                    onlyEvents = false;
                     windows ??= [];
                     last[i] = windows.Add((a.WindowStart, a.EventType, a.WindowKind, a.WindowSizeMs, a.WindowSlideMs, a.WindowKey));
                     break;
@@ -597,6 +601,7 @@ public sealed class DuckDbDestination : IWarehouseDestination
             }
         }
 
+        hasEvents = eventIds.Count > 0;
         return last;
     }
 
