@@ -6,7 +6,8 @@ using EventPlatform.Sink.Transformation;
 
 // Writes the same events rows through DuckDbDestination.WriteAsync (batches of buffer.count.records,
 // each with its offset, as a sink task does) and through DuckDB's Appender into a plain table, alternating, several runs;
-// rows per second of wall time and per second of this process's CPU time.
+// rows per second of wall time and per second of this process's CPU time. Then the same rows once more into the
+// sink's file, as a replay after a crash does (every key already there: the staged upsert).
 //   dotnet run -c Release --project bench/EventPlatform.SinkWriteBenchmark -- [rows=200000] [batch=10000] [runs=5]
 var rowCount = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 var batchSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
@@ -18,6 +19,8 @@ var sinkRates = new List<double>();
 var appenderRates = new List<double>();
 var sinkCpuRates = new List<double>();
 var appenderCpuRates = new List<double>();
+var replayRates = new List<double>();
+var replayCpuRates = new List<double>();
 try
 {
     for (var run = 0; run <= runs; run++)
@@ -25,6 +28,9 @@ try
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sink = await MeasureSinkAsync(Path.Combine(directory, $"sink-{run}.duckdb"), rows, batchSize);
         var sinkCpu = rows.Count / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var replay = await MeasureSinkAsync(Path.Combine(directory, $"sink-{run}.duckdb"), rows, batchSize);
+        var replayCpu = rows.Count / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var appender = MeasureAppender(Path.Combine(directory, $"appender-{run}.duckdb"), rows);
         var appenderCpu = rows.Count / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
@@ -35,9 +41,11 @@ try
             appenderRates.Add(appender);
             sinkCpuRates.Add(sinkCpu);
             appenderCpuRates.Add(appenderCpu);
+            replayRates.Add(replay);
+            replayCpuRates.Add(replayCpu);
         }
 
-        Console.WriteLine($"run {run}{(run == 0 ? " (warm-up)" : "")}: sink {sink:N0} rows/s ({sinkCpu:N0} per CPU-second), appender {appender:N0} rows/s ({appenderCpu:N0} per CPU-second)");
+        Console.WriteLine($"run {run}{(run == 0 ? " (warm-up)" : "")}: sink {sink:N0} rows/s ({sinkCpu:N0} per CPU-second), appender {appender:N0} rows/s ({appenderCpu:N0} per CPU-second), sink replay {replay:N0} rows/s ({replayCpu:N0} per CPU-second)");
     }
 }
 finally
@@ -51,6 +59,7 @@ Console.WriteLine($"DuckDB Appender: {Summary(appenderRates)}");
 Console.WriteLine($"ratio (medians): {Median(sinkRates) / Median(appenderRates):P0}");
 // On a shared machine wall time measures the neighbours too; CPU time (every thread of this process) does not.
 Console.WriteLine($"per CPU-second: sink {Summary(sinkCpuRates)}, Appender {Summary(appenderCpuRates)}, ratio {Median(sinkCpuRates) / Median(appenderCpuRates):P0}");
+Console.WriteLine($"sink replay (every key already written): {Summary(replayRates)}; per CPU-second {Summary(replayCpuRates)}, {Median(replayCpuRates) / Median(appenderCpuRates):P0} of the Appender's");
 
 static string Summary(List<double> rates) =>
     $"median {Median(rates):N0} rows/s (min {rates.Min():N0}, max {rates.Max():N0})";
