@@ -9,24 +9,8 @@ public static class KafkaInput
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    public static async Task ProduceAsync(string bootstrapServers, string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records)
-    {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            BrokerAddressFamily = BrokerAddressFamily.V4,
-            EnableIdempotence = true,
-        }).Build();
-        foreach (var (partition, value, timestamp) in records)
-        {
-            producer.Produce(new TopicPartition(topic, partition), new Message<byte[]?, byte[]>
-            {
-                Value = Encoding.UTF8.GetBytes(value),
-                Timestamp = new Timestamp(timestamp, TimestampType.CreateTime),
-            });
-        }
-        await Task.Run(() => producer.Flush(Patience));
-    }
+    public static Task ProduceAsync(string bootstrapServers, string topic, IEnumerable<(int Partition, string Value, long Timestamp)> records) =>
+        KafkaTestRecords.ProduceAsync(bootstrapServers, topic, records, Patience);
 
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

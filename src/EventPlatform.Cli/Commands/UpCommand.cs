@@ -211,14 +211,7 @@ internal static class UpCommand
             ["Kafka:BootstrapServers"] = platform.Bootstrap,
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
         };
-        if (platform.DevelopmentRegistryUser is { } user)
-        {
-            // Our own registry: the gateway uses the development user. An external one: the
-            // configured SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO reaches the gateway as it is.
-            overrides["SchemaRegistry:BasicAuthUserInfo"] = user;
-            overrides["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
-        }
-
+        platform.AddRegistryClientCredentials(overrides);
         return overrides;
     }
 
@@ -231,12 +224,7 @@ internal static class UpCommand
             ["Kafka:BootstrapServers"] = platform.Bootstrap,
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
         };
-        if (platform.DevelopmentRegistryUser is { } user)
-        {
-            overrides["SchemaRegistry:BasicAuthUserInfo"] = user;
-            overrides["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
-        }
-
+        platform.AddRegistryClientCredentials(overrides);
         return overrides;
     }
 
@@ -335,6 +323,20 @@ internal sealed class UpPlatform
     /// ingestion alone, or to run them elsewhere.
     /// </summary>
     public IReadOnlySet<string> Without { get; private init; } = new HashSet<string>();
+
+    /// <summary>
+    /// How a part of <c>up</c> reads the registry: with our own registry, as its development user; with an
+    /// external one, the configured SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO reaches the part as it is.
+    /// </summary>
+    public void AddRegistryClientCredentials(Dictionary<string, string?> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (DevelopmentRegistryUser is { } user)
+        {
+            settings["SchemaRegistry:BasicAuthUserInfo"] = user;
+            settings["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
+        }
+    }
 
     /// <summary>Makes the embedded broker, if any, known to a part's services (topics are then made through its API).</summary>
     public void ShareCluster(IServiceCollection services)

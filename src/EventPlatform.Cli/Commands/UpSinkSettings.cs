@@ -15,12 +15,7 @@ internal static class UpSinkSettings
             // The Connect REST API takes the same platform tokens as the gateway.
             ["Jwt:SecretKey"] = platform.Jwt.SecretKey,
         };
-        if (platform.DevelopmentRegistryUser is { } user)
-        {
-            settings["SchemaRegistry:BasicAuthUserInfo"] = user;
-            settings["SchemaRegistry:BasicAuthCredentialsSource"] = "USER_INFO";
-        }
-
+        platform.AddRegistryClientCredentials(settings);
         return settings;
     }
 
