@@ -3,6 +3,8 @@ using System.Text;
 using Confluent.Kafka;
 using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Runtime;
+using FsCheck;
+using FsCheck.Xunit;
 
 namespace EventPlatform.Streaming.Tests;
 
@@ -93,6 +95,30 @@ public sealed class RepartitionRecordsTests
         var message = new Message<byte[]?, byte[]> { Value = [1], Headers = new Headers { { "ep.r", header } } };
 
         Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(message, out _));
+    }
+
+    /// <summary>
+    /// Anyone who can write the repartition topic can write anything there: random header bytes (with
+    /// and without this job's tag in front, so the layout parser is reached), invalid UTF-8 topic names
+    /// and random format-1 headers never throw; a format-2 record that reads names one of the job's own
+    /// source topics (format 1, the previous version's, carries the topic name as it is).
+    /// </summary>
+    [Property(MaxTest = 500)]
+    public void Random_header_bytes_never_throw_and_never_read_as_another_topic(byte[] rest, byte kind, byte[] topic, bool tagged, bool format1)
+    {
+        rest ??= [];
+        topic ??= [];
+        var message = new Message<byte[]?, byte[]> { Value = [1], Timestamp = new Timestamp(1, TimestampType.CreateTime) };
+        message.Headers = format1
+            ? new Headers { { "ep.job", Tag }, { "ep.src.topic", topic }, { "ep.src.partition", rest.Take(4).ToArray() }, { "ep.src.offset", rest.Skip(4).Take(8).ToArray() } }
+            : new Headers { { "ep.r", tagged ? [2, kind, (byte)Tag.Length, .. Tag, .. rest] : rest } };
+
+        var outcome = _records.TryRead(message, out var routed);
+
+        if (!format1 && outcome == RepartitionRecords.ReadOutcome.Read && !routed.IsWatermark)
+        {
+            Assert.Contains(routed.Source.Topic, new[] { "events.clickstream", "events.iot.sensors" });
+        }
     }
 
     private static Message<byte[]?, byte[]> Format1Data(byte[] tag, SourceRecord record) => new()
