@@ -261,7 +261,9 @@ public sealed class ProductionPathTests(BrokerProcess broker) : IClassFixture<Br
         await using var registry1 = registry;
         // A claim may be resolved once older than the longest publish (one attempt of 1 s).
         string[] fast = ["--Kafka:Producer:MessageTimeout=00:00:01", "--Gateway:PublishMaxAttempts=1", "--Gateway:Idempotency:ClaimTimeout=00:00:02", "--Gateway:RateLimit:Enabled=false"];
-        var (victim, victimUrl) = await PlatformProcesses.StartGatewayAsync("gateway#victim", broker.BootstrapServers, registryUrl, fast);
+        // The victim holds each event 300 ms in its producer (its claims are written within 2 ms), so
+        // when the kill comes, the requests in flight have claims in the log and events that die with it.
+        var (victim, victimUrl) = await PlatformProcesses.StartGatewayAsync("gateway#victim", broker.BootstrapServers, registryUrl, [.. fast, "--Kafka:Producer:LingerMs=300"]);
         await using var victim1 = victim;
         var (other, otherUrl) = await PlatformProcesses.StartGatewayAsync("gateway#other", broker.BootstrapServers, registryUrl, fast);
         await using var other1 = other;
