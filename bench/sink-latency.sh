@@ -5,9 +5,10 @@
 # a batch's acknowledgement to its sample row answering POST /query (p50/p95/p99), and the sink's own
 # eventplatform_end_to_end_latency_seconds histogram.
 #
-#   bash bench/sink-latency.sh          (from the project root; RATE=10000 DURATION=30 BATCH=200 RUNS=1)
+#   bash bench/sink-latency.sh          (from the project root; RATE=10000 DURATION=30 BATCH=200 RUNS=1 WARMUP=10:
+#                                      WARMUP seconds at RATE first, not measured: a just-started platform is still JIT-compiling)
 set -euo pipefail
-RATE=${RATE:-10000}; DURATION=${DURATION:-30}; BATCH=${BATCH:-200}; RUNS=${RUNS:-1}
+RATE=${RATE:-10000}; DURATION=${DURATION:-30}; BATCH=${BATCH:-200}; RUNS=${RUNS:-1}; WARMUP=${WARMUP:-10}
 [ -d src/EventPlatform.Cli ] || { echo "run from the project root" >&2; exit 2; }
 dotnet build -c Release -v q --nologo src/EventPlatform.Cli >/dev/null
 dotnet build -c Release -v q --nologo bench/EventPlatform.SinkLatencyBench >/dev/null
@@ -32,6 +33,6 @@ for run in $(seq 1 "$RUNS"); do
   TOKEN=$(sed -n 's/.*export TOKEN=//p' "$WORK/up.log" | head -1)
   [ -n "$TOKEN" ] || { echo "up printed no token" >&2; cat "$WORK/up.log"; exit 1; }
   echo "== run $run (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  dotnet "$BENCH" "http://127.0.0.1:$GW" "http://127.0.0.1:$SINK" "$TOKEN" "$RATE" "$DURATION" "$BATCH"
+  dotnet "$BENCH" "http://127.0.0.1:$GW" "http://127.0.0.1:$SINK" "$TOKEN" "$RATE" "$DURATION" "$BATCH" "$WARMUP"
   stop_up
 done

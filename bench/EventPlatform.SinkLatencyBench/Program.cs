@@ -10,10 +10,12 @@ using System.Text.Json.Nodes;
 // every batch a sample; the sink's POST /query is polled for the samples not yet seen. A sample's
 // delay is from its batch's acknowledgement to the first poll that finds its row (an upper bound by
 // one poll). Then the sink's own histogram, eventplatform_end_to_end_latency_seconds, from /metrics.
-//   EventPlatform.SinkLatencyBench GATEWAY_URL SINK_URL TOKEN [rate=10000] [seconds=30] [batch=200]
+// A warm-up at the same rate runs first (its events are not sampled, and the histogram is taken as
+// the difference across the measured run), so a just-started platform's JIT is not what is measured.
+//   EventPlatform.SinkLatencyBench GATEWAY_URL SINK_URL TOKEN [rate=10000] [seconds=30] [batch=200] [warmup-seconds=10]
 if (args.Length < 3)
 {
-    Console.Error.WriteLine("usage: GATEWAY_URL SINK_URL TOKEN [rate=10000] [seconds=30] [batch=200]");
+    Console.Error.WriteLine("usage: GATEWAY_URL SINK_URL TOKEN [rate=10000] [seconds=30] [batch=200] [warmup-seconds=10]");
     return 2;
 }
 
@@ -23,6 +25,7 @@ var token = args[2];
 var rate = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10_000;
 var seconds = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 30;
 var batchSize = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 200;
+var warmupSeconds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 10;
 var batches = rate * seconds / batchSize;
 var interval = TimeSpan.FromSeconds((double)batchSize / rate);
 var run = Guid.NewGuid().ToString("N")[..8];
@@ -32,6 +35,40 @@ publisher.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("B
 using var reader = new HttpClient { BaseAddress = sink, Timeout = TimeSpan.FromSeconds(30) };
 reader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
+using var metrics = new HttpClient { BaseAddress = sink, Timeout = TimeSpan.FromSeconds(10) };
+if (warmupSeconds > 0)
+{
+    var warm = Stopwatch.StartNew();
+    var warmBatches = rate * warmupSeconds / batchSize;
+    var warmSends = new List<Task>(warmBatches);
+    for (var k = 0; k < warmBatches; k++)
+    {
+        var wait = TimeSpan.FromSeconds((double)batchSize / rate) * k - warm.Elapsed;
+        if (wait > TimeSpan.FromMilliseconds(1))
+        {
+            await Task.Delay(wait);
+        }
+
+        warmSends.Add(WarmAsync(k));
+    }
+
+    await Task.WhenAll(warmSends);
+    await Task.Delay(TimeSpan.FromSeconds(3)); // the sink drains the warm-up's last buffers
+    Console.WriteLine($"warm-up: {warmBatches:N0} batches of {batchSize} over {warmupSeconds} s, not measured");
+}
+
+async Task WarmAsync(int k)
+{
+    try
+    {
+        using var response = await publisher.PostAsync("api/v1/events/iot.sensors/batch", new StringContent(Body($"warm_{k}"), Encoding.UTF8, "application/json"));
+    }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+    {
+    }
+}
+
+var before = await metrics.GetStringAsync("metrics");
 var clock = Stopwatch.StartNew();
 var acked = new ConcurrentDictionary<string, TimeSpan>();
 var ackDelays = new ConcurrentBag<double>();
@@ -59,22 +96,28 @@ var publishing = Task.Run(async () =>
     await Task.WhenAll(sends);
 });
 
-async Task SendAsync(int k)
+string Body(string batchId)
 {
     var body = new StringBuilder("[");
     for (var j = 0; j < batchSize; j++)
     {
-        body.Append(CultureInfo.InvariantCulture, $$"""{"event_id":"evt_lat_{{run}}_{{k}}_{{j}}","timestamp":"{{DateTime.UtcNow:O}}","event_type":"iot.sensor",""")
+        body.Append(CultureInfo.InvariantCulture, $$"""{"event_id":"evt_lat_{{run}}_{{batchId}}_{{j}}","timestamp":"{{DateTime.UtcNow:O}}","event_type":"iot.sensor",""")
             .Append(CultureInfo.InvariantCulture, $$"""
                 "device_id":"device_{{j % 97}}","payload":{"temperature":{{20 + (j % 150) / 10.0}},"humidity":{{40 + (j % 37)}}
                 """).Append("}}");
         body.Append(j + 1 < batchSize ? ',' : ']');
     }
 
+    return body.ToString();
+}
+
+async Task SendAsync(int k)
+{
+    var body = Body(k.ToString(CultureInfo.InvariantCulture));
     var sent = clock.Elapsed;
     try
     {
-        using var response = await publisher.PostAsync("api/v1/events/iot.sensors/batch", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
+        using var response = await publisher.PostAsync("api/v1/events/iot.sensors/batch", new StringContent(body, Encoding.UTF8, "application/json"));
         var answered = clock.Elapsed;
         var results = JsonNode.Parse(await response.Content.ReadAsStringAsync())?["results"] as JsonArray;
         var ok = results?.Count(r => (string?)r?["status"] == "accepted") ?? 0;
@@ -144,12 +187,8 @@ Console.WriteLine($"gateway batch answer ms: {Percentiles([.. ackDelays])}");
 Console.WriteLine($"acknowledged → queryable ms ({delays.Count} of {acked.Count} samples seen): {Percentiles(delays)}");
 Console.WriteLine($"poll round trip ms: {Percentiles(polls)}");
 
-using (var metrics = new HttpClient { BaseAddress = sink, Timeout = TimeSpan.FromSeconds(10) })
-{
-    var text = await metrics.GetStringAsync("metrics");
-    Console.WriteLine("sink's eventplatform_end_to_end_latency_seconds (over the whole run, bucket-interpolated): " + HistogramPercentiles(text, "eventplatform_end_to_end_latency_seconds"));
-}
-
+var after = await metrics.GetStringAsync("metrics");
+Console.WriteLine("sink's eventplatform_end_to_end_latency_seconds (the measured run's rows, bucket-interpolated): " + HistogramPercentiles(before, after, "eventplatform_end_to_end_latency_seconds"));
 return 0;
 
 static string Percentiles(List<double> values)
@@ -164,16 +203,22 @@ static string Percentiles(List<double> values)
     return $"p50 {At(0.50):F0}, p95 {At(0.95):F0}, p99 {At(0.99):F0}, max {values[^1]:F0}";
 }
 
-static string HistogramPercentiles(string text, string name)
+static string HistogramPercentiles(string before, string after, string name)
 {
     var buckets = new SortedDictionary<double, double>();
-    foreach (var line in text.Split('\n').Where(l => l.StartsWith(name + "_bucket{", StringComparison.Ordinal)))
+    void Add(string text, int sign)
     {
-        var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
-        le = le[..le.IndexOf('"', StringComparison.Ordinal)];
-        var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
-        buckets[bound] = buckets.GetValueOrDefault(bound) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        foreach (var line in text.Split('\n').Where(l => l.StartsWith(name + "_bucket{", StringComparison.Ordinal)))
+        {
+            var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+            le = le[..le.IndexOf('"', StringComparison.Ordinal)];
+            var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+            buckets[bound] = buckets.GetValueOrDefault(bound) + (sign * double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        }
     }
+
+    Add(after, 1);
+    Add(before, -1);
 
     if (buckets.Count == 0 || buckets.Last().Value == 0)
     {

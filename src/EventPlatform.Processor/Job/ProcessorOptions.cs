@@ -56,6 +56,13 @@ public sealed class ProcessorOptions : IValidatableObject
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// The job producer's <c>linger.ms</c> (Kafka Streams' default, 100 ms); <c>Kafka:Producer:LingerMs</c>
+    /// stays the gateway's. Results wait at most this long more before they are sent.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
+    public TimeSpan ProducerLinger { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// Run with the engine's scale-out (on by default): several <c>processor</c> instances of one job
     /// name share the work, keyed windows reached through the repartition topic <c>{job}-repartition</c>.
     /// Off: one instance per job only (keyed state is not split by partition), one hop less. The two

@@ -57,6 +57,7 @@ public sealed partial class ProcessorService(
                 BootstrapServers = kafka.Value.BootstrapServers!,
                 Kafka = kafka.Value,
                 CheckpointInterval = settings.CheckpointInterval,
+                ProducerLinger = settings.ProducerLinger,
                 Watermarks = new WatermarkOptions
                 {
                     MaxOutOfOrderness = settings.MaxOutOfOrderness,

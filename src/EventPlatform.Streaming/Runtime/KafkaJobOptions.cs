@@ -12,6 +12,14 @@ public sealed class KafkaJobOptions
     /// <summary>Client settings (producer and consumer sections); acks=all and idempotence are forced on.</summary>
     public KafkaOptions Kafka { get; init; } = new();
 
+    /// <summary>
+    /// The job producer's <c>linger.ms</c>, in place of <see cref="KafkaOptions"/>' producer one: 100 ms
+    /// by default, as Kafka Streams sets for its producers. Windowed results do not need the 10 ms a
+    /// request-answering gateway does, and at 10 ms librdkafka's transactional producer thread woke
+    /// thousands of times a second under steady traffic (measured: a third of a core at 3,400 events/s).
+    /// </summary>
+    public TimeSpan ProducerLinger { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The consumer group; by default the job's name.</summary>
     public string? GroupId { get; init; }
 

@@ -104,6 +104,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         producerConfig.EnableIdempotence = true;
         producerConfig.Acks = Acks.All;
         producerConfig.StatisticsIntervalMs = 0;
+        producerConfig.LingerMs = options.ProducerLinger.TotalMilliseconds;
         _transactional = options.ProcessingGuarantee == ProcessingGuarantee.ExactlyOnce;
         if (_transactional)
         {
