@@ -104,7 +104,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     private sealed class PartitionWriter
     {
         public List<(IdempotencyEntry Entry, TaskCompletionSource? Read)> Queue = [];
-        public bool InFlight;
+        public int InFlight;
     }
 
     /// <summary>
@@ -129,6 +129,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-idempotency", k.BootstrapServers!);
         producerConfig.LingerMs = _options.Linger.TotalMilliseconds;
+        // Entries of one key must stay in order with several records in flight, whatever Kafka:Producer says.
+        producerConfig.EnableIdempotence = true;
+        producerConfig.Acks = Acks.All;
         // Entries are mostly random 128-bit hashes: compression costs CPU and saves nothing.
         producerConfig.CompressionType = CompressionType.None;
         _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
@@ -222,9 +225,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         lock (writer)
         {
             writer.Queue.Add((entry, read));
-            if (!writer.InFlight)
+            if (writer.InFlight < _options.RecordsInFlight)
             {
-                writer.InFlight = true;
+                writer.InFlight++;
                 batch = TakeBatch(writer);
             }
         }
@@ -310,7 +313,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             }
             else
             {
-                writer.InFlight = false;
+                writer.InFlight--;
             }
         }
 
