@@ -56,7 +56,8 @@ public sealed class IdempotencyOptions
     /// How long the idempotency log's producer waits to fill a record. Entries already share a record
     /// while earlier ones are in flight; a short wait fills records further, so the cluster handles
     /// fewer of them, for that much latency per request (on the embedded broker, whose reads walk its
-    /// log batch by batch, 5 ms served more than 2 ms and 0 ms: README, sixth round).
+    /// log batch by batch, 0 ms served 7,281 req/s against 10,138 for 5 ms, with three times the
+    /// broker's CPU: README, sixth round).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100")]
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
