@@ -123,6 +123,32 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal(1, await CopiesInKafkaAsync(id, one, two));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Bursts_of_retries_through_two_instances_write_one_copy_each_with_any_records_in_flight(int recordsInFlight)
+    {
+        // Several records of one partition unacknowledged at once must still put each key's entries in
+        // the log in the order they were appended: a done ahead of its claim would lose the key.
+        var settings = new Dictionary<string, string?> { ["Gateway:Idempotency:RecordsInFlight"] = recordsInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await using var one = await GatewayServer.StartAsync(_kafka.Cluster, settings);
+        await using var two = await GatewayServer.StartAsync(_kafka.Cluster, settings);
+        var ids = Enumerable.Range(0, 60).Select(i => $"evt_inflight{recordsInFlight}_{i}_{Guid.NewGuid():N}").ToArray();
+
+        var sends = ids.SelectMany(id => Enumerable.Range(0, 4).Select(async k =>
+        {
+            using var response = await (k % 2 == 0 ? one : two).Client.SendAsync(Post(TestEvents.Iot(id), key: null));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.JsonAsync();
+            return (Id: id, Position: ((int)body["partition"]!, (long)body["offset"]!));
+        }));
+        var answers = await Task.WhenAll(sends);
+
+        Assert.All(answers.GroupBy(a => a.Id), g => Assert.Single(g.Select(a => a.Position).Distinct()));
+        var copies = await AllCopiesInKafkaAsync([one, two]);
+        Assert.All(ids, id => Assert.Equal(1, copies.GetValueOrDefault(id)));
+    }
+
     [Fact]
     public async Task A_restarted_gateway_remembers_keys_from_Kafka()
     {
