@@ -33,7 +33,7 @@ public sealed class RepartitionRecordsTests
     [Fact]
     public void A_watermark_record_reads_back_the_largest_event_time_of_every_source_partition_in_it()
     {
-        (SourcePartition, long)[] sources = [(new("events.clickstream", 2), -5), (new("events.iot.sensors", 11), long.MaxValue), (new("other", 0), 10)];
+        (SourcePartition, long)[] sources = [(new("events.clickstream", 2), -5), (new("events.iot.sensors", 11), long.MaxValue), (new("events.clickstream", 0), 10)];
 
         var message = _records.Watermarks(sources, 1_700_000_000_000);
 
@@ -41,6 +41,15 @@ public sealed class RepartitionRecordsTests
         Assert.True(routed.IsWatermark);
         Assert.Equal(sources, routed.Watermarks);
         Assert.Single(message.Headers);
+    }
+
+    [Fact]
+    public void A_record_under_the_jobs_tag_naming_a_topic_that_is_not_its_source_is_refused_in_either_format()
+    {
+        // The tag covers the job's topics, so such a record was forged or corrupted: it must not make state of its own.
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(_records.Data(new SourceRecord("other", 0, 1, null, [1], 2)), out _));
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(_records.Watermarks([(new("events.clickstream", 0), 1), (new("other", 0), 10)], 1), out _));
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(Format1Data(Tag, new SourceRecord("", 0, 1, null, [1], 2)), out _));
     }
 
     [Fact]

@@ -157,7 +157,11 @@ internal sealed class RepartitionRecords
             {
                 return ReadOutcome.UnknownFormat;
             }
-            var source = new SourcePartition(TopicName(rest[12..]), BinaryPrimitives.ReadInt32BigEndian(rest));
+            if (SourceTopic(rest[12..]) is not { } topic)
+            {
+                return ReadOutcome.UnknownFormat;
+            }
+            var source = new SourcePartition(topic, BinaryPrimitives.ReadInt32BigEndian(rest));
             routed = new Routed(source, BinaryPrimitives.ReadInt64BigEndian(rest[4..]), timestamp, null);
             return ReadOutcome.Read;
         }
@@ -180,7 +184,11 @@ internal sealed class RepartitionRecords
                 return ReadOutcome.UnknownFormat;
             }
             var topicLength = BinaryPrimitives.ReadUInt16BigEndian(rest[12..]);
-            watermarks[i] = (new SourcePartition(TopicName(rest.Slice(14, topicLength)), BinaryPrimitives.ReadInt32BigEndian(rest)), BinaryPrimitives.ReadInt64BigEndian(rest[4..]));
+            if (SourceTopic(rest.Slice(14, topicLength)) is not { } topic)
+            {
+                return ReadOutcome.UnknownFormat;
+            }
+            watermarks[i] = (new SourcePartition(topic, BinaryPrimitives.ReadInt32BigEndian(rest)), BinaryPrimitives.ReadInt64BigEndian(rest[4..]));
             rest = rest[(14 + topicLength)..];
         }
         if (!rest.IsEmpty)
@@ -201,7 +209,11 @@ internal sealed class RepartitionRecords
         {
             return ReadOutcome.Foreign;
         }
-        var source = new SourcePartition(TopicName(topic), BinaryPrimitives.ReadInt32BigEndian(partition));
+        if (SourceTopic(topic) is not { } topicName)
+        {
+            return ReadOutcome.UnknownFormat;
+        }
+        var source = new SourcePartition(topicName, BinaryPrimitives.ReadInt32BigEndian(partition));
         if (headers.TryGetLastBytes(WatermarkHeader, out var watermark) && watermark.Length == 8)
         {
             routed = new Routed(default, -1, 0, [(source, BinaryPrimitives.ReadInt64BigEndian(watermark))]);
@@ -215,7 +227,9 @@ internal sealed class RepartitionRecords
         return ReadOutcome.Foreign;
     }
 
-    private string TopicName(ReadOnlySpan<byte> utf8)
+    // A record under this job's tag names one of its sources (the tag covers them); any other name is a
+    // forged or corrupt record, refused rather than given state of its own.
+    private string? SourceTopic(ReadOnlySpan<byte> utf8)
     {
         foreach (var (bytes, name) in _topics)
         {
@@ -224,7 +238,7 @@ internal sealed class RepartitionRecords
                 return name;
             }
         }
-        return Encoding.UTF8.GetString(utf8);
+        return null;
     }
 
     /// <summary>
