@@ -38,23 +38,35 @@ reader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bear
 using var metrics = new HttpClient { BaseAddress = sink, Timeout = TimeSpan.FromSeconds(10) };
 if (warmupSeconds > 0)
 {
-    var warm = Stopwatch.StartNew();
     var warmBatches = rate * warmupSeconds / batchSize;
-    var warmSends = new List<Task>(warmBatches);
-    for (var k = 0; k < warmBatches; k++)
+    await OnScheduleAsync(warmBatches, Stopwatch.StartNew(), WarmAsync);
+    await Task.Delay(TimeSpan.FromSeconds(3)); // the sink drains the warm-up's last buffers
+    Console.WriteLine($"warm-up: {warmBatches:N0} batches of {batchSize} over {warmupSeconds} s, not measured");
+}
+
+// Open loop: batch k leaves at k intervals from the start whether or not earlier ones were answered;
+// returns how many left more than an interval late.
+async Task<long> OnScheduleAsync(int count, Stopwatch started, Func<int, Task> send)
+{
+    var sends = new List<Task>(count);
+    long late = 0;
+    for (var k = 0; k < count; k++)
     {
-        var wait = TimeSpan.FromSeconds((double)batchSize / rate) * k - warm.Elapsed;
+        var wait = interval * k - started.Elapsed;
         if (wait > TimeSpan.FromMilliseconds(1))
         {
             await Task.Delay(wait);
         }
+        else if (wait < -interval)
+        {
+            late++;
+        }
 
-        warmSends.Add(WarmAsync(k));
+        sends.Add(send(k));
     }
 
-    await Task.WhenAll(warmSends);
-    await Task.Delay(TimeSpan.FromSeconds(3)); // the sink drains the warm-up's last buffers
-    Console.WriteLine($"warm-up: {warmBatches:N0} batches of {batchSize} over {warmupSeconds} s, not measured");
+    await Task.WhenAll(sends);
+    return late;
 }
 
 async Task WarmAsync(int k)
@@ -73,28 +85,8 @@ var clock = Stopwatch.StartNew();
 var acked = new ConcurrentDictionary<string, TimeSpan>();
 var ackDelays = new ConcurrentBag<double>();
 var seen = new Dictionary<string, TimeSpan>();
-long accepted = 0, refused = 0, lateStarts = 0;
-var publishing = Task.Run(async () =>
-{
-    var sends = new List<Task>(batches);
-    for (var k = 0; k < batches; k++)
-    {
-        var due = interval * k;
-        var wait = due - clock.Elapsed;
-        if (wait > TimeSpan.FromMilliseconds(1))
-        {
-            await Task.Delay(wait);
-        }
-        else if (wait < -interval)
-        {
-            lateStarts++;
-        }
-
-        sends.Add(SendAsync(k));
-    }
-
-    await Task.WhenAll(sends);
-});
+long accepted = 0, refused = 0;
+var publishing = Task.Run(() => OnScheduleAsync(batches, clock, SendAsync));
 
 string Body(string batchId)
 {
@@ -180,7 +172,7 @@ while (true)
     await Task.Delay(50);
 }
 
-await publishing;
+var lateStarts = await publishing;
 var delays = seen.Select(s => (s.Value - acked[s.Key]).TotalMilliseconds).ToList();
 Console.WriteLine($"published {accepted:N0} events accepted, {refused:N0} refused, in {batches:N0} batches of {batchSize} at {rate:N0}/s target over {seconds} s ({lateStarts} batches left late)");
 Console.WriteLine($"gateway batch answer ms: {Percentiles([.. ackDelays])}");

@@ -234,8 +234,8 @@ public sealed partial class KafkaJobRunner
             case RepartitionRecords.ReadOutcome.Foreign:
                 return;
             case RepartitionRecords.ReadOutcome.UnknownFormat:
-                // Written by a later version: applying it by guess could corrupt state, so it is
-                // skipped and said once per partition assignment.
+                // Written by a later version, or forged: applying it by guess could corrupt state, so
+                // it is skipped and said once per partition assignment.
                 if (task.UnknownFormat++ == 0)
                 {
                     RuntimeLog.UnknownRepartitionFormat(_logger, _job.Name, scaled.Topic!, partition, offset);
@@ -473,7 +473,7 @@ public sealed partial class KafkaJobRunner
 
         public long SavedBytes { get; set; }
 
-        /// <summary>Records skipped because a later version wrote them in a format this one does not know.</summary>
+        /// <summary>Records skipped as unreadable (a later format, or forged or corrupt).</summary>
         public long UnknownFormat { get; set; }
     }
 }

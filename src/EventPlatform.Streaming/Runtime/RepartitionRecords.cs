@@ -28,7 +28,7 @@ internal sealed class RepartitionRecords
     private const byte Format = 2;
     private const byte DataKind = 0;
     private const byte WatermarkKind = 1;
-    
+
     private const string JobHeader = "ep.job";
     private const string TopicHeader = "ep.src.topic";
     private const string PartitionHeader = "ep.src.partition";
@@ -56,7 +56,10 @@ internal sealed class RepartitionRecords
         /// <summary>A record of another definition of the job (or not one of ours at all): skipped.</summary>
         Foreign,
 
-        /// <summary>A record in a format this version does not know (a later version wrote it): refused.</summary>
+        /// <summary>
+        /// A record this version cannot read (a later version's format, or one under this job's tag that is
+        /// malformed or names a topic that is not a source: forged or corrupt): refused, never guessed at.
+        /// </summary>
         UnknownFormat,
     }
 
@@ -153,11 +156,7 @@ internal sealed class RepartitionRecords
         var rest = value.AsSpan(3 + tag.Length);
         if (value[1] == DataKind)
         {
-            if (rest.Length < 12)
-            {
-                return ReadOutcome.UnknownFormat;
-            }
-            if (SourceTopic(rest[12..]) is not { } topic)
+            if (rest.Length < 12 || SourceTopic(rest[12..]) is not { } topic)
             {
                 return ReadOutcome.UnknownFormat;
             }
@@ -179,12 +178,12 @@ internal sealed class RepartitionRecords
         var watermarks = new (SourcePartition Source, long MaxTimestamp)[count];
         for (var i = 0; i < count; i++)
         {
-            if (rest.Length < 14 || rest.Length < 14 + BinaryPrimitives.ReadUInt16BigEndian(rest[12..]))
+            if (rest.Length < 14)
             {
                 return ReadOutcome.UnknownFormat;
             }
             var topicLength = BinaryPrimitives.ReadUInt16BigEndian(rest[12..]);
-            if (SourceTopic(rest.Slice(14, topicLength)) is not { } topic)
+            if (rest.Length < 14 + topicLength || SourceTopic(rest.Slice(14, topicLength)) is not { } topic)
             {
                 return ReadOutcome.UnknownFormat;
             }

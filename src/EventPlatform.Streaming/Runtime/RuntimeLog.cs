@@ -53,6 +53,6 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Job {Job}: committing the Kafka transaction failed on attempt {Attempt} ({Reason}); trying again")]
     public static partial void CommitRetried(ILogger logger, string job, int attempt, string reason);
 
-    [LoggerMessage(EventId = 4017, Level = LogLevel.Error, Message = "Job {Job}: {Topic}[{Partition}] holds a record at offset {Offset} in a repartition format this version does not know (written by a later version?); such records are skipped, not applied. Stop the newer version's instances or reset the topic")]
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Error, Message = "Job {Job}: {Topic}[{Partition}] holds a record at offset {Offset} that this version cannot read (a later format, or a malformed or forged record naming no source of the job); such records are skipped, not applied. Stop the newer version's instances or reset the topic")]
     public static partial void UnknownRepartitionFormat(ILogger logger, string job, string topic, int partition, long offset);
 }
