@@ -34,27 +34,29 @@ public sealed class ReadinessUnderBrokerOutageTests
             new($"http://127.0.0.1:{ports[4]}/health/ready"),
         ];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        await WaitAllAsync(http, readiness, ready: true);
+        await WaitAllAsync(up, http, readiness, ready: true);
 
         broker.Suspend();
         try
         {
-            await WaitAllAsync(http, readiness, ready: false);
+            await WaitAllAsync(up, http, readiness, ready: false);
         }
         finally
         {
             broker.Resume();
         }
 
-        await WaitAllAsync(http, readiness, ready: true);
+        await WaitAllAsync(up, http, readiness, ready: true);
     }
 
-    private static async Task WaitAllAsync(HttpClient http, Uri[] urls, bool ready)
+    private static async Task WaitAllAsync(CliProcess up, HttpClient http, Uri[] urls, bool ready)
     {
         var deadline = DateTime.UtcNow + Timeout;
         var waiting = urls.ToList();
         while (waiting.Count > 0)
         {
+            // A dead `up` never becomes ready: say why now, not after the timeout.
+            Assert.False(up.HasExited, $"up exited:\n{up.Output}");
             foreach (var url in waiting.ToList())
             {
                 if (await IsReadyAsync(http, url) == ready)

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using DuckDB.NET.Data;
@@ -113,7 +111,7 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<CliProcess> StartSinkAsync(string name, string database, Uri registryUrl)
     {
-        var port = FreePort();
+        var port = PlatformProcesses.FreePort();
         var sink = CliProcess.Start(name,
         [
             "sink",
@@ -165,12 +163,5 @@ public sealed class SinkCrashTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         throw process.Failure(what);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -176,11 +176,27 @@ public static class PlatformProcesses
 
     private static string Listen(Uri url) => url.ToString().TrimEnd('/');
 
-    /// <summary>A loopback port nobody listens on now (the child binds it a moment later).</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port nobody listens on now (the child binds it a moment later), and one this test
+    /// process has not handed out before: the kernel may give a just-released port to the next
+    /// bind(0), and two children told the same port fail (seen on CI: gateway and registry of one <c>up</c>).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }
