@@ -5,7 +5,8 @@
 #
 #   bash bench/sidebyside.sh "" "--Gateway:Idempotency:Enabled=false" ...   (from the project root)
 #
-# Each argument is one configuration: extra `up` arguments ("" is the default). Environment as compare.sh
+# Each argument is one configuration: extra `up` arguments ("" is the default); words NAME=value in it are
+# environment variables for `up` (e.g. "DOTNET_GCgen0size=0x4000000"). Environment as compare.sh
 # (CONNS, DURATION, WARMUP) plus ROUNDS (1). Prints one line per run: name, req/s, p50/p99, CPU per request.
 set -euo pipefail
 ROOT=$(pwd); ANCHORS=${ANCHORS:-/work/shared/anchors}
@@ -51,9 +52,11 @@ for round in $(seq 1 "$ROUNDS"); do
     topic=; case "$config" in *Idempotency:Topic=*) ;; *) topic="--Gateway:Idempotency:Topic=_eventplatform.idempotency.r$round.c$n";; esac
     # A leftover service on these ports would answer the health check and take the load instead of ours.
     for port in 8000 8081; do [ -z "$(pid_of_port $port)" ] || { echo "port $port is in use (pid $(pid_of_port $port)): stop it first" >&2; exit 1; }; done
+    # Words of the form NAME=value (an upper-case name) are environment variables for `up`, the rest its arguments.
+    envs=(); args=(); for word in $config; do if [[ $word =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else args+=("$word"); fi; done
     # shellcheck disable=SC2086
-    KAFKA_BOOTSTRAP_SERVERS=$BS setsid dotnet run --no-build --project "$ROOT/src/EventPlatform.Cli" -c Release -- up \
-      --Gateway:RateLimit:Enabled=false $topic $config >"$WORK/up.log" 2>&1 &
+    env ${envs[@]+"${envs[@]}"} KAFKA_BOOTSTRAP_SERVERS=$BS setsid dotnet run --no-build --project "$ROOT/src/EventPlatform.Cli" -c Release -- up \
+      --Gateway:RateLimit:Enabled=false $topic ${args[@]+"${args[@]}"} >"$WORK/up.log" 2>&1 &
     UP_PID=$!
     for _ in $(seq 1 180); do curl -sf http://127.0.0.1:8000/api/v1/health >/dev/null 2>&1 && break; kill -0 "$UP_PID" 2>/dev/null || { tail -20 "$WORK/up.log"; exit 1; }; sleep 1; done
     load http://127.0.0.1:8000/api/v1/events/iot.sensors "$WARMUP" >/dev/null 2>&1 || true

@@ -17,6 +17,8 @@ var events = Argument("--events", 1_000_000);
 var runs = Argument("--runs", 3);
 var liveSeconds = Argument("--live-seconds", 130);
 var liveRate = Argument("--live-rate", 2_000);
+// Processes of the job (one group) per run: scale-out across processes, as Flink's parallelism.
+var instances = Argument("--instances", 1);
 // Everything after "--" goes to the processor (e.g. -- --Processor:ScaleOut=false).
 var processorArguments = Array.IndexOf(args, "--") is var dashes and >= 0 ? args[(dashes + 1)..] : [];
 
@@ -64,18 +66,22 @@ Console.WriteLine($"preloaded {input:N0} records ({events:N0} events and {partit
 // 2. The runs, side by side: the raw pipe, then the processor, over the same input.
 var dataDirectory = Directory.CreateTempSubdirectory("processor-bench-").FullName;
 var rows = new List<(double Raw, double Consumed, double Results)>();
-CliProcess? lastProcessor = null;
-Uri? lastMetrics = null;
+List<(CliProcess Process, Uri Metrics)> lastProcessors = [];
 for (var run = 1; run <= runs; run++)
 {
     var raw = RawPipe($"raw-pipe-{run}");
-    if (lastProcessor is not null)
+    foreach (var (process, _) in lastProcessors)
     {
-        await lastProcessor.DisposeAsync();
+        await process.DisposeAsync();
     }
 
-    (lastProcessor, lastMetrics) = await StartProcessorAsync($"bench-{run}");
-    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds) = await MeasureProcessorAsync(lastMetrics);
+    lastProcessors = [];
+    for (var instance = 0; instance < instances; instance++)
+    {
+        lastProcessors.Add(await StartProcessorAsync($"bench-{run}", instance));
+    }
+
+    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds) = await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)]);
     rows.Add((raw, consumedRate, resultsRate));
     Console.WriteLine($"run {run}: raw pipe {raw:N0} events/s; processor {consumedRate:N0} events/s read ({consumedSeconds:F1} s), " +
         $"{resultsRate:N0} events/s to its last result ({resultsSeconds:F1} s); {consumedRate / raw:P0} of the raw pipe");
@@ -94,7 +100,11 @@ var delays = await MeasureCloseDelayAsync();
 Console.WriteLine(delays.Count == 0
     ? "window-close delay: no window closed during the live phase"
     : $"window-close delay over {delays.Count} results: p50 {Percentile(delays, 0.5):F0} ms, p95 {Percentile(delays, 0.95):F0} ms, max {delays.Max():F0} ms");
-await lastProcessor!.DisposeAsync();
+foreach (var (process, _) in lastProcessors)
+{
+    await process.DisposeAsync();
+}
+
 Directory.Delete(dataDirectory, recursive: true);
 return 0;
 
@@ -176,13 +186,13 @@ double RawPipe(string group)
     return input / elapsed!.Elapsed.TotalSeconds;
 }
 
-async Task<(CliProcess, Uri)> StartProcessorAsync(string job)
+async Task<(CliProcess, Uri)> StartProcessorAsync(string job, int instance)
 {
     var url = new Uri($"http://127.0.0.1:{PlatformProcesses.FreePort()}/");
-    var process = CliProcess.Start("processor-" + job,
+    var process = CliProcess.Start($"processor-{job}-{instance}",
     [
         "processor", $"--Processor:Urls={url.ToString().TrimEnd('/')}", $"--Processor:JobName={job}",
-        $"--Processor:DataDirectory={Path.Combine(dataDirectory, job)}", "--Logging:LogLevel:Default=Warning", .. processorArguments,
+        $"--Processor:DataDirectory={Path.Combine(dataDirectory, job, instance.ToString(CultureInfo.InvariantCulture))}", "--Logging:LogLevel:Default=Warning", .. processorArguments,
     ], PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl));
     await process.WaitForHealthyAsync(new Uri(url, "health/ready"), PlatformProcesses.StartTimeout);
     return (process, new Uri(url, "metrics"));
@@ -190,14 +200,15 @@ async Task<(CliProcess, Uri)> StartProcessorAsync(string job)
 
 // Polls the processor's counters: events/s from its first record read to the whole input read, and to its
 // last result (events.aggregated quiet for 3 s after the input is read).
-async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds)> MeasureProcessorAsync(Uri metrics)
+async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds)> MeasureProcessorAsync(Uri[] metrics)
 {
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
     Stopwatch? elapsed = null;
     double consumedAt = 0;
+    long lastReport = -1;
     while (true)
     {
-        var consumed = Counter(await http.GetStringAsync(metrics), "processor_records_consumed_total");
+        var consumed = await SumAsync(http, metrics, "processor_records_consumed_total");
         if (consumed > 0)
         {
             elapsed ??= Stopwatch.StartNew();
@@ -209,6 +220,18 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
             break;
         }
 
+        if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") is not null && elapsed is not null && elapsed.ElapsedMilliseconds / 2000 != lastReport)
+        {
+            lastReport = elapsed.ElapsedMilliseconds / 2000;
+            var each = new List<double>();
+            foreach (var endpoint in metrics)
+            {
+                each.Add(Counter(await http.GetStringAsync(endpoint), "processor_records_consumed_total"));
+            }
+
+            Console.WriteLine($"  {elapsed.Elapsed.TotalSeconds:F0} s: consumed {string.Join(" + ", each)}");
+        }
+
         await Task.Delay(50);
     }
 
@@ -216,7 +239,7 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     var emitted = -1.0;
     while (elapsed.Elapsed.TotalSeconds - lastGrowth < 3)
     {
-        var now = Counter(await http.GetStringAsync(metrics), "processor_records_emitted_total");
+        var now = await SumAsync(http, metrics, "processor_records_emitted_total");
         if (now != emitted)
         {
             emitted = now;
@@ -285,6 +308,17 @@ async Task<List<double>> MeasureCloseDelayAsync()
     producer.Flush();
     results.Close();
     return delays;
+}
+
+static async Task<double> SumAsync(HttpClient http, Uri[] endpoints, string name)
+{
+    var sum = 0.0;
+    foreach (var endpoint in endpoints)
+    {
+        sum += Counter(await http.GetStringAsync(endpoint), name);
+    }
+
+    return sum;
 }
 
 static double Counter(string metrics, string name) => metrics.Split('\n')

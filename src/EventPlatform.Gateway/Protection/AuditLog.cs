@@ -17,7 +17,7 @@ using Microsoft.Extensions.Options;
 namespace EventPlatform.Gateway.Protection;
 
 /// <summary>Where audit entries go. Bound from <c>Audit</c>.</summary>
-public sealed class AuditOptions
+public sealed class AuditOptions : IValidatableObject
 {
     public const string SectionName = "Audit";
 
@@ -37,6 +37,32 @@ public sealed class AuditOptions
     /// <summary>Entries waiting to be written before new ones are dropped (and counted).</summary>
     [Range(1024, 10_000_000)]
     public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>A day's file is continued in a new segment once it holds this many bytes (it may pass it by one batch, 64 KiB).</summary>
+    [Range(1L << 16, 1L << 40)]
+    public long MaxFileBytes { get; set; } = 100L << 20;
+
+    /// <summary>
+    /// The audit files together: past it the oldest are deleted (with a warning: the budget is too
+    /// small for the traffic). At least <see cref="MaxFileBytes"/>. At 10,000 requests/s (about
+    /// 2 MB/s of entries) the default 1 GiB holds about 8 minutes; send entries to a collector
+    /// (<see cref="Sink"/> = log) or raise it for a longer trail.
+    /// </summary>
+    [Range(1L << 16, 1L << 50)]
+    public long MaxTotalBytes { get; set; } = 1L << 30;
+
+    /// <summary>Days of audit files kept: older days are deleted.</summary>
+    [Range(1, 36_500)]
+    public int RetainDays { get; set; } = 30;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxTotalBytes < MaxFileBytes)
+        {
+            yield return new ValidationResult(
+                $"Audit:MaxTotalBytes ({MaxTotalBytes}) must be at least Audit:MaxFileBytes ({MaxFileBytes}).", [nameof(MaxTotalBytes)]);
+        }
+    }
 }
 
 /// <summary>One API request, as audited.</summary>
@@ -63,6 +89,7 @@ public sealed partial class AuditLog : BackgroundService
     private readonly Channel<AuditEntry> _queue;
     private readonly AuditOptions _options;
     private readonly string _directory;
+    private readonly AuditFiles _files;
     private readonly ILogger _audit;
     private readonly ILogger<AuditLog> _logger;
     private long _dropped;
@@ -71,6 +98,7 @@ public sealed partial class AuditLog : BackgroundService
     {
         _options = options.Value;
         _directory = _options.Directory ?? Path.Combine(DataDirectory.Resolve(configuration), "audit");
+        _files = new AuditFiles(_directory, _options.MaxFileBytes, _options.MaxTotalBytes, _options.RetainDays);
         _audit = loggers.CreateLogger(Category);
         _logger = loggers.CreateLogger<AuditLog>();
         _queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(_options.QueueCapacity)
@@ -128,8 +156,8 @@ public sealed partial class AuditLog : BackgroundService
     {
         Directory.CreateDirectory(_directory);
         var reader = _queue.Reader;
-        DateTime? currentDay = null;
-        FileStream? file = null;
+        DateOnly? currentDay = null;
+        AuditFile? file = null;
 
         // Entries are formatted into one buffer and written with one call per batch: a
         // Utf8JsonWriter on the file itself would flush the stream (a write call) per entry.
@@ -141,17 +169,16 @@ public sealed partial class AuditLog : BackgroundService
             {
                 while (reader.TryRead(out var e))
                 {
-                    var day = e.Time.UtcDateTime.Date;
-                    if (day != currentDay)
+                    var day = DateOnly.FromDateTime(e.Time.UtcDateTime);
+                    if (day != currentDay || file!.Bytes >= _files.MaxFileBytes)
                     {
                         if (file is not null)
                         {
-                            await WriteOutAsync(file, buffer, stoppingToken).ConfigureAwait(false);
+                            await file.WriteOutAsync(buffer, stoppingToken).ConfigureAwait(false);
                             await file.DisposeAsync().ConfigureAwait(false);
                         }
 
-                        var name = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-                        file = new FileStream(Path.Combine(_directory, $"gateway-{name}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                        file = Open(day);
                         currentDay = day;
                     }
 
@@ -162,13 +189,13 @@ public sealed partial class AuditLog : BackgroundService
                     buffer.Advance(1);
                     if (buffer.WrittenCount >= BatchBytes)
                     {
-                        await WriteOutAsync(file!, buffer, stoppingToken).ConfigureAwait(false);
+                        await file.WriteOutAsync(buffer, stoppingToken).ConfigureAwait(false);
                     }
                 }
 
                 if (file is not null)
                 {
-                    await WriteOutAsync(file, buffer, stoppingToken).ConfigureAwait(false);
+                    await file.WriteOutAsync(buffer, stoppingToken).ConfigureAwait(false);
                 }
 
                 var dropped = Interlocked.Exchange(ref _dropped, 0);
@@ -182,21 +209,48 @@ public sealed partial class AuditLog : BackgroundService
         {
             if (file is not null)
             {
-                await WriteOutAsync(file, buffer, CancellationToken.None).ConfigureAwait(false);
+                await file.WriteOutAsync(buffer, CancellationToken.None).ConfigureAwait(false);
                 await file.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private static async ValueTask WriteOutAsync(FileStream file, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Opens the segment to write <paramref name="day"/>'s entries to, and applies the retention around it.</summary>
+    private AuditFile Open(DateOnly day)
     {
-        if (buffer.WrittenCount == 0)
+        var (path, _) = _files.Choose(day);
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        var (byAge, bySize, bytes) = _files.Enforce(day, path);
+        if (bySize > 0)
         {
-            return;
+            LogDeletedBySize(_logger, bySize, bytes, _files.MaxTotalBytes);
+        }
+        else if (byAge > 0)
+        {
+            LogDeletedByAge(_logger, byAge, _files.RetainDays);
         }
 
-        await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        buffer.ResetWrittenCount();
+        return new AuditFile(stream);
+    }
+
+    /// <summary>The segment being written and how many bytes it holds.</summary>
+    private sealed class AuditFile(FileStream stream) : IAsyncDisposable
+    {
+        public long Bytes { get; private set; } = stream.Length;
+
+        public async ValueTask WriteOutAsync(ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (buffer.WrittenCount == 0)
+            {
+                return;
+            }
+
+            await stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            Bytes += buffer.WrittenCount;
+            buffer.ResetWrittenCount();
+        }
+
+        public ValueTask DisposeAsync() => stream.DisposeAsync();
     }
 
     private static void WriteEntry(Utf8JsonWriter json, in AuditEntry e)
@@ -220,6 +274,12 @@ public sealed partial class AuditLog : BackgroundService
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The audit writer fell behind: {Dropped} entries were dropped")]
     private static partial void LogDropped(ILogger logger, long dropped);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Deleted the {Files} oldest audit files ({Bytes} bytes) to keep them within Audit:MaxTotalBytes ({MaxTotalBytes}): raise it, or send entries to a collector (Audit:Sink=log), for a longer trail")]
+    private static partial void LogDeletedBySize(ILogger logger, int files, long bytes, long maxTotalBytes);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Deleted {Files} audit files older than Audit:RetainDays ({Days} days)")]
+    private static partial void LogDeletedByAge(ILogger logger, int files, int days);
 }
 
 public static class AuditLogExtensions
