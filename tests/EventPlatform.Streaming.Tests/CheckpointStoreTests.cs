@@ -102,4 +102,23 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal("another cluster", File.ReadAllText(Path.Combine(aside, "reason.txt")));
         AssertSame(Make(2), Checkpoint.Deserialize(File.ReadAllBytes(Path.Combine(aside, "checkpoint"))));
     }
+
+    [Fact]
+    public void Only_the_newest_set_aside_checkpoints_are_kept()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        var store = new FileCheckpointStore(_directory, clock);
+        for (var i = 0; i < FileCheckpointStore.KeptSetAside + 3; i++)
+        {
+            store.Save(Make(i));
+            store.SetAside($"restart {i}");
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var kept = Directory.GetDirectories(Path.Combine(_directory, "set-aside")).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(FileCheckpointStore.KeptSetAside, kept.Length);
+        Assert.Equal(
+            Enumerable.Range(3, FileCheckpointStore.KeptSetAside).Select(i => $"restart {i}"),
+            kept.Select(d => File.ReadAllText(Path.Combine(d, "reason.txt"))));
+    }
 }

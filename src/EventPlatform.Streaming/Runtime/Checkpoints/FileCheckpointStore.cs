@@ -24,6 +24,9 @@ public sealed class FileCheckpointStore : IPartitionedCheckpointStore
     private const string PreviousName = "checkpoint.previous";
     private const string TempPrefix = "checkpoint.tmp-";
 
+    /// <summary>Set-aside checkpoints kept for inspection; older ones are deleted.</summary>
+    public const int KeptSetAside = 5;
+
     private readonly TimeProvider _clock;
 
     /// <summary>Uses <paramref name="directory"/>, creating it when missing.</summary>
@@ -123,5 +126,32 @@ public sealed class FileCheckpointStore : IPartitionedCheckpointStore
             }
         }
         File.WriteAllText(Path.Combine(aside, "reason.txt"), reason);
+        PruneSetAside();
+    }
+
+    /// <summary>
+    /// Keeps the newest <see cref="KeptSetAside"/> set-aside checkpoints. Every restart of <c>up</c>
+    /// on the embedded broker (a new cluster each time) sets every partition's checkpoint aside, so
+    /// without a bound they pile up restart after restart.
+    /// </summary>
+    private void PruneSetAside()
+    {
+        var old = new DirectoryInfo(Path.Combine(Directory, "set-aside")).GetDirectories()
+            .OrderByDescending(d => d.Name, StringComparer.Ordinal) // names are sortable timestamps
+            .Skip(KeptSetAside);
+        foreach (var directory in old)
+        {
+            try
+            {
+                directory.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // Someone is looking at it: the next set-aside tries again.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 }
