@@ -141,7 +141,7 @@ public sealed class JobInstance
     }
 
     /// <summary>The repartition partitions the last processed records were routed to (routing stage only), ascending.</summary>
-    internal SortedSet<int> Routes => _builder.Routes;
+    internal RouteSet Routes => _builder.Routes;
 
     /// <summary>The largest event time seen per source partition (routing stage only).</summary>
     internal bool TryGetMaxEventTime(SourcePartition partition, out long timestamp) => _maxEventTime.TryGetValue(partition, out timestamp);
@@ -242,7 +242,7 @@ internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StageP
     /// <summary>How many windows the step being built is downstream of.</summary>
     public int WindowDepth { get; set; }
 
-    public SortedSet<int> Routes { get; } = [];
+    public RouteSet Routes { get; } = new();
 
     public Dictionary<string, Action<SourceRecord>> Sources { get; } = new(StringComparer.Ordinal);
 
