@@ -33,6 +33,7 @@ public static class RegistryApp
 
         var options = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>() ?? new RegistryOptions();
         builder.WebHost.UseUrls(options.Urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        ConnectionLimits.Apply(builder, RegistryOptions.SectionName, ConnectionLimits.ServiceShare);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -38,6 +38,48 @@ public class EmbeddedKafkaClusterTests
     }
 
     [Fact]
+    public async Task The_bootstrap_address_relays_at_most_its_limit_of_connections_and_serves_clients_after_a_flood()
+    {
+        const int limit = 20, flood = 100;
+        using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaOptions { BootstrapPort = 0, MaxBootstrapConnections = limit });
+        var port = int.Parse(cluster.BootstrapServers.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < flood; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                sockets.Add(socket);
+            }
+
+            // Connections past the limit are closed at once: they read end-of-stream.
+            var closeBy = DateTime.UtcNow.AddSeconds(20);
+            int open;
+            do
+            {
+                await Task.Delay(200);
+                open = sockets.Count(s => !(s.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && s.Available == 0));
+            }
+            while (open > limit && DateTime.UtcNow < closeBy);
+
+            Assert.InRange(open, 1, limit);
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        Assert.True(cluster.CreateTopic("after-flood", 1, 1));
+        using var producer = SeedProducer(cluster.BootstrapServers);
+        var result = await producer.ProduceAsync("after-flood", new Message<byte[]?, byte[]> { Value = "v"u8.ToArray() });
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+    }
+
+    [Fact]
     public async Task The_topic_plan_is_applied_once_and_left_alone_after()
     {
         using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaOptions { BootstrapPort = null });

@@ -49,6 +49,7 @@ public static class PlatformWorkerApplication
             .ValidateOnStart();
         var urls = section[nameof(WorkerHostOptions.Urls)] ?? defaultUrls;
         builder.WebHost.UseUrls(urls.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        ConnectionLimits.Apply(builder, sectionName, ConnectionLimits.ServiceShare);
         builder.Services.AddPlatformMetrics();
         builder.Services.AddHealthChecks();
         builder.Services.TryAddSingleton<ServiceFailure>();

@@ -87,7 +87,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         var brokers = bootstraps.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(ParseEndPoint)
             .ToArray();
-        var forwarder = listener is null ? null : new TcpForwarder(listener, brokers);
+        var forwarder = listener is null ? null : new TcpForwarder(listener, brokers, options.MaxBootstrapConnections);
         return new EmbeddedKafkaCluster(rk, cluster, options.BrokerCount, bootstraps, forwarder);
     }
 

@@ -18,6 +18,14 @@ public sealed class EmbeddedKafkaOptions
     /// </summary>
     public TimeSpan GroupInitialRebalanceDelay { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Connections the bootstrap address relays at once (each holds two file descriptors); past it a
+    /// new one is closed as soon as it is accepted. Clients only bootstrap there, so few are open at a
+    /// time; the bound keeps a flood of idle connections from taking every file descriptor of the
+    /// process the broker's data lives in.
+    /// </summary>
+    public int MaxBootstrapConnections { get; set; } = 1_000;
+
     /// <summary>librdkafka log level for the broker's own messages (syslog levels: 3 errors, 7 debug).</summary>
     public int LogLevel { get; set; } = 3;
 }

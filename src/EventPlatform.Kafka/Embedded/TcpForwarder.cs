@@ -18,17 +18,24 @@ internal sealed class TcpForwarder : IDisposable
     private readonly IPEndPoint[] _brokers;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
+    private readonly int _maxConnections;
     private int _next;
+    private int _relaying;
 
-    public TcpForwarder(TcpListener listener, IPEndPoint[] brokers)
+    public TcpForwarder(TcpListener listener, IPEndPoint[] brokers, int maxConnections)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConnections, 1);
         _listener = listener;
         _brokers = brokers;
+        _maxConnections = maxConnections;
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     public int Port { get; }
+
+    /// <summary>Connections being relayed now.</summary>
+    public int Relaying => Volatile.Read(ref _relaying);
 
     /// <summary>Binds 127.0.0.1:<paramref name="port"/>, with a clear message when it is taken.</summary>
     public static TcpListener Listen(int port)
@@ -62,10 +69,32 @@ internal sealed class TcpForwarder : IDisposable
             }
             catch (SocketException)
             {
+                // Out of file descriptors, say: the pending connection stays queued and accept fails
+                // again at once, so pause rather than spin.
+                await Task.Delay(50, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
                 continue;
             }
 
-            _ = RelayAsync(client);
+            if (Interlocked.Increment(ref _relaying) > _maxConnections)
+            {
+                Interlocked.Decrement(ref _relaying);
+                client.Dispose();
+                continue;
+            }
+
+            _ = RelayThenReleaseAsync(client);
+        }
+    }
+
+    private async Task RelayThenReleaseAsync(Socket client)
+    {
+        try
+        {
+            await RelayAsync(client).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _relaying);
         }
     }
 

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using EventPlatform.Testing;
+
+namespace EventPlatform.Gateway.Tests;
+
+/// <summary>
+/// Idle connections past <c>Gateway:MaxConnections</c> are closed as soon as they are accepted, so a
+/// client cannot take every file descriptor of the process (which, in <c>up</c>, ran the embedded
+/// broker's process out of them and then out of memory); the gateway answers again once they go.
+/// </summary>
+public sealed class ConnectionFloodTests
+{
+    [Fact]
+    public async Task Connections_past_the_limit_are_closed_at_once_and_the_gateway_answers_after_the_flood()
+    {
+        const int limit = 50, flood = 200;
+        var kafka = new EmbeddedKafkaFixture();
+        await kafka.InitializeAsync();
+        try
+        {
+            await using var gateway = await GatewayServer.StartAsync(kafka.Cluster, new Dictionary<string, string?>
+            {
+                ["Gateway:MaxConnections"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            var sockets = new List<Socket>();
+            try
+            {
+                for (var i = 0; i < flood; i++)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
+                    sockets.Add(socket);
+                }
+
+                // The server closes what it does not keep: those read end-of-stream.
+                var closeBy = DateTime.UtcNow.AddSeconds(20);
+                int open;
+                do
+                {
+                    await Task.Delay(200);
+                    open = sockets.Count(s => !(s.Poll(0, SelectMode.SelectRead) && s.Available == 0));
+                }
+                while (open > limit && DateTime.UtcNow < closeBy);
+
+                Assert.True(open <= limit, $"{open} of {flood} idle connections still open, limit {limit}");
+                Assert.True(open >= limit / 2, $"only {open} kept: the limit let too few in");
+            }
+            finally
+            {
+                foreach (var socket in sockets)
+                {
+                    socket.Dispose();
+                }
+            }
+
+            // Freed: a request is answered again (the server notices the closed sockets at once).
+            var answerBy = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                try
+                {
+                    using var response = await gateway.Client.GetAsync("/api/v1/health");
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    break;
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < answerBy)
+                {
+                    await Task.Delay(200);
+                }
+            }
+        }
+        finally
+        {
+            await kafka.DisposeAsync();
+        }
+    }
+}
