@@ -22,6 +22,8 @@ public sealed class ConnectionFloodTests
             await using var gateway = await GatewayServer.StartAsync(kafka.Cluster, new Dictionary<string, string?>
             {
                 ["Gateway:MaxConnections"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Every socket of the test comes from 127.0.0.1: lift the per-address share to test the total.
+                ["Gateway:MaxConnectionsPerClient"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
             var sockets = new List<Socket>();
             try
@@ -29,8 +31,15 @@ public sealed class ConnectionFloodTests
                 for (var i = 0; i < flood; i++)
                 {
                     var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
                     sockets.Add(socket);
+                    try
+                    {
+                        await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
+                    }
+                    catch (SocketException)
+                    {
+                        // Refused or reset while connecting: as good as closed.
+                    }
                 }
 
                 // The server closes what it does not keep: those read end-of-stream.
@@ -39,7 +48,7 @@ public sealed class ConnectionFloodTests
                 do
                 {
                     await Task.Delay(200);
-                    open = sockets.Count(s => !(s.Poll(0, SelectMode.SelectRead) && s.Available == 0));
+                    open = sockets.Count(IsOpen);
                 }
                 while (open > limit && DateTime.UtcNow < closeBy);
 
@@ -73,6 +82,88 @@ public sealed class ConnectionFloodTests
         finally
         {
             await kafka.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task One_address_holds_at_most_its_share_and_another_address_is_served_meanwhile()
+    {
+        const int perClient = 20, flood = 100;
+        var kafka = new EmbeddedKafkaFixture();
+        await kafka.InitializeAsync();
+        try
+        {
+            await using var gateway = await GatewayServer.StartAsync(kafka.Cluster, new Dictionary<string, string?>
+            {
+                ["Gateway:MaxConnections"] = "1000",
+                ["Gateway:MaxConnectionsPerClient"] = perClient.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            var sockets = new List<Socket>();
+            try
+            {
+                for (var i = 0; i < flood; i++)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    sockets.Add(socket);
+                    try
+                    {
+                        await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
+                    }
+                    catch (SocketException)
+                    {
+                        // Refused or reset while connecting: as good as closed.
+                    }
+                }
+
+                var closeBy = DateTime.UtcNow.AddSeconds(20);
+                int open;
+                do
+                {
+                    await Task.Delay(200);
+                    open = sockets.Count(IsOpen);
+                }
+                while (open > perClient && DateTime.UtcNow < closeBy);
+
+                Assert.InRange(open, 1, perClient);
+
+                // Another client (127.0.0.2, loopback too) is served while the flood holds its share.
+                using var other = new HttpClient(new SocketsHttpHandler
+                {
+                    ConnectCallback = async (context, ct) =>
+                    {
+                        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                        await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, ct);
+                        return new NetworkStream(socket, ownsSocket: true);
+                    },
+                }) { BaseAddress = gateway.BaseAddress };
+                using var response = await other.GetAsync("/api/v1/health");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            finally
+            {
+                foreach (var socket in sockets)
+                {
+                    socket.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            await kafka.DisposeAsync();
+        }
+    }
+
+    /// <summary>Connected, and the server has not closed it (a closed socket reads end-of-stream).</summary>
+    private static bool IsOpen(Socket socket)
+    {
+        try
+        {
+            return socket.Connected && !(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0);
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -50,13 +52,99 @@ public static class ConnectionLimits
             limit = DefaultFor(OpenFileLimit(), share);
         }
 
+        var perClient = PerClient(builder.Configuration, section, limit);
+        var clients = new ClientConnections(perClient);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = limit;
             // WebSockets leave the count above when they upgrade; they get a quarter more of their own.
             kestrel.Limits.MaxConcurrentUpgradedConnections = Math.Max(1, limit / 4);
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(clients.Middleware));
         });
         return limit;
+    }
+
+    /// <summary>
+    /// <c>{section}:MaxConnectionsPerClient</c>, else half of <paramref name="limit"/>: one address
+    /// (one client, or one proxy in front of many) cannot hold every connection, as Kafka's
+    /// <c>max.connections.per.ip</c> does for a broker.
+    /// </summary>
+    private static int PerClient(IConfiguration configuration, string section, long limit)
+    {
+        var configured = configuration[$"{section}:MaxConnectionsPerClient"];
+        if (configured is null)
+        {
+            return (int)Math.Max(1, Math.Min(limit / 2, int.MaxValue));
+        }
+
+        if (!int.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out var perClient) || perClient < 1)
+        {
+            throw new InvalidOperationException($"{section}:MaxConnectionsPerClient must be a positive whole number, not '{configured}'.");
+        }
+
+        return perClient;
+    }
+
+    /// <summary>Open connections per remote address; a connection past the bound is closed before any byte is read.</summary>
+    private sealed class ClientConnections(int perClient)
+    {
+        private readonly Dictionary<IPAddress, int> _open = [];
+
+        public ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
+        {
+            var address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+            if (address is null)
+            {
+                await next(connection).ConfigureAwait(false);
+                return;
+            }
+
+            if (!TryEnter(address))
+            {
+                connection.Abort(new ConnectionAbortedException($"more than {perClient} connections from {address}"));
+                return;
+            }
+
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                Leave(address);
+            }
+        };
+
+        private bool TryEnter(IPAddress address)
+        {
+            lock (_open)
+            {
+                var open = _open.GetValueOrDefault(address);
+                if (open >= perClient)
+                {
+                    return false;
+                }
+
+                _open[address] = open + 1;
+                return true;
+            }
+        }
+
+        private void Leave(IPAddress address)
+        {
+            lock (_open)
+            {
+                var open = _open[address] - 1;
+                if (open == 0)
+                {
+                    _open.Remove(address);
+                }
+                else
+                {
+                    _open[address] = open;
+                }
+            }
+        }
     }
 
     /// <summary><paramref name="share"/> of <paramref name="openFileLimit"/>, at least <see cref="Floor"/>.</summary>
