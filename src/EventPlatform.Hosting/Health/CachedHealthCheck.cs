@@ -61,11 +61,9 @@ public abstract class CachedHealthCheck : IHealthCheck
         {
             try
             {
-                // Bounded by the token's timer, started before the measurement: a second timer made after
-                // MeasureAsync returns could start late (a test's fake clock advanced in between never fired it).
-                result = await MeasureAsync(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+                result = await MeasureAsync(cts.Token).WaitAsync(Timeout, _time, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && cts.IsCancellationRequested))
             {
                 result = HealthCheckResult.Unhealthy($"no answer within {Timeout.TotalSeconds:0.#} s");
             }
