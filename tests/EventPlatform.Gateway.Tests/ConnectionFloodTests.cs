@@ -25,42 +25,11 @@ public sealed class ConnectionFloodTests
                 // Every socket of the test comes from 127.0.0.1: lift the per-address share to test the total.
                 ["Gateway:MaxConnectionsPerClient"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-            var sockets = new List<Socket>();
-            try
+            using (var connections = await ConnectionFlood.OpenAsync(gateway.BaseAddress.Port, flood))
             {
-                for (var i = 0; i < flood; i++)
-                {
-                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    sockets.Add(socket);
-                    try
-                    {
-                        await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
-                    }
-                    catch (SocketException)
-                    {
-                        // Refused or reset while connecting: as good as closed.
-                    }
-                }
-
-                // The server closes what it does not keep: those read end-of-stream.
-                var closeBy = DateTime.UtcNow.AddSeconds(20);
-                int open;
-                do
-                {
-                    await Task.Delay(200);
-                    open = sockets.Count(IsOpen);
-                }
-                while (open > limit && DateTime.UtcNow < closeBy);
-
+                var open = await connections.OpenAfterServerClosesAsync(limit);
                 Assert.True(open <= limit, $"{open} of {flood} idle connections still open, limit {limit}");
                 Assert.True(open >= limit / 2, $"only {open} kept: the limit let too few in");
-            }
-            finally
-            {
-                foreach (var socket in sockets)
-                {
-                    socket.Dispose();
-                }
             }
 
             // Freed: a request is answered again (the server notices the closed sockets at once).
@@ -98,72 +67,27 @@ public sealed class ConnectionFloodTests
                 ["Gateway:MaxConnections"] = "1000",
                 ["Gateway:MaxConnectionsPerClient"] = perClient.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-            var sockets = new List<Socket>();
-            try
+            using var connections = await ConnectionFlood.OpenAsync(gateway.BaseAddress.Port, flood);
+            var open = await connections.OpenAfterServerClosesAsync(perClient);
+            Assert.InRange(open, 1, perClient);
+
+            // Another client (127.0.0.2, loopback too) is served while the flood holds its share.
+            using var other = new HttpClient(new SocketsHttpHandler
             {
-                for (var i = 0; i < flood; i++)
+                ConnectCallback = async (context, ct) =>
                 {
                     var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    sockets.Add(socket);
-                    try
-                    {
-                        await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseAddress.Port);
-                    }
-                    catch (SocketException)
-                    {
-                        // Refused or reset while connecting: as good as closed.
-                    }
-                }
-
-                var closeBy = DateTime.UtcNow.AddSeconds(20);
-                int open;
-                do
-                {
-                    await Task.Delay(200);
-                    open = sockets.Count(IsOpen);
-                }
-                while (open > perClient && DateTime.UtcNow < closeBy);
-
-                Assert.InRange(open, 1, perClient);
-
-                // Another client (127.0.0.2, loopback too) is served while the flood holds its share.
-                using var other = new HttpClient(new SocketsHttpHandler
-                {
-                    ConnectCallback = async (context, ct) =>
-                    {
-                        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
-                        await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, ct);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    },
-                }) { BaseAddress = gateway.BaseAddress };
-                using var response = await other.GetAsync("/api/v1/health");
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            }
-            finally
-            {
-                foreach (var socket in sockets)
-                {
-                    socket.Dispose();
-                }
-            }
+                    socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                    await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                },
+            }) { BaseAddress = gateway.BaseAddress };
+            using var response = await other.GetAsync("/api/v1/health");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         finally
         {
             await kafka.DisposeAsync();
-        }
-    }
-
-    /// <summary>Connected, and the server has not closed it (a closed socket reads end-of-stream).</summary>
-    private static bool IsOpen(Socket socket)
-    {
-        try
-        {
-            return socket.Connected && !(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0);
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

@@ -43,34 +43,10 @@ public class EmbeddedKafkaClusterTests
         const int limit = 20, flood = 100;
         using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaOptions { BootstrapPort = 0, MaxBootstrapConnections = limit });
         var port = int.Parse(cluster.BootstrapServers.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
-        var sockets = new List<System.Net.Sockets.Socket>();
-        try
+        using (var connections = await ConnectionFlood.OpenAsync(port, flood))
         {
-            for (var i = 0; i < flood; i++)
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
-                sockets.Add(socket);
-            }
-
             // Connections past the limit are closed at once: they read end-of-stream.
-            var closeBy = DateTime.UtcNow.AddSeconds(20);
-            int open;
-            do
-            {
-                await Task.Delay(200);
-                open = sockets.Count(s => !(s.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && s.Available == 0));
-            }
-            while (open > limit && DateTime.UtcNow < closeBy);
-
-            Assert.InRange(open, 1, limit);
-        }
-        finally
-        {
-            foreach (var socket in sockets)
-            {
-                socket.Dispose();
-            }
+            Assert.InRange(await connections.OpenAfterServerClosesAsync(limit), 1, limit);
         }
 
         Assert.True(cluster.CreateTopic("after-flood", 1, 1));

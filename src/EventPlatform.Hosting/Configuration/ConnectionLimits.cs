@@ -32,27 +32,17 @@ public static class ConnectionLimits
     public const int Floor = 64;
 
     /// <summary>
-    /// Applies the limit to the builder's listener: <c>{section}:MaxConnections</c> when set (a
-    /// positive number), else <paramref name="share"/> of the open-file limit (at least <see cref="Floor"/>).
+    /// Applies the limits to the builder's listener: <c>{section}:MaxConnections</c> when set, else
+    /// <paramref name="share"/> of the open-file limit (at least <see cref="Floor"/>); and
+    /// <c>{section}:MaxConnectionsPerClient</c> when set, else half of that: one address (one client, or
+    /// one proxy in front of many) cannot hold every connection, as Kafka's <c>max.connections.per.ip</c>
+    /// keeps one from a broker.
     /// </summary>
-    public static long Apply(WebApplicationBuilder builder, string section, double share)
+    public static void Apply(WebApplicationBuilder builder, string section, double share)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var configured = builder.Configuration[$"{section}:MaxConnections"];
-        long limit;
-        if (configured is not null)
-        {
-            if (!long.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1)
-            {
-                throw new InvalidOperationException($"{section}:MaxConnections must be a positive whole number, not '{configured}'.");
-            }
-        }
-        else
-        {
-            limit = DefaultFor(OpenFileLimit(), share);
-        }
-
-        var perClient = PerClient(builder.Configuration, section, limit);
+        var limit = Setting(builder.Configuration, $"{section}:MaxConnections") ?? DefaultFor(OpenFileLimit(), share);
+        var perClient = (int)Math.Min(Setting(builder.Configuration, $"{section}:MaxConnectionsPerClient") ?? Math.Max(1, limit / 2), int.MaxValue);
         var clients = new ClientConnections(perClient);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -61,28 +51,19 @@ public static class ConnectionLimits
             kestrel.Limits.MaxConcurrentUpgradedConnections = Math.Max(1, limit / 4);
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(clients.Middleware));
         });
-        return limit;
     }
 
-    /// <summary>
-    /// <c>{section}:MaxConnectionsPerClient</c>, else half of <paramref name="limit"/>: one address
-    /// (one client, or one proxy in front of many) cannot hold every connection, as Kafka's
-    /// <c>max.connections.per.ip</c> does for a broker.
-    /// </summary>
-    private static int PerClient(IConfiguration configuration, string section, long limit)
+    /// <summary>A positive whole number from configuration, or null when the key is not set.</summary>
+    private static long? Setting(IConfiguration configuration, string key)
     {
-        var configured = configuration[$"{section}:MaxConnectionsPerClient"];
-        if (configured is null)
+        if (configuration[key] is not { } configured)
         {
-            return (int)Math.Max(1, Math.Min(limit / 2, int.MaxValue));
+            return null;
         }
 
-        if (!int.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out var perClient) || perClient < 1)
-        {
-            throw new InvalidOperationException($"{section}:MaxConnectionsPerClient must be a positive whole number, not '{configured}'.");
-        }
-
-        return perClient;
+        return long.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1
+            ? value
+            : throw new InvalidOperationException($"{key} must be a positive whole number, not '{configured}'.");
     }
 
     /// <summary>Open connections per remote address; a connection past the bound is closed before any byte is read.</summary>

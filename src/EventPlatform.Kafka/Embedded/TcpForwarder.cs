@@ -34,9 +34,6 @@ internal sealed class TcpForwarder : IDisposable
 
     public int Port { get; }
 
-    /// <summary>Connections being relayed now.</summary>
-    public int Relaying => Volatile.Read(ref _relaying);
-
     /// <summary>Binds 127.0.0.1:<paramref name="port"/>, with a clear message when it is taken.</summary>
     public static TcpListener Listen(int port)
     {
@@ -71,7 +68,15 @@ internal sealed class TcpForwarder : IDisposable
             {
                 // Out of file descriptors, say: the pending connection stays queued and accept fails
                 // again at once, so pause rather than spin.
-                await Task.Delay(50, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(50, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
