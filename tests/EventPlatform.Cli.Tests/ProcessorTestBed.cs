@@ -212,8 +212,8 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         await process.DisposeAsync();
     }
 
-    /// <summary>Waits until the run has read records and written <paramref name="checkpoints"/> checkpoints: somewhere inside the input.</summary>
-    public async Task<(double Consumed, double Checkpoints)> WaitForProgressAsync(CliProcess process, int checkpoints = 2)
+    /// <summary>Waits until the run has read at least <paramref name="records"/> records and written <paramref name="checkpoints"/> checkpoints.</summary>
+    public async Task<(double Consumed, double Checkpoints)> WaitForProgressAsync(CliProcess process, int checkpoints = 2, int records = 1)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -222,7 +222,7 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
             var text = await http.GetStringAsync(_metrics[process]);
             var consumed = Sum(text, "processor_records_consumed_total");
             var written = Sum(text, "processor_checkpoints_total");
-            if (consumed > 0 && written >= checkpoints)
+            if (consumed >= records && written >= checkpoints)
             {
                 return (consumed, written);
             }

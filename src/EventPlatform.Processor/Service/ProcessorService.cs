@@ -72,8 +72,11 @@ public sealed partial class ProcessorService(
             metrics.CheckpointsWritten = () => runner.CheckpointsWritten;
             try
             {
-                // Start blocks while it reads the cluster id: off the host's startup path.
-                await Task.Run(() => runner.Start(CancellationToken.None), stoppingToken).ConfigureAwait(false);
+                // Start blocks while it reads the cluster id and, after a crash, while the transaction
+                // coordinator fences the killed producer: on a thread of its own, off the host's startup
+                // path and off the thread pool that serves /health and /metrics.
+                await Task.Factory.StartNew(() => runner.Start(CancellationToken.None), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                    .ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
