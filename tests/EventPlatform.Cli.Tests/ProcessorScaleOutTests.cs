@@ -83,10 +83,10 @@ public sealed class ProcessorScaleOutTests(ITestOutputHelper output) : IAsyncLif
             await _bed.WaitForProgressAsync(a);
             var b = await _bed.StartProcessorAsync("processor-churn-b", "churn", dataDirectory);
             await _bed.PublishAsync(6_000);
-            await _bed.WaitForProgressAsync(b);
+            await _bed.PublishUntilProgressAsync(b);
             var c = await _bed.StartProcessorAsync("processor-churn-c", "churn", dataDirectory);
             await _bed.PublishAsync(6_000);
-            await _bed.WaitForProgressAsync(c, checkpoints: 1);
+            await _bed.PublishUntilProgressAsync(c, checkpoints: 1);
             output.WriteLine($"read before the kill: a {await _bed.ConsumedAsync(a)}, b {await _bed.ConsumedAsync(b)}, c {await _bed.ConsumedAsync(c)}");
             await _bed.KillAsync(b);
             await _bed.PublishAsync(6_000);

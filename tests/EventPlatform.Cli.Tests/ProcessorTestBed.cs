@@ -213,10 +213,10 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
     }
 
     /// <summary>Waits until the run has read at least <paramref name="records"/> records and written <paramref name="checkpoints"/> checkpoints.</summary>
-    public async Task<(double Consumed, double Checkpoints)> WaitForProgressAsync(CliProcess process, int checkpoints = 2, int records = 1)
+    public async Task<(double Consumed, double Checkpoints)> WaitForProgressAsync(CliProcess process, int checkpoints = 2, int records = 1, TimeSpan? timeout = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
         {
             var text = await http.GetStringAsync(_metrics[process]);
@@ -231,6 +231,26 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         }
 
         throw new TimeoutException($"{process.Name} made no progress:\n{process.Output}");
+    }
+
+    /// <summary>
+    /// For an instance joining a running group: the members already there may read all the input before
+    /// the rebalance gives it any, so more events are published, 500 at a time, until it reads some.
+    /// </summary>
+    public async Task PublishUntilProgressAsync(CliProcess process, int checkpoints = 2)
+    {
+        for (var round = 0; ; round++)
+        {
+            try
+            {
+                await WaitForProgressAsync(process, checkpoints, timeout: TimeSpan.FromSeconds(5));
+                return;
+            }
+            catch (TimeoutException) when (round < 20)
+            {
+                await PublishAsync(500);
+            }
+        }
     }
 
     /// <summary>The records this processor has read so far (its consumed counter).</summary>
