@@ -17,9 +17,6 @@ public sealed class AggregatesToWarehouseTests(ITestOutputHelper output) : IAsyn
     private const string Connector = "aggregates-to-warehouse";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("aggregates-to-warehouse-").FullName;
-    // Each run is killed once it has checkpointed and read this many records: well short of the input
-    // (counting on checkpoint timing alone, a faster processor read a whole 12,000-event input before its second checkpoint).
-    private const int KillAfter = 4_000;
     private ProcessorTestBed _bed = null!;
 
     public async Task InitializeAsync() => _bed = await ProcessorTestBed.StartAsync();
@@ -47,7 +44,7 @@ public sealed class AggregatesToWarehouseTests(ITestOutputHelper output) : IAsyn
         for (var kill = 1; kill <= 2; kill++)
         {
             var doomed = await _bed.StartProcessorAsync($"processor-{kill}", "to-warehouse", processorData);
-            var (consumed, checkpoints) = await _bed.WaitForProgressAsync(doomed, checkpoints: 1, records: KillAfter);
+            var (consumed, checkpoints) = await _bed.WaitForProgressAsync(doomed, checkpoints: 1, records: ProcessorTestBed.KillAfterRecords);
             await _bed.KillAsync(doomed);
             output.WriteLine($"kill {kill}: SIGKILL after {consumed} records read and {checkpoints} checkpoints in that run");
             Assert.True(consumed < _bed.Events.Count + _bed.Invalid.Count, "the kill came after the input was read through: not mid-stream");

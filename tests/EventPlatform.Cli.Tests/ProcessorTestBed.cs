@@ -212,6 +212,13 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         await process.DisposeAsync();
     }
 
+    /// <summary>
+    /// The crash tests kill a run once it has checkpointed and read this many records, well short of their
+    /// 30,000-event input (on checkpoint timing alone, a faster processor read a whole 12,000-event input
+    /// before its second checkpoint).
+    /// </summary>
+    public const int KillAfterRecords = 4_000;
+
     /// <summary>Waits until the run has read at least <paramref name="records"/> records and written <paramref name="checkpoints"/> checkpoints.</summary>
     public async Task<(double Consumed, double Checkpoints)> WaitForProgressAsync(CliProcess process, int checkpoints = 2, int records = 1, TimeSpan? timeout = null)
     {

@@ -139,11 +139,7 @@ public static class ConnectionLimits
         {
             return File.Exists("/proc/self/limits") ? ParseOpenFileLimit(File.ReadAllText("/proc/self/limits")) ?? 65_536 : 65_536;
         }
-        catch (IOException)
-        {
-            return 65_536;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return 65_536;
         }

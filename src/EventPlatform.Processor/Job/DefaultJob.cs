@@ -54,9 +54,8 @@ public static class DefaultJob
         var job = new StreamJob(options.JobName);
         var topics = options.SourceTopics is { Length: > 0 } configured ? configured : SeedSourceTopics;
         // Under scale-out a routed copy runs these steps again (decoding is deterministic, so the
-        // result is the same). Keeping the last results to skip that second pass was tried and removed:
-        // 65,536 results alive for a second each were promoted out of gen 0 and cost two gen-2
-        // collections a second; without them the catch-up benchmark read 96-110k events/s, not 76-93k.
+        // result is the same). Not cached: results kept for the second pass lived long enough to be
+        // promoted out of gen 0 and cost more in gen-2 collections than the decoding (README, processor).
         var firstReads = new FirstReads();
         var processed = job.Source(topics, record =>
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using EventPlatform.Streaming.DataStream;
 
 namespace EventPlatform.Processor.Job;
@@ -21,7 +22,7 @@ public sealed class FirstReads
     public bool IsFirst(SourceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ref var highest = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_highest, (record.Topic, record.Partition), out var exists);
+        ref var highest = ref CollectionsMarshal.GetValueRefOrAddDefault(_highest, (record.Topic, record.Partition), out var exists);
         if (exists && record.Offset <= highest)
         {
             return false;
