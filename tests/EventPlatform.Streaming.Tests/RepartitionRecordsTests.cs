@@ -31,6 +31,94 @@ public sealed class RepartitionRecordsTests
     }
 
     [Fact]
+    public void A_batch_reads_back_every_record_in_order_with_source_offset_timestamp_key_and_value_unchanged()
+    {
+        SourceRecord[] sources =
+        [
+            new("events.iot.sensors", 7, 123_456_789_012, [1, 2], [3, 4, 5], 1_700_000_000_123),
+            new("events.clickstream", 0, 0, null, [], -5),
+            new("events.iot.sensors", 7, 123_456_789_013, [], [9], long.MaxValue),
+        ];
+        var batch = _records.NewBatch();
+        foreach (var source in sources)
+        {
+            _records.Append(batch, source);
+        }
+
+        var message = _records.TakeBatch(batch);
+
+        Assert.Equal(0, batch.Count);
+        Assert.Equal(long.MaxValue, message.Timestamp.UnixTimestampMs);
+        Assert.Single(message.Headers);
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(message, out var routed));
+        Assert.False(routed.IsWatermark);
+        var read = routed.Batch!.Select(item => item.ToRecord(routed.BatchBytes!)).ToArray();
+        Assert.Equal(sources.Length, read.Length);
+        for (var i = 0; i < sources.Length; i++)
+        {
+            Assert.Equal((sources[i].Topic, sources[i].Partition, sources[i].Offset, sources[i].Timestamp), (read[i].Topic, read[i].Partition, read[i].Offset, read[i].Timestamp));
+            Assert.Equal(sources[i].Key, read[i].Key);
+            Assert.Equal(sources[i].Value, read[i].Value);
+        }
+    }
+
+    [Fact]
+    public void A_batch_is_empty_again_after_it_is_taken_and_the_next_one_holds_only_its_own_records()
+    {
+        var batch = _records.NewBatch();
+        _records.Append(batch, new SourceRecord("events.clickstream", 1, 10, null, [1], 1));
+        _ = _records.TakeBatch(batch);
+        _records.Append(batch, new SourceRecord("events.clickstream", 1, 11, null, [2], 2));
+
+        Assert.Equal(RepartitionRecords.ReadOutcome.Read, _records.TryRead(_records.TakeBatch(batch), out var routed));
+        Assert.Equal([11L], routed.Batch!.Select(item => item.Offset));
+    }
+
+    [Fact]
+    public void A_batch_that_is_cut_short_or_names_a_topic_that_is_not_a_source_is_refused_whole()
+    {
+        var batch = _records.NewBatch();
+        _records.Append(batch, new SourceRecord("events.clickstream", 1, 10, [1], [1, 2, 3], 1));
+        _records.Append(batch, new SourceRecord("events.clickstream", 1, 11, [1], [4, 5, 6], 2));
+        var message = _records.TakeBatch(batch);
+        var whole = message.Value;
+
+        for (var cut = 0; cut < whole.Length; cut++)
+        {
+            message.Value = whole[..cut];
+            Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(message, out _));
+        }
+
+        var other = new RepartitionRecords(Tag, ["events.clickstream", "other"]);
+        var forged = other.NewBatch();
+        other.Append(forged, new SourceRecord("other", 0, 1, null, [1], 2));
+        Assert.Equal(RepartitionRecords.ReadOutcome.UnknownFormat, _records.TryRead(other.TakeBatch(forged), out _));
+    }
+
+    /// <summary>Random batch bytes under this job's tag never throw, and every record they read names a source topic and lies inside the bytes.</summary>
+    [Property(MaxTest = 500)]
+    public void Random_batch_bytes_never_throw_and_read_only_records_inside_them(byte[] value, bool withTable)
+    {
+        value ??= [];
+        byte[] table = [2, 0, 18, .. Encoding.UTF8.GetBytes("events.clickstream"), 0, 18, .. Encoding.UTF8.GetBytes("events.iot.sensors")];
+        var message = new Message<byte[]?, byte[]>
+        {
+            Value = withTable ? [.. table, .. value] : value,
+            Headers = new Headers { { "ep.r", [2, 2, (byte)Tag.Length, .. Tag] } },
+        };
+
+        if (_records.TryRead(message, out var routed) == RepartitionRecords.ReadOutcome.Read)
+        {
+            foreach (var item in routed.Batch!)
+            {
+                var record = item.ToRecord(routed.BatchBytes!);
+                Assert.Contains(record.Topic, new[] { "events.clickstream", "events.iot.sensors" });
+                Assert.True(item.Offset >= 0 && item.Source.Partition >= 0);
+            }
+        }
+    }
+
+    [Fact]
     public void A_watermark_record_reads_back_the_largest_event_time_of_every_source_partition_in_it()
     {
         (SourcePartition, long)[] sources = [(new("events.clickstream", 2), -5), (new("events.iot.sensors", 11), long.MaxValue), (new("events.clickstream", 0), 10)];

@@ -91,6 +91,7 @@ public sealed partial class KafkaJobRunner
                 $"The repartition topic '{scaled.Topic}' has {existing} partitions, ScaleOut.RepartitionPartitions says {wanted}: keyed state is split by key hash modulo the count, so it cannot change under a running job.");
         }
         scaled.PartitionCount = existing.Value;
+        scaled.Pending = [.. Enumerable.Range(0, scaled.PartitionCount).Select(_ => scaled.Records.NewBatch())];
         scaled.NextBroadcastTicks = _clock.GetTimestamp() + Ticks(scaled.Options.WatermarkInterval);
         RuntimeLog.ScaledOut(_logger, _job.Name, scaled.Topic, scaled.PartitionCount);
     }
@@ -180,6 +181,13 @@ public sealed partial class KafkaJobRunner
     private void Drop(IEnumerable<TopicPartition> partitions)
     {
         var scaled = _scaled!;
+        // Nothing routed outlives the assignment it was read under: after a checkpoint nothing is pending,
+        // and without one (a failure) the partitions' next owner routes the records again.
+        foreach (var batch in scaled.Pending)
+        {
+            batch.Clear();
+        }
+        scaled.PendingCount = 0;
         foreach (var partition in partitions)
         {
             if (partition.Topic == scaled.Topic)
@@ -209,19 +217,65 @@ public sealed partial class KafkaJobRunner
         var record = new SourceRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value ?? [], message.Timestamp.UnixTimestampMs);
         router.Routes.Clear();
         router.Process(record);
-        if (router.Routes.Count > 0)
+        foreach (var partition in router.Routes)
         {
-            // One message for every partition it goes to: the client copies it as it is produced.
-            var routed = scaled.Records.Data(record);
-            foreach (var partition in router.Routes)
-            {
-                Produce(new TopicPartition(scaled.Topic, partition), routed);
-            }
+            Route(scaled, partition, record);
         }
         if (scaled.Sources.TryGetValue(source, out var task))
         {
             task.Next = result.Offset.Value + 1;
             task.Active = true;
+        }
+    }
+
+    // Routed records wait in one batch per repartition partition: one Kafka record per batch, not per
+    // source record, is what the client, the broker and stage 2's consumer pay for (README, processor).
+    private void Route(ScaledRun scaled, int partition, SourceRecord record)
+    {
+        var batch = scaled.Pending[partition];
+        // A record that would take the batch past its size goes into the next one (alone if it is that large).
+        if (batch.Count > 0 && batch.Length + record.Value.Length + (record.Key?.Length ?? 0) > scaled.Options.RouteBatchBytes)
+        {
+            ProduceBatch(scaled, partition);
+        }
+        if (scaled.PendingCount == 0)
+        {
+            scaled.OldestPendingTicks = _clock.GetTimestamp();
+        }
+        if (batch.Count == 0)
+        {
+            scaled.PendingCount++;
+        }
+        scaled.Records.Append(batch, record);
+    }
+
+    private void ProduceBatch(ScaledRun scaled, int partition)
+    {
+        Produce(new TopicPartition(scaled.Topic, partition), scaled.Records.TakeBatch(scaled.Pending[partition]));
+        scaled.PendingCount--;
+    }
+
+    /// <summary>Writes every pending batch: before a watermark (which must follow them), a checkpoint, or when they have waited their linger.</summary>
+    private void ProduceRouted()
+    {
+        if (_scaled is not { PendingCount: > 0 } scaled)
+        {
+            return;
+        }
+        for (var partition = 0; partition < scaled.Pending.Length && scaled.PendingCount > 0; partition++)
+        {
+            if (scaled.Pending[partition].Count > 0)
+            {
+                ProduceBatch(scaled, partition);
+            }
+        }
+    }
+
+    private void ProduceRoutedWhenDue(long now)
+    {
+        if (_scaled is { PendingCount: > 0 } scaled && now - scaled.OldestPendingTicks >= Ticks(scaled.Options.RouteBatchLinger))
+        {
+            ProduceRouted();
         }
     }
 
@@ -249,6 +303,21 @@ public sealed partial class KafkaJobRunner
                 task.Instance.ObserveUpstream(source, max);
             }
         }
+        else if (routed.Batch is { } batch)
+        {
+            // Each record as if it had come alone: the same marks, and the watermark advanced after each.
+            foreach (var item in batch)
+            {
+                if (task.Applied.TryGetValue(item.Source, out var mark) && item.Offset <= mark)
+                {
+                    continue;
+                }
+                task.Instance.Process(item.ToRecord(routed.BatchBytes!));
+                task.Applied[item.Source] = item.Offset;
+                task.Instance.AdvanceWatermark();
+            }
+            return;
+        }
         else
         {
             // A replayed stage 1 writes the same records again in the same order: records of one
@@ -263,10 +332,10 @@ public sealed partial class KafkaJobRunner
         task.Instance.AdvanceWatermark();
     }
 
-    private void BroadcastWatermarksWhenDue()
+    private void BroadcastWatermarksWhenDue(long now)
     {
         var scaled = _scaled!;
-        if (_clock.GetTimestamp() < scaled.NextBroadcastTicks)
+        if (now < scaled.NextBroadcastTicks)
         {
             return;
         }
@@ -288,6 +357,8 @@ public sealed partial class KafkaJobRunner
         {
             return;
         }
+        // A watermark follows, in each partition, every record routed before it.
+        ProduceRouted();
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var watermarks = new List<(SourcePartition, long)>();
         foreach (var (source, task) in scaled.Sources.OrderBy(s => s.Key.Topic, StringComparer.Ordinal).ThenBy(s => s.Key.Partition))
@@ -424,6 +495,15 @@ public sealed partial class KafkaJobRunner
         public IReadOnlyList<SourcePartition> SourcePartitions { get; set; } = [];
 
         public long NextBroadcastTicks { get; set; }
+
+        /// <summary>Per repartition partition, the routed records not yet written.</summary>
+        public RepartitionRecords.PendingBatch[] Pending { get; set; } = [];
+
+        /// <summary>Batches in <see cref="Pending"/> with records in them.</summary>
+        public int PendingCount { get; set; }
+
+        /// <summary>When the oldest pending batch got its first record.</summary>
+        public long OldestPendingTicks { get; set; }
 
         /// <summary>Stage 1: stateless, one for every source partition assigned.</summary>
         public JobInstance? Router { get; set; }

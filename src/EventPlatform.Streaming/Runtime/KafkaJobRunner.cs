@@ -241,11 +241,13 @@ public sealed partial class KafkaJobRunner : IDisposable
             _ = _loop.StopAsync();
             return;
         }
+        var now = _clock.GetTimestamp();
         if (_scaled is not null)
         {
-            BroadcastWatermarksWhenDue();
+            ProduceRoutedWhenDue(now);
+            BroadcastWatermarksWhenDue(now);
         }
-        if (HasAssignment && _clock.GetTimestamp() >= _nextCheckpointTicks)
+        if (HasAssignment && now >= _nextCheckpointTicks)
         {
             Checkpoint(consumer);
         }
@@ -264,6 +266,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             _instance?.AdvanceWatermark();
             return;
         }
+        ProduceRouted();
         foreach (var task in _scaled.Tasks.Values)
         {
             task.Instance.AdvanceWatermark();
@@ -378,6 +381,9 @@ public sealed partial class KafkaJobRunner : IDisposable
     {
         RuntimeLog.PartitionsLost(_logger, _job.Name, string.Join(", ", partitions.Select(p => p.TopicPartition)));
         // Output computed from lost partitions must not commit: their next owner computes it again.
+        // Routed records still in batches go into the transaction that is aborted, as they would have
+        // if each had been produced when read.
+        ProduceRouted();
         AbortTransaction();
         Interlocked.Add(ref _assignedPartitions, -partitions.Count);
         if (_scaled is not null)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
@@ -6,21 +7,27 @@ using EventPlatform.Streaming.DataStream;
 namespace EventPlatform.Streaming.Runtime;
 
 /// <summary>
-/// The records of a repartition topic. A data record is a source record as read (key, value and
-/// timestamp unchanged) with where it came from; a watermark record says how far event time has
-/// come in one source partition. Both carry a tag of the job's fingerprint, so records left by
-/// another definition of the job are skipped rather than applied.
+/// The records of a repartition topic. A batch record carries source records as read (key, value and
+/// timestamp unchanged), each with where it came from; a watermark record says how far event time has
+/// come in source partitions. Both carry a tag of the job's fingerprint, so records left by another
+/// definition of the job are skipped rather than applied.
 /// </summary>
 /// <remarks>
 /// Written in format 2: one header <c>ep.r</c> whose value is, big-endian, a format byte (2), a kind
-/// byte, the tag's length and bytes, then for a data record the source partition (int32), the source
-/// offset (int64) and the source topic in UTF-8 to the end; for a watermark record a count (int32) and
-/// per source partition its number (int32), its largest event time (int64), its topic's length (uint16)
-/// and its topic. One watermark record per repartition partition carries every source partition read
-/// since the last broadcast. Format 1 (versions before) wrote four headers per record (<c>ep.job</c>,
-/// <c>ep.src.topic</c>, <c>ep.src.partition</c>, <c>ep.src.offset</c> or <c>ep.src.max-time</c>) and
-/// one watermark record per source partition; its records are still read. A record of a later format is
-/// refused, never guessed at.
+/// byte, the tag's length and bytes, then for a watermark record a count (int32) and per source
+/// partition its number (int32), its largest event time (int64), its topic's length (uint16) and its
+/// topic; one watermark record per repartition partition carries every source partition read since
+/// the last broadcast. A batch record (kind 2) has nothing more in its header; its value is a table
+/// of the job's source topics (a count byte, then per topic its length (uint16) and UTF-8 name), the
+/// number of source records (int32), then per source record its topic's index in the table (byte),
+/// partition (int32), offset (int64), timestamp (int64), key length (int32, -1 for none) and key,
+/// value length (int32) and value. One batch stands for many Kafka records, so the per-record cost of
+/// the client, the broker and the consumer is paid once per batch (README, processor).
+/// Still read: a data record (kind 0: one source record as the Kafka record's key and value, with its
+/// source partition (int32), offset (int64) and topic after the tag), written by the versions before
+/// batches; and format 1, four headers per record (<c>ep.job</c>, <c>ep.src.topic</c>,
+/// <c>ep.src.partition</c>, <c>ep.src.offset</c> or <c>ep.src.max-time</c>) and one watermark record
+/// per source partition. A record of a later format or kind is refused, never guessed at.
 /// </remarks>
 internal sealed class RepartitionRecords
 {
@@ -28,6 +35,10 @@ internal sealed class RepartitionRecords
     private const byte Format = 2;
     private const byte DataKind = 0;
     private const byte WatermarkKind = 1;
+    private const byte BatchKind = 2;
+
+    // Per item in a batch: topic index, partition, offset, timestamp, key length, value length.
+    private const int ItemOverhead = 1 + 4 + 8 + 8 + 4 + 4;
 
     private const string JobHeader = "ep.job";
     private const string TopicHeader = "ep.src.topic";
@@ -36,6 +47,10 @@ internal sealed class RepartitionRecords
     private const string WatermarkHeader = "ep.src.max-time";
 
     private readonly (byte[] Utf8, string Name)[] _topics;
+    private readonly byte[] _batchHeader;
+    private readonly byte[] _topicTable;
+    private readonly List<BatchItem> _items = [];
+    private string[] _itemTopics = [];
 
     /// <param name="tag">The job's tag (<see cref="Tag"/>).</param>
     /// <param name="sourceTopics">The job's source topics: their names are read back without allocating.</param>
@@ -45,6 +60,18 @@ internal sealed class RepartitionRecords
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tag.Length, byte.MaxValue, nameof(tag));
         TagBytes = tag;
         _topics = [.. sourceTopics.Select(t => (Encoding.UTF8.GetBytes(t), t))];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_topics.Length, byte.MaxValue, nameof(sourceTopics));
+        _batchHeader = new byte[3 + tag.Length];
+        Start(_batchHeader, BatchKind);
+        var table = new ArrayBufferWriter<byte>();
+        table.Write([(byte)_topics.Length]);
+        foreach (var (utf8, _) in _topics)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(table.GetSpan(2), checked((ushort)utf8.Length));
+            table.Advance(2);
+            table.Write(utf8);
+        }
+        _topicTable = table.WrittenSpan.ToArray();
     }
 
     /// <summary>How a record of the repartition topic was read.</summary>
@@ -68,6 +95,44 @@ internal sealed class RepartitionRecords
     /// <summary>The first 16 hex digits of the fingerprint: enough to tell definitions apart.</summary>
     public static byte[] Tag(string fingerprint) => Encoding.ASCII.GetBytes(fingerprint[..Math.Min(16, fingerprint.Length)]);
 
+    /// <summary>A new, empty batch: a buffer that a routing stage fills for one repartition partition.</summary>
+    public PendingBatch NewBatch() => new(_topicTable);
+
+    /// <summary>Appends <paramref name="record"/> (of one of the job's source topics) to <paramref name="batch"/>.</summary>
+    public void Append(PendingBatch batch, SourceRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(record);
+        var index = TopicIndex(record.Topic);
+        var keyLength = record.Key?.Length ?? 0;
+        var span = batch.Reserve(ItemOverhead + keyLength + record.Value.Length);
+        span[0] = (byte)index;
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], record.Partition);
+        BinaryPrimitives.WriteInt64BigEndian(span[5..], record.Offset);
+        BinaryPrimitives.WriteInt64BigEndian(span[13..], record.Timestamp);
+        BinaryPrimitives.WriteInt32BigEndian(span[21..], record.Key is null ? -1 : keyLength);
+        record.Key?.CopyTo(span[25..]);
+        BinaryPrimitives.WriteInt32BigEndian(span[(25 + keyLength)..], record.Value.Length);
+        record.Value.CopyTo(span[(29 + keyLength)..]);
+        batch.Added(record.Timestamp);
+    }
+
+    /// <summary>The batch's Kafka record (timestamped with its newest record's time); the batch is then empty again.</summary>
+    public Message<byte[]?, byte[]> TakeBatch(PendingBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var message = new Message<byte[]?, byte[]>
+        {
+            Key = null,
+            Value = batch.ToArray(),
+            Timestamp = new Timestamp(batch.NewestTimestamp, TimestampType.CreateTime),
+            Headers = [new Header(RecordHeader, _batchHeader)],
+        };
+        batch.Clear();
+        return message;
+    }
+
+    /// <summary>One source record as a record of its own (kind 0): what the versions before batches wrote.</summary>
     public Message<byte[]?, byte[]> Data(SourceRecord record) => new()
     {
         Key = record.Key,
@@ -117,7 +182,7 @@ internal sealed class RepartitionRecords
         }
         if (headers.TryGetLastBytes(RecordHeader, out var value))
         {
-            return ReadFormat2(value, message.Timestamp.UnixTimestampMs, out routed);
+            return ReadFormat2(value, message, out routed);
         }
         return headers.TryGetLastBytes(JobHeader, out _) ? ReadFormat1(message, headers, out routed) : ReadOutcome.Foreign;
     }
@@ -141,10 +206,10 @@ internal sealed class RepartitionRecords
         return 3 + TagBytes.Length;
     }
 
-    private ReadOutcome ReadFormat2(byte[] value, long timestamp, out Routed routed)
+    private ReadOutcome ReadFormat2(byte[] value, Message<byte[]?, byte[]> message, out Routed routed)
     {
         routed = default;
-        if (value.Length < 3 || value[0] != Format || value[1] is not (DataKind or WatermarkKind) || value.Length < 3 + value[2])
+        if (value.Length < 3 || value[0] != Format || value[1] is not (DataKind or WatermarkKind or BatchKind) || value.Length < 3 + value[2])
         {
             return ReadOutcome.UnknownFormat;
         }
@@ -154,6 +219,11 @@ internal sealed class RepartitionRecords
             return ReadOutcome.Foreign;
         }
         var rest = value.AsSpan(3 + tag.Length);
+        if (value[1] == BatchKind)
+        {
+            return rest.IsEmpty && message.Value is { } batch && ReadBatch(batch) ? Batched(batch, out routed) : ReadOutcome.UnknownFormat;
+        }
+        var timestamp = message.Timestamp.UnixTimestampMs;
         if (value[1] == DataKind)
         {
             if (rest.Length < 12 || SourceTopic(rest[12..]) is not { } topic)
@@ -196,6 +266,92 @@ internal sealed class RepartitionRecords
         }
         routed = new Routed(default, -1, 0, watermarks);
         return ReadOutcome.Read;
+    }
+
+    private ReadOutcome Batched(byte[] batch, out Routed routed)
+    {
+        routed = new Routed(default, -1, 0, null, _items, batch);
+        return ReadOutcome.Read;
+    }
+
+    // Reads a whole batch into _items, or says it is malformed: a bad batch is refused whole, never
+    // applied in part.
+    private bool ReadBatch(byte[] batch)
+    {
+        _items.Clear();
+        var span = batch.AsSpan();
+        if (span.IsEmpty)
+        {
+            return false;
+        }
+        var count = span[0];
+        if (_itemTopics.Length < count)
+        {
+            _itemTopics = new string[count];
+        }
+        var at = 1;
+        for (var i = 0; i < count; i++)
+        {
+            if (span.Length - at < 2)
+            {
+                return false;
+            }
+            var length = BinaryPrimitives.ReadUInt16BigEndian(span[at..]);
+            if (span.Length - at - 2 < length || SourceTopic(span.Slice(at + 2, length)) is not { } topic)
+            {
+                return false;
+            }
+            _itemTopics[i] = topic;
+            at += 2 + length;
+        }
+        if (span.Length - at < 4)
+        {
+            return false;
+        }
+        var items = BinaryPrimitives.ReadInt32BigEndian(span[at..]);
+        at += 4;
+        // Each record takes at least ItemOverhead bytes: a count beyond that is a bad record, not a loop.
+        if (items <= 0 || items > (span.Length - at) / ItemOverhead)
+        {
+            return false;
+        }
+        for (var i = 0; i < items; i++)
+        {
+            var rest = span[at..];
+            if (rest.Length < ItemOverhead || rest[0] >= count)
+            {
+                return false;
+            }
+            var partition = BinaryPrimitives.ReadInt32BigEndian(rest[1..]);
+            var offset = BinaryPrimitives.ReadInt64BigEndian(rest[5..]);
+            var keyLength = BinaryPrimitives.ReadInt32BigEndian(rest[21..]);
+            var keyBytes = Math.Max(0, keyLength);
+            if (partition < 0 || offset < 0 || keyLength < -1 || keyBytes > rest.Length - ItemOverhead)
+            {
+                return false;
+            }
+            var valueLength = BinaryPrimitives.ReadInt32BigEndian(rest[(25 + keyBytes)..]);
+            if (valueLength < 0 || valueLength > rest.Length - ItemOverhead - keyBytes)
+            {
+                return false;
+            }
+            _items.Add(new BatchItem(new SourcePartition(_itemTopics[rest[0]], partition), offset, BinaryPrimitives.ReadInt64BigEndian(rest[13..]),
+                at + 25, keyLength, at + 29 + keyBytes, valueLength));
+            at += ItemOverhead + keyBytes + valueLength;
+        }
+        return at == span.Length;
+    }
+
+    private int TopicIndex(string topic)
+    {
+        for (var i = 0; i < _topics.Length; i++)
+        {
+            if (string.Equals(_topics[i].Name, topic, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"Topic '{topic}' is not a source of this job.", nameof(topic));
     }
 
     // Format 1, as versions before format 2 wrote it: four headers.
@@ -242,10 +398,77 @@ internal sealed class RepartitionRecords
 
     /// <summary>
     /// A data record's source, offset and timestamp (the record's own, as read from the source), or for
-    /// a watermark record (<see cref="Watermarks"/> not null) the largest event time per source partition.
+    /// a watermark record (<see cref="Watermarks"/> not null) the largest event time per source partition,
+    /// or for a batch (<see cref="Batch"/> not null) its records, in the order written, over the bytes
+    /// <see cref="BatchBytes"/> (valid until the next read).
     /// </summary>
-    internal readonly record struct Routed(SourcePartition Source, long Offset, long Timestamp, IReadOnlyList<(SourcePartition Source, long MaxTimestamp)>? Watermarks)
+    internal readonly record struct Routed(SourcePartition Source, long Offset, long Timestamp, IReadOnlyList<(SourcePartition Source, long MaxTimestamp)>? Watermarks,
+        IReadOnlyList<BatchItem>? Batch = null, byte[]? BatchBytes = null)
     {
         public bool IsWatermark => Watermarks is not null;
+    }
+
+    /// <summary>One source record in a batch: where it came from, and where its key (length -1: none) and value lie in the batch's bytes.</summary>
+    internal readonly record struct BatchItem(SourcePartition Source, long Offset, long Timestamp, int KeyStart, int KeyLength, int ValueStart, int ValueLength)
+    {
+        public SourceRecord ToRecord(byte[] batch) => new(Source.Topic, Source.Partition, Offset,
+            KeyLength < 0 ? null : batch.AsSpan(KeyStart, KeyLength).ToArray(), batch.AsSpan(ValueStart, ValueLength).ToArray(), Timestamp);
+    }
+
+    /// <summary>The records routed to one repartition partition and not yet written, in one growing buffer.</summary>
+    internal sealed class PendingBatch(byte[] topicTable)
+    {
+        private byte[] _buffer = [];
+        private int _length;
+
+        /// <summary>Source records in the batch.</summary>
+        public int Count { get; private set; }
+
+        /// <summary>Bytes the batch's record value will have.</summary>
+        public int Length => _length;
+
+        public long NewestTimestamp { get; private set; } = long.MinValue;
+
+        public Span<byte> Reserve(int bytes)
+        {
+            if (_length == 0)
+            {
+                // The table, then the record count (written when the batch is taken).
+                Ensure(topicTable.Length + 4 + bytes);
+                topicTable.CopyTo(_buffer, 0);
+                _length = topicTable.Length + 4;
+            }
+            Ensure(_length + bytes);
+            var span = _buffer.AsSpan(_length, bytes);
+            _length += bytes;
+            return span;
+        }
+
+        public void Added(long timestamp)
+        {
+            Count++;
+            NewestTimestamp = Math.Max(NewestTimestamp, timestamp);
+        }
+
+        public byte[] ToArray()
+        {
+            BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(topicTable.Length), Count);
+            return _buffer.AsSpan(0, _length).ToArray();
+        }
+
+        public void Clear()
+        {
+            _length = 0;
+            Count = 0;
+            NewestTimestamp = long.MinValue;
+        }
+
+        private void Ensure(int bytes)
+        {
+            if (_buffer.Length < bytes)
+            {
+                Array.Resize(ref _buffer, Math.Max(bytes, Math.Max(4096, _buffer.Length * 2)));
+            }
+        }
     }
 }

@@ -29,4 +29,19 @@ public sealed class ScaleOutOptions
     /// the sources with this delay.
     /// </summary>
     public TimeSpan WatermarkInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The routing stage writes the source records bound for one repartition partition as one batch
+    /// record of up to this many bytes (a larger source record goes alone): the per-record cost of the
+    /// client, the broker and the window stage's consumer is paid per batch. Keep it below the
+    /// topic's <c>max.message.bytes</c> (1 MB by default) and under 85,000 bytes, so that each batch's
+    /// array is an ordinary, short-lived allocation.
+    /// </summary>
+    public int RouteBatchBytes { get; init; } = 60 * 1024;
+
+    /// <summary>
+    /// How long routed records may wait in a batch that is not full; batches are also written whenever
+    /// the consumer finds nothing to read, before every watermark broadcast and every checkpoint.
+    /// </summary>
+    public TimeSpan RouteBatchLinger { get; init; } = TimeSpan.FromMilliseconds(5);
 }
