@@ -83,6 +83,13 @@ for (var run = 1; run <= runs; run++)
 
     var (consumedRate, resultsRate, consumedSeconds, resultsSeconds) = await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)]);
     rows.Add((raw, consumedRate, resultsRate));
+    // The embedded broker keeps ~5 MB per partition: a consumer further behind than that is reset past
+    // records it never read (librdkafka logs "Offset out of range" as a warning, event 4018).
+    var resets = lastProcessors.Sum(p => p.Process.Output.Split('\n').Count(l => l.Contains("Offset out of range", StringComparison.Ordinal)));
+    if (resets > 0)
+    {
+        Console.WriteLine($"  WARNING: {resets} offset resets: records were dropped by the broker before the processor read them, so this run's results are incomplete");
+    }
     Console.WriteLine($"run {run}: raw pipe {raw:N0} events/s; processor {consumedRate:N0} events/s read ({consumedSeconds:F1} s), " +
         $"{resultsRate:N0} events/s to its last result ({resultsSeconds:F1} s); {consumedRate / raw:P0} of the raw pipe");
 }
@@ -206,6 +213,8 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     Stopwatch? elapsed = null;
     double consumedAt = 0;
     long lastReport = -1;
+    var lastConsumed = -1.0;
+    var stalledReports = 0;
     while (true)
     {
         var consumed = await SumAsync(http, metrics, "processor_records_consumed_total");
@@ -230,6 +239,15 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
             }
 
             Console.WriteLine($"  {elapsed.Elapsed.TotalSeconds:F0} s: consumed {string.Join(" + ", each)}");
+            if (each.Sum() == lastConsumed && ++stalledReports == 3)
+            {
+                // Nothing read for 6 s: show what the processors said (run with -- --Logging:LogLevel:Default=Information for more).
+                foreach (var (process, _) in lastProcessors)
+                {
+                    Console.WriteLine($"  stalled; {process.Name} said:\n{string.Join('\n', process.Output.Split('\n').Where(l => !l.Contains("[4111]", StringComparison.Ordinal)).TakeLast(40))}");
+                }
+            }
+            lastConsumed = each.Sum();
         }
 
         await Task.Delay(50);

@@ -176,6 +176,81 @@ public class WatermarkTrackerTests
         }
     }
 
+    /// <summary>
+    /// The tracker keeps the minimum over active partitions between calls instead of recomputing it
+    /// per record: random partitions, out-of-order timestamps, clock steps across idle deadlines,
+    /// partitions added and removed, with the watermark asked for at random moments, always equal a
+    /// plain computation over every partition.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public void The_watermark_equals_a_plain_computation_over_every_partition(int seed)
+    {
+        var random = new Random(seed);
+        var clock = new FakeTimeProvider();
+        var bound = random.Next(0, 1000);
+        long? idle = random.Next(3) == 0 ? null : 1 + random.Next(500);
+        long? streamIdle = random.Next(2) == 0 ? null : 1 + random.Next(2000);
+        var tracker = new WatermarkTracker(
+            new WatermarkOptions
+            {
+                MaxOutOfOrderness = TimeSpan.FromMilliseconds(bound),
+                IdleTimeout = idle is { } i ? TimeSpan.FromMilliseconds(i) : null,
+                StreamIdleTimeout = streamIdle is { } s ? TimeSpan.FromMilliseconds(s) : null,
+            },
+            clock);
+        // The reference: per partition its largest timestamp and last activity, in milliseconds.
+        var partitions = new Dictionary<int, (long Max, long Last)>();
+        long now = 0, combined = EventTime.NoWatermark, maxSeen = EventTime.NoWatermark, lastRecord = 0;
+        var anyRecord = false;
+        long PartitionWatermark(long max) => max == EventTime.NoWatermark ? EventTime.NoWatermark : max - bound - 1;
+        long Reference()
+        {
+            var active = partitions.Values.Where(p => idle is not { } timeout || now - p.Last < timeout).Select(p => PartitionWatermark(p.Max)).ToList();
+            var candidate = active.Count == 0 ? EventTime.NoWatermark : active.Min();
+            if (anyRecord && streamIdle is { } quiet && now - lastRecord >= quiet)
+            {
+                candidate = Math.Max(candidate, PartitionWatermark(maxSeen + (now - lastRecord)));
+            }
+            combined = Math.Max(combined, candidate);
+            return combined;
+        }
+
+        var partitionCount = 1 + random.Next(6);
+        for (var step = 0; step < 300; step++)
+        {
+            var partition = random.Next(partitionCount);
+            switch (random.Next(12))
+            {
+                case 0:
+                    tracker.AddPartition(partition);
+                    partitions.TryAdd(partition, (EventTime.NoWatermark, now));
+                    break;
+                case 1:
+                    tracker.RemovePartition(partition);
+                    partitions.Remove(partition);
+                    break;
+                case < 5:
+                    var advance = random.Next(3) == 0 ? random.Next(1000) : random.Next(20);
+                    clock.Advance(TimeSpan.FromMilliseconds(advance));
+                    now += advance;
+                    break;
+                default:
+                    var timestamp = random.NextInt64(-10_000, 10_000) + now * 5;
+                    tracker.Observe(partition, timestamp);
+                    partitions[partition] = (Math.Max(partitions.TryGetValue(partition, out var p) ? p.Max : EventTime.NoWatermark, timestamp), now);
+                    maxSeen = Math.Max(maxSeen, timestamp);
+                    lastRecord = now;
+                    anyRecord = true;
+                    break;
+            }
+            if (random.Next(2) == 0)
+            {
+                Assert.Equal(Reference(), tracker.CurrentWatermark());
+            }
+        }
+        Assert.Equal(Reference(), tracker.CurrentWatermark());
+    }
+
     [Fact]
     public void A_snapshot_restores_event_time_and_restarts_idleness_from_now()
     {

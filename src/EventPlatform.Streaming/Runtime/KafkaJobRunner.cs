@@ -632,6 +632,11 @@ public sealed partial class KafkaJobRunner : IDisposable
                 _producer.Produce(destination, message, _onDelivered);
                 return;
             }
+            catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_State && Volatile.Read(ref _deliveryError) is { } cause)
+            {
+                // A transaction goes into its error state when a delivery fails: that failure is the cause to report.
+                throw new InvalidOperationException("Writing the job's output failed; the job stops and resumes from its last checkpoint.", cause);
+            }
             catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 _metrics.BackPressureWait();
@@ -660,6 +665,13 @@ public sealed partial class KafkaJobRunner : IDisposable
     private void LogClient<T>(T client, LogMessage message)
     {
         _ = client;
+        // librdkafka's warnings and errors (a failed produce request, a transaction gone into its error
+        // state) are what explains a job's failure: they are logged as warnings, the rest at Trace.
+        if (message.Level <= SyslogLevel.Warning)
+        {
+            RuntimeLog.ClientProblem(_logger, message.Name, message.Facility, message.Message, (int)message.Level);
+            return;
+        }
         RuntimeLog.Client(_logger, message.Name, message.Facility, message.Message);
     }
 

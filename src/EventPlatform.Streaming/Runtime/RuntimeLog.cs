@@ -55,4 +55,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(EventId = 4017, Level = LogLevel.Error, Message = "Job {Job}: {Topic}[{Partition}] holds a record at offset {Offset} that this version cannot read (a later format, or a malformed or forged record naming no source of the job); such records are skipped, not applied. Stop the newer version's instances or reset the topic")]
     public static partial void UnknownRepartitionFormat(ILogger logger, string job, string topic, int partition, long offset);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "{Client}: {Facility} {Message} (client log level {Level})")]
+    public static partial void ClientProblem(ILogger logger, string client, string facility, string message, int level);
 }
