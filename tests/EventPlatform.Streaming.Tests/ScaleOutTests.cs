@@ -35,7 +35,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         }
     }
 
-    private KafkaJobOptions Options(int? routeBatchBytes = null) => new()
+    private KafkaJobOptions Options(int? routeBatchBytes = null, int? maxRepartitionLag = null) => new()
     {
         BootstrapServers = kafka.BootstrapServers,
         CheckpointInterval = TimeSpan.FromMilliseconds(200),
@@ -47,6 +47,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             Topics = new EmbeddedTopicProvisioner(kafka.Cluster),
             WatermarkInterval = TimeSpan.FromMilliseconds(50),
             RouteBatchBytes = routeBatchBytes ?? new ScaleOutOptions().RouteBatchBytes,
+            MaxRepartitionLag = maxRepartitionLag ?? new ScaleOutOptions().MaxRepartitionLag,
         },
     };
 
@@ -90,9 +91,9 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         return topics;
     }
 
-    private KafkaJobRunner StartRunner(Streaming.DataStream.StreamJob job, IPartitionedCheckpointStore? store = null, int? routeBatchBytes = null)
+    private KafkaJobRunner StartRunner(Streaming.DataStream.StreamJob job, IPartitionedCheckpointStore? store = null, int? routeBatchBytes = null, int? maxRepartitionLag = null)
     {
-        var options = Options(routeBatchBytes);
+        var options = Options(routeBatchBytes, maxRepartitionLag);
         var runner = new KafkaJobRunner(job, options, store ?? FileCheckpointStore.ForJob(_dataDirectory, job.Name));
         _runners.Add(runner);
         runner.Start();
@@ -137,6 +138,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         var records = Input(2400, seed: 11);
         var expected = Expected(records);
         var runs = new List<(Dictionary<string, long> Results, List<string> Invalid)>();
+        var pauses = 0;
 
         foreach (var instances in new[] { 1, 2, 3 })
         {
@@ -146,7 +148,8 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             var topics = CreateTopics(input, $"so-same-{instances}");
             var job = TestJobs.CountPerMinute(topics, name: $"so-same-{instances}");
             using var metrics = new MetricCapture(job.Name);
-            var runners = Enumerable.Range(0, instances).Select(_ => StartRunner(job)).ToList();
+            // Tight back-pressure: the sources pause whenever a window task is more than two records behind.
+            var runners = Enumerable.Range(0, instances).Select(_ => StartRunner(job, maxRepartitionLag: 2)).ToList();
             // The group settles before the input arrives, so that every instance gets a share.
             await WaitUntilAsync(() => Settled(runners));
             await ProduceAsync(input, records.Concat(Closers()));
@@ -158,6 +161,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
 
             Assert.All(runners, r => Assert.Null(r.Failure));
             Assert.All(runners, r => Assert.True(r.RecordsRead > 0, $"an instance of {instances} read nothing"));
+            pauses += runners.Sum(r => r.SourcePauses);
             Assert.Equal($"{job.Name}-repartition", runners[0].RepartitionTopic);
             Assert.Empty(late);
             // Clean runs: each window once, whichever instance computed it.
@@ -171,6 +175,8 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             runs.Add((LastPerKey(results), invalid.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Order(StringComparer.Ordinal).ToList()));
         }
 
+        // Back-pressure paused and resumed the sources (the results above are exact all the same).
+        Assert.True(pauses > 0, "the sources were never paused");
         var invalidExpected = records.Where(r => r.Value.StartsWith('!')).Select(r => r.Value).Order(StringComparer.Ordinal).ToList();
         Assert.All(runs, run =>
         {

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using EventPlatform.Streaming.Operators;
+using EventPlatform.Streaming.Runtime;
 using EventPlatform.Streaming.Windows;
 
 namespace EventPlatform.Processor.Job;
@@ -78,6 +79,14 @@ public sealed class ProcessorOptions : IValidatableObject
     /// </summary>
     [Range(1, 10_000)]
     public int? RepartitionPartitions { get; set; }
+
+    /// <summary>
+    /// Under scale-out, the source partitions pause while a repartition partition this instance reads is
+    /// more than this many records behind (see <c>ScaleOutOptions.MaxRepartitionLag</c>): the embedded
+    /// broker keeps about 5 MB per partition, and a reader further behind loses records.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxRepartitionLag { get; set; } = new ScaleOutOptions().MaxRepartitionLag;
 
     /// <summary>Where checkpoints are kept; by default the platform's data directory.</summary>
     public string? DataDirectory { get; set; }

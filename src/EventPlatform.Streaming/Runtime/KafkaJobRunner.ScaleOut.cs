@@ -92,6 +92,7 @@ public sealed partial class KafkaJobRunner
         }
         scaled.PartitionCount = existing.Value;
         scaled.Pending = [.. Enumerable.Range(0, scaled.PartitionCount).Select(_ => scaled.Records.NewBatch())];
+        scaled.Delivered = [.. Enumerable.Repeat(-1L, scaled.PartitionCount)];
         scaled.NextBroadcastTicks = _clock.GetTimestamp() + Ticks(scaled.Options.WatermarkInterval);
         RuntimeLog.ScaledOut(_logger, _job.Name, scaled.Topic, scaled.PartitionCount);
     }
@@ -108,6 +109,8 @@ public sealed partial class KafkaJobRunner
         var scaled = _scaled!;
         scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
             new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0), _metrics);
+        // librdkafka assigns partitions unpaused; an eager rebalance hands out the whole assignment again.
+        scaled.SourcesPaused = false;
         var restored = new List<string>();
         var fresh = new List<string>();
         var positions = new List<TopicPartitionOffset>(partitions.Count);
@@ -276,6 +279,65 @@ public sealed partial class KafkaJobRunner
         if (_scaled is { PendingCount: > 0 } scaled && now - scaled.OldestPendingTicks >= Ticks(scaled.Options.RouteBatchLinger))
         {
             ProduceRouted();
+        }
+    }
+
+    /// <summary>Times the source partitions were paused because the window stage lagged (see <see cref="ScaleOutOptions.MaxRepartitionLag"/>).</summary>
+    public int SourcePauses { get; private set; }
+
+    // Pauses this instance's source partitions while one of its repartition partitions is more than
+    // MaxRepartitionLag records behind its end, and resumes them at half of it. Both offsets come from
+    // the consumer's own fetch state: no request to the brokers.
+    private void ApplyBackPressure(IConsumer<byte[]?, byte[]> consumer, long now)
+    {
+        if (_scaled is not { Topic: { } topic } scaled || now < scaled.NextLagCheckTicks)
+        {
+            return;
+        }
+        scaled.NextLagCheckTicks = now + Ticks(TimeSpan.FromMilliseconds(10));
+        long lag = 0;
+        foreach (var (partition, task) in scaled.Tasks)
+        {
+            // The end is what the last fetch saw or what this instance's own writes reached, whichever is
+            // further: the fetched end lags behind when the window stage is slow to fetch, just when it matters.
+            var high = consumer.GetWatermarkOffsets(new TopicPartition(topic, partition)).High;
+            var end = Math.Max(high.IsSpecial ? 0 : high.Value, Volatile.Read(ref scaled.Delivered[partition]) + 1);
+            lag = Math.Max(lag, end - Math.Max(0, task.Next));
+        }
+        var bound = Math.Max(1, scaled.Options.MaxRepartitionLag);
+        if (!scaled.SourcesPaused && lag > bound && scaled.Sources.Count > 0)
+        {
+            ProduceRouted();
+            consumer.Pause(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            scaled.SourcesPaused = true;
+            SourcePauses++;
+        }
+        else if (scaled.SourcesPaused && lag <= bound / 4)
+        {
+            consumer.Resume(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            scaled.SourcesPaused = false;
+        }
+    }
+
+    // On the producer's delivery thread.
+    private void OnRepartitionDelivered(TopicPartitionOffset delivered)
+    {
+        if (_scaled is not { Topic: { } topic } scaled || delivered.Topic != topic || delivered.Offset.IsSpecial
+            || (uint)delivered.Partition.Value >= (uint)scaled.Delivered.Length)
+        {
+            return;
+        }
+        ref var highest = ref scaled.Delivered[delivered.Partition.Value];
+        var offset = delivered.Offset.Value;
+        var seen = Volatile.Read(ref highest);
+        while (offset > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref highest, offset, seen);
+            if (previous == seen)
+            {
+                break;
+            }
+            seen = previous;
         }
     }
 
@@ -495,6 +557,14 @@ public sealed partial class KafkaJobRunner
         public IReadOnlyList<SourcePartition> SourcePartitions { get; set; } = [];
 
         public long NextBroadcastTicks { get; set; }
+
+        public long NextLagCheckTicks { get; set; }
+
+        /// <summary>Per repartition partition, the highest offset this instance's writes were acknowledged at (-1: none); set on the delivery thread.</summary>
+        public long[] Delivered = [];
+
+        /// <summary>The source partitions are paused for back-pressure (a new assignment starts unpaused).</summary>
+        public bool SourcesPaused { get; set; }
 
         /// <summary>Per repartition partition, the routed records not yet written.</summary>
         public RepartitionRecords.PendingBatch[] Pending { get; set; } = [];

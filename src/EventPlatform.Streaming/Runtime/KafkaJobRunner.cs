@@ -246,6 +246,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             ProduceRoutedWhenDue(now);
             BroadcastWatermarksWhenDue(now);
+            ApplyBackPressure(consumer, now);
         }
         if (HasAssignment && now >= _nextCheckpointTicks)
         {
@@ -651,7 +652,9 @@ public sealed partial class KafkaJobRunner : IDisposable
         if (report.Error.IsError)
         {
             Interlocked.CompareExchange(ref _deliveryError, new ProduceException<byte[]?, byte[]>(report.Error, report), null);
+            return;
         }
+        OnRepartitionDelivered(report.TopicPartitionOffset);
     }
 
     private void ThrowIfDeliveryFailed()
