@@ -305,16 +305,17 @@ public sealed partial class KafkaJobRunner
             lag = Math.Max(lag, end - Math.Max(0, task.Next));
         }
         var bound = Math.Max(1, scaled.Options.MaxRepartitionLag);
+        var sources = scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition));
         if (!scaled.SourcesPaused && lag > bound && scaled.Sources.Count > 0)
         {
             ProduceRouted();
-            consumer.Pause(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            consumer.Pause(sources);
             scaled.SourcesPaused = true;
             SourcePauses++;
         }
         else if (scaled.SourcesPaused && lag <= bound / 4)
         {
-            consumer.Resume(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            consumer.Resume(sources);
             scaled.SourcesPaused = false;
         }
     }
@@ -370,28 +371,34 @@ public sealed partial class KafkaJobRunner
             // Each record as if it had come alone: the same marks, and the watermark advanced after each.
             foreach (var item in batch)
             {
-                if (task.Applied.TryGetValue(item.Source, out var mark) && item.Offset <= mark)
+                if (!IsApplied(task, item.Source, item.Offset))
                 {
-                    continue;
+                    Apply(task, item.ToRecord(routed.BatchBytes!));
+                    task.Instance.AdvanceWatermark();
                 }
-                task.Instance.Process(item.ToRecord(routed.BatchBytes!));
-                task.Applied[item.Source] = item.Offset;
-                task.Instance.AdvanceWatermark();
             }
             return;
         }
         else
         {
-            // A replayed stage 1 writes the same records again in the same order: records of one
-            // source partition arrive here in offset order, so one mark per source partition is exact.
-            if (task.Applied.TryGetValue(routed.Source, out var applied) && routed.Offset <= applied)
+            if (IsApplied(task, routed.Source, routed.Offset))
             {
                 return;
             }
-            task.Instance.Process(new SourceRecord(routed.Source.Topic, routed.Source.Partition, routed.Offset, message.Key, message.Value ?? [], routed.Timestamp));
-            task.Applied[routed.Source] = routed.Offset;
+            Apply(task, new SourceRecord(routed.Source.Topic, routed.Source.Partition, routed.Offset, message.Key, message.Value ?? [], routed.Timestamp));
         }
         task.Instance.AdvanceWatermark();
+    }
+
+    // A replayed stage 1 writes the same records again in the same order: records of one source
+    // partition arrive here in offset order, so one mark per source partition is exact.
+    private static bool IsApplied(WindowTask task, SourcePartition source, long offset) =>
+        task.Applied.TryGetValue(source, out var mark) && offset <= mark;
+
+    private static void Apply(WindowTask task, SourceRecord record)
+    {
+        task.Instance.Process(record);
+        task.Applied[new SourcePartition(record.Topic, record.Partition)] = record.Offset;
     }
 
     private void BroadcastWatermarksWhenDue(long now)
