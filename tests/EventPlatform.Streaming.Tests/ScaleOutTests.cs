@@ -148,8 +148,9 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             var topics = CreateTopics(input, $"so-same-{instances}");
             var job = TestJobs.CountPerMinute(topics, name: $"so-same-{instances}");
             using var metrics = new MetricCapture(job.Name);
-            // Tight back-pressure: the sources pause whenever a window task is more than two records behind.
-            var runners = Enumerable.Range(0, instances).Select(_ => StartRunner(job, maxRepartitionLag: 2)).ToList();
+            // The tightest back-pressure: the sources pause whenever a window task is more than one record
+            // behind, and resume only when it has read everything (commit markers included).
+            var runners = Enumerable.Range(0, instances).Select(_ => StartRunner(job, maxRepartitionLag: 1)).ToList();
             // The group settles before the input arrives, so that every instance gets a share.
             await WaitUntilAsync(() => Settled(runners));
             await ProduceAsync(input, records.Concat(Closers()));

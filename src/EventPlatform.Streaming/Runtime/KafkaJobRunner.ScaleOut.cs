@@ -286,8 +286,9 @@ public sealed partial class KafkaJobRunner
     public int SourcePauses { get; private set; }
 
     // Pauses this instance's source partitions while one of its repartition partitions is more than
-    // MaxRepartitionLag records behind its end, and resumes them at half of it. Both offsets come from
-    // the consumer's own fetch state: no request to the brokers.
+    // MaxRepartitionLag records behind its end, and resumes them at a quarter of it, or as soon as a
+    // poll finds nothing to read. Both offsets come from the consumer's own fetch state: no request to
+    // the brokers.
     private void ApplyBackPressure(IConsumer<byte[]?, byte[]> consumer, long now)
     {
         if (_scaled is not { Topic: { } topic } scaled || now < scaled.NextLagCheckTicks)
@@ -300,22 +301,37 @@ public sealed partial class KafkaJobRunner
         {
             // The end is what the last fetch saw or what this instance's own writes reached, whichever is
             // further: the fetched end lags behind when the window stage is slow to fetch, just when it matters.
-            var high = consumer.GetWatermarkOffsets(new TopicPartition(topic, partition)).High;
+            var topicPartition = new TopicPartition(topic, partition);
+            var high = consumer.GetWatermarkOffsets(topicPartition).High;
             var end = Math.Max(high.IsSpecial ? 0 : high.Value, Volatile.Read(ref scaled.Delivered[partition]) + 1);
-            lag = Math.Max(lag, end - Math.Max(0, task.Next));
+            // The end counts the commit marker after each transaction's records. The consumer's position
+            // passes the markers it has fetched (TransactionMarkerTests); the next record's offset never does.
+            var position = consumer.Position(topicPartition);
+            var next = Math.Max(0, Math.Max(task.Next, position.IsSpecial ? 0 : position.Value));
+            lag = Math.Max(lag, end - next);
         }
         var bound = Math.Max(1, scaled.Options.MaxRepartitionLag);
-        var sources = scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition));
         if (!scaled.SourcesPaused && lag > bound && scaled.Sources.Count > 0)
         {
             ProduceRouted();
-            consumer.Pause(sources);
+            consumer.Pause(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
             scaled.SourcesPaused = true;
             SourcePauses++;
         }
         else if (scaled.SourcesPaused && lag <= bound / 4)
         {
-            consumer.Resume(sources);
+            ResumeSources(consumer);
+        }
+    }
+
+    // Also when a poll finds nothing: the window stage has read all there is, whatever the offsets say.
+    // A marker that arrives alone in a fetch may not move the position, and a lag stuck above a quarter
+    // of a small bound would keep every instance paused for good (seen with a bound of 1 or 2).
+    private void ResumeSources(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (_scaled is { SourcesPaused: true } scaled)
+        {
+            consumer.Resume(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
             scaled.SourcesPaused = false;
         }
     }

@@ -268,6 +268,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             return;
         }
         ProduceRouted();
+        ResumeSources(_loop.Consumer);
         foreach (var task in _scaled.Tasks.Values)
         {
             task.Instance.AdvanceWatermark();
