@@ -314,7 +314,7 @@ public sealed partial class KafkaJobRunner
         if (!scaled.SourcesPaused && lag > bound && scaled.Sources.Count > 0)
         {
             ProduceRouted();
-            consumer.Pause(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            consumer.Pause(SourceTopicPartitions(scaled));
             scaled.SourcesPaused = true;
             SourcePauses++;
         }
@@ -324,6 +324,9 @@ public sealed partial class KafkaJobRunner
         }
     }
 
+    private static IEnumerable<TopicPartition> SourceTopicPartitions(ScaledRun scaled) =>
+        scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition));
+
     // Also when a poll finds nothing: the window stage has read all there is, whatever the offsets say.
     // A marker that arrives alone in a fetch may not move the position, and a lag stuck above a quarter
     // of a small bound would keep every instance paused for good (seen with a bound of 1 or 2).
@@ -331,7 +334,7 @@ public sealed partial class KafkaJobRunner
     {
         if (_scaled is { SourcesPaused: true } scaled)
         {
-            consumer.Resume(scaled.Sources.Keys.Select(s => new TopicPartition(s.Topic, s.Partition)));
+            consumer.Resume(SourceTopicPartitions(scaled));
             scaled.SourcesPaused = false;
         }
     }

@@ -50,9 +50,8 @@ public sealed class ScaleOutOptions
     /// behind its end (the end its last fetch saw, or its own writes' acknowledged offset if further), the
     /// instance pauses its source partitions, and resumes them at a quarter of it (or when a poll finds
     /// nothing to read). The window stage then cannot fall further behind the routing stage than a
-    /// broker keeps: the embedded broker drops a
-    /// partition's oldest records past about 5 MB, and a reader behind that would be reset past records it
-    /// never read. The default, 64 records of at most <see cref="RouteBatchBytes"/> (~3.8 MB before
+    /// broker keeps: the embedded broker drops a partition's oldest records past about 5 MB, and a reader
+    /// behind that would be reset past records it never read. The default, 64 records of at most <see cref="RouteBatchBytes"/> (~3.8 MB before
     /// compression), stays under it unless single source records are larger than a batch. Each instance
     /// sees only its own window tasks' lag, so several instances are protected only partly.
     /// </summary>
