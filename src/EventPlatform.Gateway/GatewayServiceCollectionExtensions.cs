@@ -5,6 +5,7 @@ using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Api;
 using EventPlatform.Gateway.Api.OpenApi;
 using EventPlatform.Gateway.Auth;
+using EventPlatform.Gateway.Backpressure;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Metrics;
@@ -53,6 +54,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewaySchemas(configuration);
         services.AddSingleton<EventIngestor>();
         services.AddSingleton<PublishPipeline>();
+        services.AddOptions<DownstreamGuardOptions>().Bind(configuration.GetSection(DownstreamGuardOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<DownstreamGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<DownstreamGuard>());
         services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;

@@ -212,6 +212,7 @@ internal static class UpCommand
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
         };
         platform.AddRegistryClientCredentials(overrides);
+        UpGuardSettings.Add(platform, overrides);
         return overrides;
     }
 

@@ -84,6 +84,12 @@ public static class ErrorCodes
     /// <summary>503: Kafka did not take the write after every retry; the event was not accepted.</summary>
     public const string KafkaUnavailable = "KAFKA_UNAVAILABLE";
 
+    /// <summary>
+    /// 503 with <c>Retry-After</c>: a downstream consumer (the sink, the processor) is so far behind on
+    /// the event's topic that the broker could drop what it has not read; nothing was published.
+    /// </summary>
+    public const string DownstreamBacklog = "DOWNSTREAM_BACKLOG";
+
     /// <summary>503: the service is shutting down and takes no new work.</summary>
     public const string ShuttingDown = "SHUTTING_DOWN";
 }

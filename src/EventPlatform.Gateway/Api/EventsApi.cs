@@ -92,6 +92,12 @@ public static class EventsApi
         await start.Answered.ConfigureAwait(false);
         var results = slots.Results();
         var accepted = results.Count(r => r.Error is null);
+        if (slots.RetryAfter is { } wait)
+        {
+            // Slots the client should send again later: the header says when, as on a refused single POST.
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var response = new BatchResponse(accepted, results.Length - accepted, results);
         return TypedResults.Json(response, GatewayJsonContext.Api.BatchResponse,
             statusCode: accepted == results.Length ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
@@ -105,6 +111,19 @@ public static class EventsApi
     private sealed class BatchSlots : IEventAnswers
     {
         private readonly List<BatchItemResult?> _results = [];
+        private TimeSpan? _retryAfter;
+
+        /// <summary>The longest wait a refused slot asked for (rate limit, downstream backlog), or null.</summary>
+        public TimeSpan? RetryAfter
+        {
+            get
+            {
+                lock (_results)
+                {
+                    return _retryAfter;
+                }
+            }
+        }
 
         public ValueTask<bool> AdmitAsync(CancellationToken cancellationToken)
         {
@@ -127,6 +146,10 @@ public static class EventsApi
             lock (_results)
             {
                 _results[i] = result;
+                if (outcome.Failure?.RetryAfter is { } wait && (_retryAfter is null || wait > _retryAfter))
+                {
+                    _retryAfter = wait;
+                }
             }
         }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using EventPlatform.Core.Errors;
 using EventPlatform.Core.Events;
 using EventPlatform.Core.Routing;
+using EventPlatform.Gateway.Backpressure;
 using EventPlatform.Gateway.Idempotency;
 using EventPlatform.Gateway.Protection;
 using EventPlatform.Gateway.Schemas;
@@ -61,6 +62,7 @@ public readonly record struct ManyEventsStart(PublishFailure? Refused, Task Answ
 /// <item>limit: the client's event allowance, one permit per event read (<see cref="EventRateLimiter"/>);</item>
 /// <item>validate: the model's checks (made while reading), the idempotency key;</item>
 /// <item>route, schema check and encode: the record value, encoded once (<see cref="EventIngestor.PrepareAsync"/>);</item>
+/// <item>admit: not while a downstream consumer is too far behind on the topic (<see cref="DownstreamGuard"/>);</item>
 /// <item>deduplicate: the idempotency key, after the event is known to be valid (<see cref="IdempotentPublisher"/>);</item>
 /// <item>publish: to Kafka, after its acknowledgement (<see cref="EventPublisher"/>);</item>
 /// <item>answer: a transport-neutral <see cref="EventAnswer"/>; each entry point maps it to HTTP or to a frame.</item>
@@ -77,6 +79,7 @@ public sealed partial class PublishPipeline(
     EventPublisher publisher,
     WireEventDecoder wire,
     EventRateLimiter limiter,
+    DownstreamGuard downstream,
     EventTimeBounds bounds,
     ILogger<PublishPipeline> logger)
 {
@@ -222,6 +225,11 @@ public sealed partial class PublishPipeline(
         if (prepared.Failure is { } refused)
         {
             return new EventAnswer(e.EventId, PublishOutcome.Failed(prepared.Topic, refused), false);
+        }
+
+        if (downstream.Check(prepared.Topic, prepared.Value!.Length) is { } held)
+        {
+            return new EventAnswer(e.EventId, PublishOutcome.Failed(prepared.Topic, held), false);
         }
 
         var request = idempotent.RequestFor(caller.Subject, idempotencyKey, caller.PathTopic, e);

@@ -162,7 +162,7 @@ public static class ApiDocsConventions
         StatusCodes.Status415UnsupportedMediaType => Codes("The body is not application/json (UTF-8)", ErrorCodes.UnsupportedMediaType),
         StatusCodes.Status429TooManyRequests => Codes("Over the rate limit; retry later", ErrorCodes.RateLimited),
         StatusCodes.Status500InternalServerError => Codes("A fault of ours; quote the request_id", ErrorCodes.InternalError),
-        StatusCodes.Status503ServiceUnavailable => Codes("Kafka did not take the event after every retry, or the service is shutting down; the event was not accepted", ErrorCodes.KafkaUnavailable, ErrorCodes.ShuttingDown),
+        StatusCodes.Status503ServiceUnavailable => Codes("Kafka did not take the event after every retry, a downstream consumer is too far behind on the topic (Retry-After), or the service is shutting down; the event was not accepted", ErrorCodes.KafkaUnavailable, ErrorCodes.DownstreamBacklog, ErrorCodes.ShuttingDown),
         _ => "An ErrorResponse.",
     };
 
