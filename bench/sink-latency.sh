@@ -34,5 +34,7 @@ for run in $(seq 1 "$RUNS"); do
   [ -n "$TOKEN" ] || { echo "up printed no token" >&2; cat "$WORK/up.log"; exit 1; }
   echo "== run $run (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   dotnet "$BENCH" "http://127.0.0.1:$GW" "http://127.0.0.1:$SINK" "$TOKEN" "$RATE" "$DURATION" "$BATCH" "$WARMUP"
+  # The downstream guard refusing publishes would show here (a 503 DOWNSTREAM_BACKLOG episode per line).
+  echo "downstream guard: $(grep -c 'Refusing publishes' "$WORK/up.log" || true) refusal episodes"
   stop_up
 done
