@@ -95,6 +95,12 @@ public sealed class DownstreamGuardTests : IAsyncLifetime
             Assert.Equal(1, (int)frame["details"]!["retry_after_seconds"]!);
         }
 
+        // The gauge says so: the worst lag over its limit, 1 and above while refusing.
+        var metrics = await client.GetStringAsync("metrics");
+        var gauge = System.Text.RegularExpressions.Regex.Match(metrics, @"^gateway_downstream_lag_ratio\{[^}]*topic=""events\.iot\.sensors""[^}]*\} ([0-9.eE+]+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(gauge.Success, "no gateway_downstream_lag_ratio series for the topic");
+        Assert.True(double.Parse(gauge.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, gauge.Value);
+
         // Nothing refused was written: the topic holds exactly the accepted events.
         Assert.Equal(accepted, EndTotal());
 

@@ -117,7 +117,7 @@ public sealed partial class DownstreamGuard : BackgroundService
         config.AllowAutoCreateTopics = false;
         using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
         var partitions = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        var metadataAt = long.MinValue;
+        var metadataAt = 0L;
         var failing = false;
         LogStarted(_logger, string.Join(", ", _options.ConsumerGroups), _options.MaxLagShare, _options.RetainedBytesPerPartition);
         using var timer = new PeriodicTimer(_options.Interval, _time);
