@@ -92,11 +92,8 @@ public static class EventsApi
         await start.Answered.ConfigureAwait(false);
         var results = slots.Results();
         var accepted = results.Count(r => r.Error is null);
-        if (slots.RetryAfter is { } wait)
-        {
-            // Slots the client should send again later: the header says when, as on a refused single POST.
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
+        // Slots the client should send again later: the header says when, as on a refused single POST.
+        HttpFailures.SetRetryAfter(context, slots.RetryAfter);
 
         var response = new BatchResponse(accepted, results.Length - accepted, results);
         return TypedResults.Json(response, GatewayJsonContext.Api.BatchResponse,

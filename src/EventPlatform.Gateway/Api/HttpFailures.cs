@@ -35,10 +35,7 @@ public static class HttpFailures
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(failure);
-        if (failure.RetryAfter is { } wait)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        }
+        SetRetryAfter(context, failure.RetryAfter);
 
         return ApiErrors.Result(context, failure.HttpStatusCode(), failure.ErrorCode, failure.Message, failure.Details);
     }
@@ -48,11 +45,18 @@ public static class HttpFailures
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(failure);
-        if (failure.RetryAfter is { } wait)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        }
+        SetRetryAfter(context, failure.RetryAfter);
 
         return ApiErrors.WriteAsync(context, failure.HttpStatusCode(), failure.ErrorCode, failure.Message, failure.Details);
+    }
+
+    /// <summary>Sets <c>Retry-After</c> in whole seconds (at least 1) when the client should wait.</summary>
+    public static void SetRetryAfter(HttpContext context, TimeSpan? wait)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (wait is { } w)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(w.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
     }
 }
