@@ -176,6 +176,8 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
             // A killed member's session must expire before its partitions are given to another.
             "--Kafka:Extra:session.timeout.ms=6000", "--Kafka:Extra:heartbeat.interval.ms=500",
             "--Logging:LogLevel:Default=Warning",
+            // Its Information lines say when an instance skips the repartition hop (event 4019).
+            "--Logging:LogLevel:EventPlatform.Streaming.Runtime.KafkaJobRunner=Information",
         ], environment);
         try
         {
@@ -202,6 +204,9 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         _metrics.Remove(process);
         await process.DisposeAsync();
     }
+
+    /// <summary>Whether the processor logged that it skips the repartition hop, owning every partition (event 4019).</summary>
+    public static bool WentLocal(CliProcess process) => process.Output.Contains("go to the window tasks in memory", StringComparison.Ordinal);
 
     /// <summary>Kills a processor with SIGKILL (no shutdown code runs) and waits for it.</summary>
     public async Task KillAsync(CliProcess process)

@@ -163,6 +163,8 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
             Assert.All(runners, r => Assert.Null(r.Failure));
             Assert.All(runners, r => Assert.True(r.RecordsRead > 0, $"an instance of {instances} read nothing"));
             pauses += runners.Sum(r => r.SourcePauses);
+            // Alone, an instance skips the hop once it has read what it routed (with company, only until the others join).
+            Assert.True(instances > 1 || runners[0].LocalSwitches > 0, "one instance alone never skipped the hop");
             Assert.Equal($"{job.Name}-repartition", runners[0].RepartitionTopic);
             Assert.Empty(late);
             // Clean runs: each window once, whichever instance computed it.
@@ -231,6 +233,8 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
 
         Assert.Null(a.Failure);
         Assert.Null(b.Failure);
+        // a skipped the hop while alone, at the start and again after c's crash.
+        Assert.True(a.LocalSwitches >= 2, $"a went local {a.LocalSwitches} times");
         Assert.Equal(expected, LastPerKey(results));
         Assert.True(results.Count > expected.Count, $"{results.Count} records for {expected.Count} windows: nothing of c's was replayed");
         // A replay writes what the first computation wrote: every copy of a window's result is equal.
@@ -241,6 +245,48 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         Assert.Equal(
             records.Where(r => r.Value.StartsWith('!')).Select(r => r.Value).Order(StringComparer.Ordinal),
             invalid.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Alone_an_instance_skips_the_hop_and_a_crash_between_the_halves_of_a_checkpoint_loses_and_repeats_nothing()
+    {
+        var input = "so-local.in";
+        kafka.Cluster.CreateTopic(input, InputPartitions, 1);
+        var records = Input(3600, seed: 14);
+        var expected = Expected(records);
+        var topics = CreateTopics(input, "so-local");
+        var job = TestJobs.CountPerMinute(topics, name: "so-local");
+        var third = records.Count / 3;
+        // The window tasks' checkpoints reach the disk, the source partitions' do not: as if every
+        // checkpoint crashed between its two halves. Records applied locally are in no topic, so only
+        // the tasks' applied marks keep the replay of the sources from counting them twice.
+        var repartition = KafkaJobRunner.RepartitionTopicName(job.Name);
+        var halves = new FreezableStore(FileCheckpointStore.ForJob(_dataDirectory, job.Name), name => !name.StartsWith(repartition, StringComparison.Ordinal));
+
+        var a = StartRunner(job, halves);
+        await ProduceAsync(input, records.Take(third));
+        await WaitUntilAsync(() => a.LocalSwitches > 0 && a.RecordsRead >= third && a.CheckpointsWritten > 2);
+        halves.Frozen = true;
+        var frozenAt = a.CheckpointsWritten;
+        await ProduceAsync(input, records.Skip(third).Take(third));
+        await WaitUntilAsync(() => a.RecordsRead >= 2 * third && a.CheckpointsWritten > frozenAt + 2);
+        a.Dispose();
+        Assert.True(halves.IgnoredSaves > 0);
+        Assert.Equal(1, a.LocalSwitches);
+
+        var b = StartRunner(job);
+        await ProduceAsync(input, records.Skip(2 * third).Concat(Closers()));
+        var results = await ReadUntilAsync(topics.Output, expected);
+        await b.StopAsync();
+        results = await KafkaReader.ReadAllAsync(kafka.BootstrapServers, topics.Output);
+
+        Assert.Null(b.Failure);
+        Assert.True(b.LocalSwitches > 0, "the restarted instance never skipped the hop");
+        Assert.Equal(expected, LastPerKey(results));
+        // A window closed before the crash and again after it was computed from the same records.
+        Assert.All(results.GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!)), g =>
+            Assert.Single(g.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Distinct()));
+        Assert.Empty(await KafkaReader.ReadAllAsync(kafka.BootstrapServers, topics.Late));
     }
 
     [Fact]
@@ -273,8 +319,11 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         Assert.Equal(InputPartitions, Directory.GetDirectories(Path.Combine(store.Directory, "partitions")).Length);
     }
 
-    /// <summary>A store whose saves can be made to vanish, as if the process died before each reached the disk.</summary>
-    private sealed class FreezableStore(IPartitionedCheckpointStore inner) : IPartitionedCheckpointStore
+    /// <summary>
+    /// A store whose saves can be made to vanish, as if the process died before each reached the disk;
+    /// with <paramref name="freezes"/>, only those of the partitions it names.
+    /// </summary>
+    private sealed class FreezableStore(IPartitionedCheckpointStore inner, Func<string, bool>? freezes = null) : IPartitionedCheckpointStore
     {
         private volatile bool _frozen;
         private int _ignoredSaves;
@@ -301,7 +350,8 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
 
         public void SetAside(string reason) => inner.SetAside(reason);
 
-        public ICheckpointStore Partition(string name) => new Part(this, inner.Partition(name));
+        public ICheckpointStore Partition(string name) =>
+            freezes is null || freezes(name) ? new Part(this, inner.Partition(name)) : inner.Partition(name);
 
         private sealed class Part(FreezableStore owner, ICheckpointStore store) : ICheckpointStore
         {

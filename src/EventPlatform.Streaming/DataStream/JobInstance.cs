@@ -140,6 +140,9 @@ public sealed class JobInstance
         return (windows, keys);
     }
 
+    /// <summary>Stage 2: the entry of window node <paramref name="nodeId"/> for elements stage 1 delivers locally.</summary>
+    internal Delegate LocalInput(int nodeId) => _builder.LocalInputs[nodeId];
+
     /// <summary>The repartition partitions the last processed records were routed to (routing stage only), ascending.</summary>
     internal RouteSet Routes => _builder.Routes;
 
@@ -224,8 +227,11 @@ internal enum JobStage
     Windows,
 }
 
-/// <summary>The stage an instance runs, the repartition topic's partition count and (stage 2) its partition.</summary>
-internal sealed record StagePlan(JobStage Stage, int PartitionCount, int Partition)
+/// <summary>
+/// The stage an instance runs, the repartition topic's partition count and (stage 2) its partition;
+/// for stage 1, where its elements may go without crossing Kafka (see <see cref="ILocalWindowTasks"/>).
+/// </summary>
+internal sealed record StagePlan(JobStage Stage, int PartitionCount, int Partition, ILocalWindowTasks? Local = null)
 {
     public static StagePlan Whole { get; } = new(JobStage.Whole, 1, 0);
 }
@@ -250,6 +256,9 @@ internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StageP
 
     public HashSet<string> SinkTopics { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Stage 2: each window node's entry for elements stage 1 delivers locally, already keyed (an <c>Action&lt;TKey, long, T&gt;</c>).</summary>
+    public Dictionary<int, Delegate> LocalInputs { get; } = [];
+
     private Dictionary<object, object> KeyRoutes { get; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
@@ -269,6 +278,20 @@ internal sealed class JobBuilder(JobInstance instance, IJobOutput output, StageP
 
     /// <summary>Where window operators report what metrics need; null: nothing is measured.</summary>
     public IJobInstrumentation? Instrumentation { get; init; }
+}
+
+/// <summary>
+/// Stage 2's window tasks as stage 1 of the same runtime can reach them: while one instance owns every
+/// source and repartition partition, stage 1 hands each keyed element straight to the window operator
+/// of the task its key hashes to, instead of writing the source record to the repartition topic.
+/// </summary>
+internal interface ILocalWindowTasks
+{
+    /// <summary>
+    /// The window task that takes the record being routed for <paramref name="partition"/>; null when
+    /// the record goes through Kafka (not local now) or the task has applied it already (a replay).
+    /// </summary>
+    JobInstance? Target(int partition);
 }
 
 /// <summary>What a runtime measures inside a job instance (on the loop's thread).</summary>

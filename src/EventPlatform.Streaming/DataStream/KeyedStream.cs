@@ -105,7 +105,27 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         if (plan.Stage == JobStage.Route)
         {
             var router = builder.KeyRoute(_keyed);
-            return (value, _) => builder.Routes.Add(router.PartitionOf(value, out TKey _));
+            if (plan.Local is not { } local)
+            {
+                return (value, _) => builder.Routes.Add(router.PartitionOf(value, out TKey _));
+            }
+            // The window task's entry, looked up once per task instance (tasks are replaced on rebalance).
+            var tasks = new JobInstance?[plan.PartitionCount];
+            var inputs = new Action<TKey, long, T>?[plan.PartitionCount];
+            return (value, timestamp) =>
+            {
+                var partition = router.PartitionOf(value, out TKey key);
+                builder.Routes.Add(partition);
+                if (local.Target(partition) is { } task)
+                {
+                    if (!ReferenceEquals(tasks[partition], task))
+                    {
+                        inputs[partition] = (Action<TKey, long, T>)task.LocalInput(Id);
+                        tasks[partition] = task;
+                    }
+                    inputs[partition]!(key, timestamp, value);
+                }
+            };
         }
 
         builder.WindowDepth++;
@@ -126,6 +146,11 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         }
         if (plan.Stage == JobStage.Windows)
         {
+            builder.LocalInputs[Id] = (Action<TKey, long, T>)((key, timestamp, value) =>
+            {
+                instrumentation?.WindowInput(timestamp);
+                op.Process(key, timestamp, value);
+            });
             // A routed record can carry elements of several keys; this partition takes only its own.
             var owner = builder.KeyRoute(_keyed);
             return (value, timestamp) =>

@@ -108,9 +108,11 @@ public sealed partial class KafkaJobRunner
     {
         var scaled = _scaled!;
         scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
-            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0), _metrics);
+            new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0, scaled is { Topic: not null, Options.LocalWhenAlone: true } ? scaled : null), _metrics);
         // librdkafka assigns partitions unpaused; an eager rebalance hands out the whole assignment again.
         scaled.SourcesPaused = false;
+        scaled.Local = false;
+        scaled.Draining = false;
         var restored = new List<string>();
         var fresh = new List<string>();
         var positions = new List<TopicPartitionOffset>(partitions.Count);
@@ -184,6 +186,8 @@ public sealed partial class KafkaJobRunner
     private void Drop(IEnumerable<TopicPartition> partitions)
     {
         var scaled = _scaled!;
+        scaled.Local = false;
+        scaled.Draining = false;
         // Nothing routed outlives the assignment it was read under: after a checkpoint nothing is pending,
         // and without one (a failure) the partitions' next owner routes the records again.
         foreach (var batch in scaled.Pending)
@@ -219,16 +223,128 @@ public sealed partial class KafkaJobRunner
         var router = scaled.Router ?? throw new InvalidOperationException("A record arrived with no partition assigned.");
         var record = new SourceRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value ?? [], message.Timestamp.UnixTimestampMs);
         router.Routes.Clear();
-        router.Process(record);
-        foreach (var partition in router.Routes)
+        if (scaled.Local)
         {
-            Route(scaled, partition, record);
+            ApplyLocally(scaled, router, source, record);
+        }
+        else
+        {
+            router.Process(record);
+            foreach (var partition in router.Routes)
+            {
+                Route(scaled, partition, record);
+            }
         }
         if (scaled.Sources.TryGetValue(source, out var task))
         {
             task.Next = result.Offset.Value + 1;
             task.Active = true;
         }
+    }
+
+    // Stage 1 with the window tasks in reach: the record's keyed elements went into the tasks'
+    // operators during Process (ILocalWindowTasks.Target). What a routed copy would have done on
+    // arrival follows here: the task's applied mark, event time and watermark.
+    private static void ApplyLocally(ScaledRun scaled, JobInstance router, SourcePartition source, SourceRecord record)
+    {
+        scaled.BeginRecord(source, record.Offset);
+        router.Process(record);
+        if (router.Routes.Count == 0 || !router.TryGetMaxEventTime(source, out var max))
+        {
+            return;
+        }
+        foreach (var partition in router.Routes)
+        {
+            if (!scaled.Took(partition))
+            {
+                continue;
+            }
+            var task = scaled.TaskAt[partition]!;
+            task.Applied[source] = record.Offset;
+            task.Dirty = true;
+            task.Instance.ObserveUpstream(source, max);
+            task.Instance.AdvanceWatermark();
+        }
+    }
+
+    // Goes local (see ScaleOutOptions.LocalWhenAlone) once this instance owns every partition: it
+    // pauses its sources, writes what it has routed, and once every window task has read its
+    // repartition partition to the end (a routed record still unread would come after records of its
+    // source partition applied locally, and their applied mark would drop it), resumes them locally.
+    // A drain that does not finish in time (the end seen by the last fetch not reached) gives up and
+    // is tried again later, so the sources are never held for long.
+    private void GoLocalWhenReady(IConsumer<byte[]?, byte[]> consumer, long now)
+    {
+        if (_scaled is not { Local: false, Topic: { } topic, Options.LocalWhenAlone: true } scaled)
+        {
+            return;
+        }
+        if (!scaled.Draining)
+        {
+            if (now < scaled.NextLocalCheckTicks
+                || scaled.Tasks.Count != scaled.PartitionCount || scaled.Sources.Count != scaled.SourcePartitions.Count)
+            {
+                return;
+            }
+            scaled.NextLocalCheckTicks = now + Ticks(TimeSpan.FromMilliseconds(50));
+            ProduceRouted();
+            if (!scaled.SourcesPaused)
+            {
+                consumer.Pause(SourceTopicPartitions(scaled));
+                scaled.SourcesPaused = true;
+            }
+            scaled.Draining = true;
+            scaled.DrainDeadlineTicks = now + Ticks(DrainTimeout);
+        }
+        if (!RepartitionDrained(consumer, scaled, topic, out var ends))
+        {
+            if (now >= scaled.DrainDeadlineTicks)
+            {
+                scaled.Draining = false;
+                ResumeSources(consumer);
+                scaled.NextLocalCheckTicks = now + Ticks(DrainRetry);
+                RuntimeLog.LocalDrainTimedOut(_logger, _job.Name, topic, DrainTimeout.TotalSeconds, DrainRetry.TotalSeconds);
+            }
+            return;
+        }
+        foreach (var (partition, task) in scaled.Tasks)
+        {
+            // A task that has read nothing yet (an empty partition) has no offset, and a checkpoint is
+            // written only for a task with one: its locally applied state must be saved.
+            task.Next = Math.Max(task.Next, ends[partition]);
+        }
+        scaled.Draining = false;
+        scaled.GoLocal();
+        LocalSwitches++;
+        ResumeSources(consumer);
+        RuntimeLog.WentLocal(_logger, _job.Name, topic);
+    }
+
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DrainRetry = TimeSpan.FromSeconds(5);
+
+    // Everything routed is acknowledged, and each window task has read to the end of its partition as
+    // the last fetch saw it (no request to the brokers; unknown until a fetch) or as its own writes reached.
+    private static bool RepartitionDrained(IConsumer<byte[]?, byte[]> consumer, ScaledRun scaled, string topic, out long[] ends)
+    {
+        ends = new long[scaled.PartitionCount];
+        if (scaled.RoutedProduced != Interlocked.Read(ref scaled.RoutedDelivered))
+        {
+            return false;
+        }
+        foreach (var (partition, task) in scaled.Tasks)
+        {
+            var topicPartition = new TopicPartition(topic, partition);
+            var high = consumer.GetWatermarkOffsets(topicPartition).High;
+            var position = consumer.Position(topicPartition);
+            var next = Math.Max(task.Next, position.IsSpecial ? 0 : position.Value);
+            if (high.IsSpecial || next < Math.Max(high.Value, Volatile.Read(ref scaled.Delivered[partition]) + 1))
+            {
+                return false;
+            }
+            ends[partition] = next;
+        }
+        return true;
     }
 
     // Routed records wait in one batch per repartition partition: one Kafka record per batch, not per
@@ -254,8 +370,14 @@ public sealed partial class KafkaJobRunner
 
     private void ProduceBatch(ScaledRun scaled, int partition)
     {
-        Produce(new TopicPartition(scaled.Topic, partition), scaled.Records.TakeBatch(scaled.Pending[partition]));
+        ProduceRouted(scaled, partition, scaled.Records.TakeBatch(scaled.Pending[partition]));
         scaled.PendingCount--;
+    }
+
+    private void ProduceRouted(ScaledRun scaled, int partition, Message<byte[]?, byte[]> message)
+    {
+        scaled.RoutedProduced++;
+        Produce(new TopicPartition(scaled.Topic, partition), message);
     }
 
     /// <summary>Writes every pending batch: before a watermark (which must follow them), a checkpoint, or when they have waited their linger.</summary>
@@ -281,6 +403,9 @@ public sealed partial class KafkaJobRunner
             ProduceRouted();
         }
     }
+
+    /// <summary>Times this instance went local: owning every partition, it skipped the repartition hop (see <see cref="ScaleOutOptions.LocalWhenAlone"/>).</summary>
+    public int LocalSwitches { get; private set; }
 
     /// <summary>Times the source partitions were paused because the window stage lagged (see <see cref="ScaleOutOptions.MaxRepartitionLag"/>).</summary>
     public int SourcePauses { get; private set; }
@@ -332,7 +457,8 @@ public sealed partial class KafkaJobRunner
     // of a small bound would keep every instance paused for good (seen with a bound of 1 or 2).
     private void ResumeSources(IConsumer<byte[]?, byte[]> consumer)
     {
-        if (_scaled is { SourcesPaused: true } scaled)
+        // A drain to go local holds them until it ends.
+        if (_scaled is { SourcesPaused: true, Draining: false } scaled)
         {
             consumer.Resume(SourceTopicPartitions(scaled));
             scaled.SourcesPaused = false;
@@ -347,6 +473,7 @@ public sealed partial class KafkaJobRunner
         {
             return;
         }
+        Interlocked.Increment(ref scaled.RoutedDelivered);
         ref var highest = ref scaled.Delivered[delivered.Partition.Value];
         var offset = delivered.Offset.Value;
         var seen = Volatile.Read(ref highest);
@@ -409,10 +536,7 @@ public sealed partial class KafkaJobRunner
         task.Instance.AdvanceWatermark();
     }
 
-    // A replayed stage 1 writes the same records again in the same order: records of one source
-    // partition arrive here in offset order, so one mark per source partition is exact.
-    private static bool IsApplied(WindowTask task, SourcePartition source, long offset) =>
-        task.Applied.TryGetValue(source, out var mark) && offset <= mark;
+    private static bool IsApplied(WindowTask task, SourcePartition source, long offset) => task.HasApplied(source, offset);
 
     private static void Apply(WindowTask task, SourceRecord record)
     {
@@ -464,10 +588,24 @@ public sealed partial class KafkaJobRunner
         }
         // One record per repartition partition for all of them: it follows, in each partition, every
         // record routed from them so far, which is all the ordering argument needs.
+        if (scaled.Local)
+        {
+            // The window tasks also see each source partition's event time with every record applied
+            // locally; this keeps the ones no record reached from going idle.
+            foreach (var task in scaled.Tasks.Values)
+            {
+                foreach (var (source, max) in watermarks)
+                {
+                    task.Instance.ObserveUpstream(source, max);
+                }
+                task.Instance.AdvanceWatermark();
+            }
+            return;
+        }
         var message = scaled.Records.Watermarks(watermarks, now);
         for (var partition = 0; partition < scaled.PartitionCount; partition++)
         {
-            Produce(new TopicPartition(scaled.Topic, partition), message);
+            ProduceRouted(scaled, partition, message);
         }
     }
 
@@ -495,19 +633,14 @@ public sealed partial class KafkaJobRunner
         // Every routed record, watermark and result so far acknowledged (or committed) before any save.
         CommitOutputs(consumer, commits);
         var now = _clock.GetUtcNow();
-        foreach (var (source, task) in scaled.Sources)
-        {
-            if (task.Next >= 0 && task.Next != task.SavedNext)
-            {
-                task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now, new Dictionary<SourcePartition, long> { [source] = task.Next }, []));
-                task.SavedNext = task.Next;
-            }
-        }
+        // Window tasks before source partitions: records applied locally are in no topic, so a crash
+        // between the two must leave the tasks ahead (their applied marks drop what the sources read
+        // again), never the sources ahead of what the tasks hold.
         long stateBytes = 0;
         foreach (var (partition, task) in scaled.Tasks)
         {
             // Idleness can fire windows without a record: a moved watermark is a changed state.
-            if (task.Next >= 0 && (task.Next != task.SavedNext || task.Instance.Watermark != task.SavedWatermark))
+            if (task.Next >= 0 && (task.Next != task.SavedNext || task.Dirty || task.Instance.Watermark != task.SavedWatermark))
             {
                 var state = WriteWindowTask(task);
                 task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now,
@@ -515,8 +648,17 @@ public sealed partial class KafkaJobRunner
                 task.SavedNext = task.Next;
                 task.SavedWatermark = task.Instance.Watermark;
                 task.SavedBytes = state.Length;
+                task.Dirty = false;
             }
             stateBytes += task.SavedBytes;
+        }
+        foreach (var (source, task) in scaled.Sources)
+        {
+            if (task.Next >= 0 && task.Next != task.SavedNext)
+            {
+                task.Store.Save(new Checkpoint(ClusterId!, _job.Name, _fingerprint, now, new Dictionary<SourcePartition, long> { [source] = task.Next }, []));
+                task.SavedNext = task.Next;
+            }
         }
         CheckpointsWritten++;
         _nextCheckpointTicks = _clock.GetTimestamp() + Ticks(_options.CheckpointInterval);
@@ -566,9 +708,71 @@ public sealed partial class KafkaJobRunner
         }
     }
 
-    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, RepartitionRecords records)
+    private sealed class ScaledRun(ScaleOutOptions options, IPartitionedCheckpointStore store, string? topic, RepartitionRecords records) : ILocalWindowTasks
     {
         private readonly Dictionary<string, ICheckpointStore> _stores = new(StringComparer.Ordinal);
+        private SourcePartition _source;
+        private long _offset;
+        private int _record;
+        private int[] _checkedAt = [];
+        private bool[] _takes = [];
+
+        /// <summary>Stage 1 delivers keyed elements to the window tasks in memory (see <see cref="ScaleOutOptions.LocalWhenAlone"/>); false after every rebalance.</summary>
+        public bool Local { get; set; }
+
+        public long NextLocalCheckTicks { get; set; }
+
+        /// <summary>Sources paused until the window tasks have read everything routed, to go local.</summary>
+        public bool Draining { get; set; }
+
+        public long DrainDeadlineTicks { get; set; }
+
+        /// <summary>While <see cref="Local"/>, the window task of each repartition partition.</summary>
+        public WindowTask?[] TaskAt { get; private set; } = [];
+
+        /// <summary>Records written to the repartition topic (loop thread) and acknowledged (delivery thread).</summary>
+        public long RoutedProduced;
+
+        public long RoutedDelivered;
+
+        public void GoLocal()
+        {
+            TaskAt = new WindowTask?[PartitionCount];
+            foreach (var (partition, task) in Tasks)
+            {
+                TaskAt[partition] = task;
+            }
+            _checkedAt = new int[PartitionCount];
+            _takes = new bool[PartitionCount];
+            Local = true;
+        }
+
+        /// <summary>The source record that stage 1 is about to process locally.</summary>
+        public void BeginRecord(SourcePartition source, long offset)
+        {
+            _source = source;
+            _offset = offset;
+            // Never 0 (the arrays' initial value) after wrapping.
+            _record = _record == int.MaxValue ? 1 : _record + 1;
+        }
+
+        /// <summary>Whether the current record's elements for <paramref name="partition"/> went into its task.</summary>
+        public bool Took(int partition) => _checkedAt[partition] == _record && _takes[partition];
+
+        public JobInstance? Target(int partition)
+        {
+            if (!Local)
+            {
+                return null;
+            }
+            // Decided once per record and partition (several windows read one keyed stream).
+            if (_checkedAt[partition] != _record)
+            {
+                _checkedAt[partition] = _record;
+                _takes[partition] = !TaskAt[partition]!.HasApplied(_source, _offset);
+            }
+            return _takes[partition] ? TaskAt[partition]!.Instance : null;
+        }
 
         public ScaleOutOptions Options { get; } = options;
 
@@ -640,6 +844,14 @@ public sealed partial class KafkaJobRunner
 
         /// <summary>The highest source offset applied per source partition (the dedupe marks).</summary>
         public Dictionary<SourcePartition, long> Applied { get; } = [];
+
+        /// <summary>Changed by records applied locally since the last checkpoint (they move no offset of its own).</summary>
+        public bool Dirty { get; set; }
+
+        // A replayed stage 1 writes the same records again in the same order, and the local path reads
+        // them in that order too: records of one source partition arrive here in offset order, so one
+        // mark per source partition is exact.
+        public bool HasApplied(SourcePartition source, long offset) => Applied.TryGetValue(source, out var mark) && offset <= mark;
 
         public long Next { get; set; } = -1;
 

@@ -247,6 +247,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             ProduceRoutedWhenDue(now);
             BroadcastWatermarksWhenDue(now);
             ApplyBackPressure(consumer, now);
+            GoLocalWhenReady(consumer, now);
         }
         if (HasAssignment && now >= _nextCheckpointTicks)
         {

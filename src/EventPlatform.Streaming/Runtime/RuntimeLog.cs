@@ -56,6 +56,12 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 4017, Level = LogLevel.Error, Message = "Job {Job}: {Topic}[{Partition}] holds a record at offset {Offset} that this version cannot read (a later format, or a malformed or forged record naming no source of the job); such records are skipped, not applied. Stop the newer version's instances or reset the topic")]
     public static partial void UnknownRepartitionFormat(ILogger logger, string job, string topic, int partition, long offset);
 
+    [LoggerMessage(EventId = 4019, Level = LogLevel.Information, Message = "Job {Job} owns every partition and has read all its repartition topic holds: keyed elements now go to the window tasks in memory, not through {Topic}")]
+    public static partial void WentLocal(ILogger logger, string job, string topic);
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Job {Job}: the window tasks did not reach the end of {Topic} within {Seconds} s of pausing the sources; routing through it goes on, the next try in {Retry} s")]
+    public static partial void LocalDrainTimedOut(ILogger logger, string job, string topic, double seconds, double retry);
+
     [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "{Client}: {Facility} {Message} (client log level {Level})")]
     public static partial void ClientProblem(ILogger logger, string client, string facility, string message, int level);
 }
