@@ -65,11 +65,11 @@ Console.WriteLine($"preloaded {input:N0} records ({events:N0} events and {partit
 
 // 2. The runs, side by side: the raw pipe, then the processor, over the same input.
 var dataDirectory = Directory.CreateTempSubdirectory("processor-bench-").FullName;
-var rows = new List<(double Raw, double Consumed, double Results)>();
+var rows = new List<(double Raw, double Consumed, double Results, double RawWarm, double ConsumedWarm)>();
 List<(CliProcess Process, Uri Metrics)> lastProcessors = [];
 for (var run = 1; run <= runs; run++)
 {
-    var raw = RawPipe($"raw-pipe-{run}");
+    var (raw, rawWarm) = RawPipe($"raw-pipe-{run}");
     foreach (var (process, _) in lastProcessors)
     {
         await process.DisposeAsync();
@@ -81,8 +81,8 @@ for (var run = 1; run <= runs; run++)
         lastProcessors.Add(await StartProcessorAsync($"bench-{run}", instance));
     }
 
-    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds) = await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)]);
-    rows.Add((raw, consumedRate, resultsRate));
+    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds, consumedWarm) = await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)]);
+    rows.Add((raw, consumedRate, resultsRate, rawWarm, consumedWarm));
     // The embedded broker keeps ~5 MB per partition: a consumer further behind than that is reset past
     // records it never read (librdkafka logs "Offset out of range" as a warning, event 4018).
     var resets = lastProcessors.Sum(p => p.Process.Output.Split('\n').Count(l => l.Contains("Offset out of range", StringComparison.Ordinal)));
@@ -105,6 +105,10 @@ Console.WriteLine($"raw pipe:              {Spread(rows.Select(r => r.Raw))} eve
 Console.WriteLine($"processor, input read: {Spread(rows.Select(r => r.Consumed))} events/s");
 Console.WriteLine($"processor, to results: {Spread(rows.Select(r => r.Results))} events/s");
 Console.WriteLine($"ratio (input read / raw): {Spread(rows.Select(r => r.Consumed / r.Raw * 100))} %");
+// The second half of the input alone: both sides warmed up (the JIT's tiers done, caches and state sized).
+Console.WriteLine($"second half, raw pipe:  {Spread(rows.Select(r => r.RawWarm))} events/s");
+Console.WriteLine($"second half, processor: {Spread(rows.Select(r => r.ConsumedWarm))} events/s");
+Console.WriteLine($"second half, ratio:     {Spread(rows.Select(r => r.ConsumedWarm / r.RawWarm * 100))} %");
 
 // 3. The window-close delay: the last run's processor stays, live events stamped with the clock arrive at
 //    a steady rate, and each window's first result is timed from the moment its close became possible:
@@ -162,7 +166,7 @@ async Task ProduceEventAsync(int i, long time, int? markerPartition)
 
 // Consume every input record and produce one record per input (same key and value), then flush: events/s
 // from the first record read to the last one acknowledged.
-double RawPipe(string group)
+(double Whole, double SecondHalf) RawPipe(string group)
 {
     using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
     {
@@ -174,12 +178,17 @@ double RawPipe(string group)
     }).Build();
     consumer.Subscribe(topics);
     var read = 0;
+    var halfway = 0.0;
     Stopwatch? elapsed = null;
     while (read < input)
     {
         var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"the raw pipe read {read} of {input} records");
         elapsed ??= Stopwatch.StartNew();
         read++;
+        if (read == input / 2)
+        {
+            halfway = elapsed.Elapsed.TotalSeconds;
+        }
         while (true)
         {
             try
@@ -195,8 +204,9 @@ double RawPipe(string group)
     }
 
     output.Flush();
+    var total = elapsed!.Elapsed.TotalSeconds;
     consumer.Close();
-    return input / elapsed!.Elapsed.TotalSeconds;
+    return (input / total, (input - input / 2) / (total - halfway));
 }
 
 async Task<(CliProcess, Uri)> StartProcessorAsync(string job, int instance)
@@ -206,18 +216,19 @@ async Task<(CliProcess, Uri)> StartProcessorAsync(string job, int instance)
     [
         "processor", $"--Processor:Urls={url.ToString().TrimEnd('/')}", $"--Processor:JobName={job}",
         $"--Processor:DataDirectory={Path.Combine(dataDirectory, job, instance.ToString(CultureInfo.InvariantCulture))}", "--Logging:LogLevel:Default=Warning", .. processorArguments,
-    ], PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl));
+    ], ProcessorEnvironment());
     await process.WaitForHealthyAsync(new Uri(url, "health/ready"), PlatformProcesses.StartTimeout);
     return (process, new Uri(url, "metrics"));
 }
 
 // Polls the processor's counters: events/s from its first record read to the whole input read, and to its
 // last result (events.aggregated quiet for 3 s after the input is read).
-async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds)> MeasureProcessorAsync(Uri[] metrics)
+async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds, double SecondHalf)> MeasureProcessorAsync(Uri[] metrics)
 {
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
     Stopwatch? elapsed = null;
     double consumedAt = 0;
+    (double At, double Consumed)? halfway = null;
     long lastReport = -1;
     var lastConsumed = -1.0;
     var stalledReports = 0;
@@ -233,6 +244,11 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
         {
             consumedAt = elapsed!.Elapsed.TotalSeconds;
             break;
+        }
+
+        if (halfway is null && consumed >= input / 2)
+        {
+            halfway = (elapsed!.Elapsed.TotalSeconds, consumed);
         }
 
         if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") is not null && elapsed is not null && elapsed.ElapsedMilliseconds / 2000 != lastReport)
@@ -273,7 +289,8 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
         await Task.Delay(50);
     }
 
-    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth);
+    var (halfAt, halfConsumed) = halfway ?? (0, 0);
+    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth, (input - halfConsumed) / (consumedAt - halfAt));
 }
 
 async Task<List<double>> MeasureCloseDelayAsync()
@@ -370,4 +387,16 @@ int Argument(string name, int fallback)
     }
 
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+// BENCH_PROCESSOR_ENV="DOTNET_TieredPGO=0 ..." sets runtime knobs for the processor alone, not for the raw pipe in this process.
+Dictionary<string, string?> ProcessorEnvironment()
+{
+    var environment = PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl);
+    foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_PROCESSOR_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var equals = setting.IndexOf('=', StringComparison.Ordinal);
+        environment[setting[..equals]] = setting[(equals + 1)..];
+    }
+    return environment;
 }

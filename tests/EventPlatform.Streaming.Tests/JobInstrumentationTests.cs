@@ -4,7 +4,9 @@ using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Operators;
 using EventPlatform.Streaming.Runtime;
 using EventPlatform.Streaming.Runtime.Checkpoints;
+using EventPlatform.Streaming.State;
 using EventPlatform.Streaming.Time;
+using EventPlatform.Streaming.Windows;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EventPlatform.Streaming.Tests;
@@ -20,7 +22,7 @@ public sealed class JobInstrumentationTests
 
         public List<LateOutcome> Late { get; } = [];
 
-        public void WindowInput(long eventTime) => WindowInputs.Add(eventTime);
+        public void WindowInput(object? element, long eventTime) => WindowInputs.Add(eventTime);
 
         public void LateRecord(LateOutcome outcome) => Late.Add(outcome);
     }
@@ -55,6 +57,52 @@ public sealed class JobInstrumentationTests
         Assert.Equal(expected, string.Join(',', recorder.Late));
         // Every valid record reaches the window operator once, with its own event time.
         Assert.Equal(times[..5], recorder.WindowInputs);
+    }
+
+    [Fact]
+    public void An_element_read_by_several_windows_is_measured_once()
+    {
+        var job = new StreamJob("latency-once");
+        var keyed = job.Source("latency-once.in", r => r, (r, _) => r.Timestamp)
+            .Map(r => System.Text.Encoding.UTF8.GetString(r.Value))
+            .KeyBy(text => text);
+        foreach (var size in new[] { 1, 5 })
+        {
+            keyed.Window(new WindowDefinition(WindowAssigner.Tumbling(TimeSpan.FromMinutes(size)), LateDataPolicy.Drop))
+                .Aggregate(new Aggregation.CountAggregate<string>(), StateSerializers.Int64)
+                .SinkTo("latency-once.out", OutputKeys.ForWindow, r => [(byte)r.Result]);
+        }
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Base + 60_000));
+        using var metrics = new JobMetrics(job.Name, null, clock);
+        var observed = new List<double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "flink_taskmanager_job_task_operator_latency_seconds" && instrument.Meter.Name == KafkaJobRunner.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            if (tags.ToArray().Any(t => t.Key == "job_name" && (string?)t.Value == job.Name))
+            {
+                observed.Add(value);
+            }
+        });
+        listener.Start();
+        var instance = new JobInstance(job, new ListOutput(), new WatermarkOptions { MaxOutOfOrderness = TimeSpan.FromSeconds(10) }, clock, StagePlan.Whole, metrics);
+        instance.AddPartition(new SourcePartition("latency-once.in", 0));
+
+        for (var i = 0; i < 4; i++)
+        {
+            instance.Process(TestJobs.Record("latency-once.in", 0, i, "k" + (i % 2), Base + (i * 1_000)));
+        }
+
+        // Two windows read each of the four elements: four observations, each its own delay.
+        Assert.Equal([60.0, 59.0, 58.0, 57.0], observed);
     }
 
     private sealed class ScopedMeterFactory : IMeterFactory

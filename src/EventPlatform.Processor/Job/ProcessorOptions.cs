@@ -88,6 +88,12 @@ public sealed class ProcessorOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int MaxRepartitionLag { get; set; } = new ScaleOutOptions().MaxRepartitionLag;
 
+    /// <summary>
+    /// Under scale-out, an instance that owns every partition skips the repartition topic and hands events
+    /// to its windows in memory (see <c>ScaleOutOptions.LocalWhenAlone</c>); false: always through the topic.
+    /// </summary>
+    public bool LocalWhenAlone { get; set; } = new ScaleOutOptions().LocalWhenAlone;
+
     /// <summary>Where checkpoints are kept; by default the platform's data directory.</summary>
     public string? DataDirectory { get; set; }
 

@@ -64,7 +64,7 @@ public sealed partial class ProcessorService(
                     IdleTimeout = settings.IdleTimeout,
                     StreamIdleTimeout = settings.StreamIdleTimeout,
                 },
-                ScaleOut = settings.ScaleOut ? new ScaleOutOptions { RepartitionPartitions = settings.RepartitionPartitions, MaxRepartitionLag = settings.MaxRepartitionLag } : null,
+                ScaleOut = settings.ScaleOut ? new ScaleOutOptions { RepartitionPartitions = settings.RepartitionPartitions, MaxRepartitionLag = settings.MaxRepartitionLag, LocalWhenAlone = settings.LocalWhenAlone } : null,
             };
             var store = CreateCheckpointStore(settings, job.Name);
             using var storeLifetime = store as IDisposable;

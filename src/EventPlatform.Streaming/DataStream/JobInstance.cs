@@ -297,8 +297,11 @@ internal interface ILocalWindowTasks
 /// <summary>What a runtime measures inside a job instance (on the loop's thread).</summary>
 internal interface IJobInstrumentation
 {
-    /// <summary>A record reached a window operator; <paramref name="eventTime"/> is its event time.</summary>
-    void WindowInput(long eventTime);
+    /// <summary>
+    /// An element reached a window operator; <paramref name="eventTime"/> is its event time. The windows
+    /// that read one element get the same reference (null for value types): it is measured once.
+    /// </summary>
+    void WindowInput(object? element, long eventTime);
 
     /// <summary>A late (record, window) pair was handled by the window's policy.</summary>
     void LateRecord(LateOutcome outcome);

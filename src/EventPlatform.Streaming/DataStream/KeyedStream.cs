@@ -148,7 +148,7 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         {
             builder.LocalInputs[Id] = (Action<TKey, long, T>)((key, timestamp, value) =>
             {
-                instrumentation?.WindowInput(timestamp);
+                instrumentation?.WindowInput(Reference(value), timestamp);
                 op.Process(key, timestamp, value);
             });
             // A routed record can carry elements of several keys; this partition takes only its own.
@@ -157,7 +157,7 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
             {
                 if (owner.PartitionOf(value, out var key) == plan.Partition)
                 {
-                    instrumentation?.WindowInput(timestamp);
+                    instrumentation?.WindowInput(Reference(value), timestamp);
                     op.Process(key, timestamp, value);
                 }
             };
@@ -166,12 +166,15 @@ public sealed class WindowAggregateStream<TKey, T, TAcc, TOut> : DataStream<Wind
         {
             return (value, timestamp) =>
             {
-                instrumentation.WindowInput(timestamp);
+                instrumentation.WindowInput(Reference(value), timestamp);
                 op.Process(selector(value), timestamp, value);
             };
         }
         return (value, timestamp) => op.Process(selector(value), timestamp, value);
     }
+
+    // Value types are not boxed for the instrumentation's same-element test.
+    private static object? Reference(T value) => typeof(T).IsValueType ? null : value;
 
     private sealed class Output(Action<WindowResult<TKey, TOut>, long> results, Action<LateRecord<TKey, T>, long> late) : IWindowOutput<TKey, T, TOut>
     {
