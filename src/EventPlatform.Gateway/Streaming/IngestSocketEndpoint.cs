@@ -240,7 +240,11 @@ internal sealed class IngestSocketSession(
         {
             if (!_stopping)
             {
-                _pending++;
+                // Atomic: answers decrement it outside the lock (Finish), from Kafka's acknowledgements. A
+                // plain ++ here could overwrite a decrement made between its read and its write, and the
+                // count would never reach 0: the session would wait for its answers forever and never
+                // close (a CI run waited 20 minutes on it).
+                Interlocked.Increment(ref _pending);
                 return true;
             }
         }
