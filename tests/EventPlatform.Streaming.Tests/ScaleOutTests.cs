@@ -91,6 +91,16 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
         return topics;
     }
 
+    /// <summary>An input topic of its own, 3,600 records for it, their expected counts, and the count-per-minute job over them.</summary>
+    private (string Input, List<(int Partition, string Value, long Timestamp)> Records, Dictionary<string, long> Expected, TestJobs.Topics Topics, Streaming.DataStream.StreamJob Job) CountJob(string name, int seed)
+    {
+        var input = $"{name}.in";
+        kafka.Cluster.CreateTopic(input, InputPartitions, 1);
+        var records = Input(3600, seed);
+        var topics = CreateTopics(input, name);
+        return (input, records, Expected(records), topics, TestJobs.CountPerMinute(topics, name: name));
+    }
+
     private KafkaJobRunner StartRunner(Streaming.DataStream.StreamJob job, IPartitionedCheckpointStore? store = null, int? routeBatchBytes = null, int? maxRepartitionLag = null)
     {
         var options = Options(routeBatchBytes, maxRepartitionLag);
@@ -191,12 +201,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
     [Fact]
     public async Task Instances_added_stopped_and_crashed_mid_stream_end_with_every_window_exact()
     {
-        var input = "so-churn.in";
-        kafka.Cluster.CreateTopic(input, InputPartitions, 1);
-        var records = Input(3600, seed: 12);
-        var expected = Expected(records);
-        var topics = CreateTopics(input, "so-churn");
-        var job = TestJobs.CountPerMinute(topics, name: "so-churn");
+        var (input, records, expected, topics, job) = CountJob("so-churn", seed: 12);
         var third = records.Count / 3;
 
         var a = StartRunner(job);
@@ -250,12 +255,7 @@ public sealed class ScaleOutTests(EmbeddedKafkaFixture kafka) : IClassFixture<Em
     [Fact]
     public async Task Alone_an_instance_skips_the_hop_and_a_crash_between_the_halves_of_a_checkpoint_loses_and_repeats_nothing()
     {
-        var input = "so-local.in";
-        kafka.Cluster.CreateTopic(input, InputPartitions, 1);
-        var records = Input(3600, seed: 14);
-        var expected = Expected(records);
-        var topics = CreateTopics(input, "so-local");
-        var job = TestJobs.CountPerMinute(topics, name: "so-local");
+        var (input, records, expected, topics, job) = CountJob("so-local", seed: 14);
         var third = records.Count / 3;
         // The window tasks' checkpoints reach the disk, the source partitions' do not: as if every
         // checkpoint crashed between its two halves. Records applied locally are in no topic, so only

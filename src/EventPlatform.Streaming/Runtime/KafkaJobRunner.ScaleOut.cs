@@ -517,7 +517,7 @@ public sealed partial class KafkaJobRunner
             // Each record as if it had come alone: the same marks, and the watermark advanced after each.
             foreach (var item in batch)
             {
-                if (!IsApplied(task, item.Source, item.Offset))
+                if (!task.HasApplied(item.Source, item.Offset))
                 {
                     Apply(task, item.ToRecord(routed.BatchBytes!));
                     task.Instance.AdvanceWatermark();
@@ -527,7 +527,7 @@ public sealed partial class KafkaJobRunner
         }
         else
         {
-            if (IsApplied(task, routed.Source, routed.Offset))
+            if (task.HasApplied(routed.Source, routed.Offset))
             {
                 return;
             }
@@ -535,8 +535,6 @@ public sealed partial class KafkaJobRunner
         }
         task.Instance.AdvanceWatermark();
     }
-
-    private static bool IsApplied(WindowTask task, SourcePartition source, long offset) => task.HasApplied(source, offset);
 
     private static void Apply(WindowTask task, SourceRecord record)
     {
@@ -586,8 +584,6 @@ public sealed partial class KafkaJobRunner
         {
             return;
         }
-        // One record per repartition partition for all of them: it follows, in each partition, every
-        // record routed from them so far, which is all the ordering argument needs.
         if (scaled.Local)
         {
             // The window tasks also see each source partition's event time with every record applied
@@ -602,6 +598,8 @@ public sealed partial class KafkaJobRunner
             }
             return;
         }
+        // One record per repartition partition for all of them: it follows, in each partition, every
+        // record routed from them so far, which is all the ordering argument needs.
         var message = scaled.Records.Watermarks(watermarks, now);
         for (var partition = 0; partition < scaled.PartitionCount; partition++)
         {
