@@ -65,7 +65,8 @@ public sealed class ReadinessUnderBrokerOutageTests
                 }
             }
 
-            Assert.True(waiting.Count == 0 || DateTime.UtcNow < deadline, $"still {(ready ? "not ready" : "ready")}: {string.Join(", ", waiting)}");
+            Assert.True(waiting.Count == 0 || DateTime.UtcNow < deadline,
+                $"still {(ready ? "not ready" : "ready")}: {string.Join(", ", waiting)}\nup's output ends:\n{up.Output[^Math.Min(up.Output.Length, 4000)..]}");
             await Task.Delay(250);
         }
     }

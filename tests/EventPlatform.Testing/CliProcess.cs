@@ -329,6 +329,24 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>Lets a suspended child go on (SIGCONT): what it had received is processed then.</summary>
     public void Resume() => SendSignal(SigCont);
 
+    /// <summary>
+    /// Sends SIGCONT to each thread of the child in turn (tgkill), so its handler runs once on every
+    /// thread, whichever of them a process-wide signal would have picked.
+    /// </summary>
+    public void ContinueEveryThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Signalling a child's threads needs Linux.");
+        }
+
+        foreach (var task in Directory.GetDirectories($"/proc/{_process.Id}/task"))
+        {
+            // A thread that ended since the listing is simply skipped.
+            _ = NativeMethods.tgkill(_process.Id, int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture), SigCont);
+        }
+    }
+
     private const int SigStop = 19;
     private const int SigCont = 18;
 
@@ -350,6 +368,9 @@ public sealed class CliProcess : IAsyncDisposable
         [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
 #pragma warning disable CA5392, SYSLIB1054 // libc is the system's own library; DllImport keeps this test helper short.
         internal static extern int kill(int pid, int sig);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int tgkill(int tgid, int tid, int sig);
 #pragma warning restore CA5392, SYSLIB1054
     }
 

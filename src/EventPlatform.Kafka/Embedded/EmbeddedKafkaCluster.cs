@@ -70,7 +70,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             throw new InvalidOperationException("Could not create the embedded broker's handle: " + Marshal.PtrToStringUTF8((IntPtr)errstr));
         }
 
-        var cluster = LibrdkafkaNative.rd_kafka_mock_cluster_new(rk, options.BrokerCount);
+        var cluster = LibrdkafkaNative.CreateMockClusterWithSignalsBlocked(rk, options.BrokerCount);
         if (cluster == IntPtr.Zero)
         {
             LibrdkafkaNative.rd_kafka_destroy(rk);

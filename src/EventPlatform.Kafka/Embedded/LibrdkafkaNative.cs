@@ -78,6 +78,50 @@ internal static unsafe partial class LibrdkafkaNative
     [LibraryImport(Lib)]
     public static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
 
+    /// <summary>
+    /// <see cref="rd_kafka_mock_cluster_new"/> with every signal blocked while the mock cluster's
+    /// thread is created, so that thread inherits a mask that blocks them all.
+    /// </summary>
+    /// <remarks>
+    /// The mock thread stops for good, closing every broker, when its poll() fails, and poll()
+    /// fails with EINTR whenever a signal handler runs on that thread. .NET handles SIGCONT,
+    /// SIGWINCH and SIGCHLD, so one <c>kill -CONT</c>, a resized terminal or a child process
+    /// ending could silently end the embedded broker. librdkafka blocks signals this way for the
+    /// threads of <see cref="rd_kafka_new"/>, but not for the mock cluster's.
+    /// </remarks>
+    public static IntPtr CreateMockClusterWithSignalsBlocked(IntPtr rk, int brokerCount)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return rd_kafka_mock_cluster_new(rk, brokerCount);
+        }
+
+        // glibc's sigset_t is 1024 bits.
+        var all = stackalloc byte[128];
+        var previous = stackalloc byte[128];
+        if (sigfillset(all) != 0 || pthread_sigmask(SigSetMask, all, previous) != 0)
+        {
+            throw new InvalidOperationException("Could not block signals while starting the embedded broker.");
+        }
+
+        try
+        {
+            return rd_kafka_mock_cluster_new(rk, brokerCount);
+        }
+        finally
+        {
+            _ = pthread_sigmask(SigSetMask, previous, null);
+        }
+    }
+
+    private const int SigSetMask = 2;
+
+    [LibraryImport("libc")]
+    private static partial int sigfillset(byte* set);
+
+    [LibraryImport("libc")]
+    private static partial int pthread_sigmask(int how, byte* set, byte* oldSet);
+
     [LibraryImport(Lib)]
     public static partial void rd_kafka_mock_cluster_destroy(IntPtr mcluster);
 
