@@ -1,10 +1,35 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using EventPlatform.Streaming.Operators;
 using EventPlatform.Streaming.State;
 
 namespace EventPlatform.Streaming.Aggregation;
 
 /// <summary>One event as the aggregation sees it: its numeric reading, if any, and its user, if any.</summary>
-public readonly record struct Reading(double? Value, string? UserId);
+public readonly record struct Reading
+{
+    /// <summary>Creates a reading; <paramref name="userId"/> is fingerprinted here, once.</summary>
+    public Reading(double? value, string? userId)
+    {
+        Value = value;
+        UserId = userId;
+        UserFingerprint = userId is null ? default : FingerprintOf(userId);
+    }
+
+    /// <summary>The event's numeric reading, if any.</summary>
+    public double? Value { get; }
+
+    /// <summary>The event's user, if any.</summary>
+    public string? UserId { get; }
+
+    /// <summary>
+    /// The user's 128-bit fingerprint, hashed once for every window the event falls in (the default
+    /// job puts each event in nine). Get-only, so that no <c>with</c> can leave it stale.
+    /// </summary>
+    internal UInt128 UserFingerprint { get; }
+
+    internal static UInt128 FingerprintOf(string userId) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(userId.AsSpan()));
+}
 
 /// <summary>
 /// The seed's <c>AggregatedEvent</c> figures for one key and window. <see cref="Sum"/>,
@@ -15,7 +40,9 @@ public sealed record AggregatedReadings(long Count, double? Sum, double? Average
 
 /// <summary>
 /// The seed's <c>EventAggregator</c>: count, sum, average, min, max and distinct users. Distinct
-/// users are exact by default (a set of user ids; merge is union); for windows with very many users
+/// users are exact by default (a set of the users' 128-bit fingerprints, as ClickHouse's
+/// <c>uniqExact</c> keeps for strings; merge is union; two ids share a fingerprint with probability
+/// about n²/2^129, for a billion users 10^-21); for windows with very many users
 /// pass a HyperLogLog precision to bound memory at 2^precision bytes per window, with a relative
 /// standard error of about 1.04/√(2^precision). Sums use Neumaier compensation, so the order of
 /// records barely matters; merging partial sums in another order can still change the last bits.
@@ -68,10 +95,24 @@ public sealed class EventAggregator : IAggregateFunction<Reading, ReadingAccumul
 }
 
 /// <summary>The running state of <see cref="EventAggregator"/> for one key and window. Not thread-safe.</summary>
+/// <remarks>
+/// Exact distinct users are fingerprints: compact, hashed once per event, and compared without
+/// following a pointer to a string per window. They start as one fingerprint held inline; the set
+/// is made when a second user comes, so a per-user window (the default job's sessions) never makes one.
+/// </remarks>
 public sealed class ReadingAccumulator
 {
-    private readonly HashSet<string>? _users;
+    // Snapshot tags of the distinct-user state. Exact user ids (tag 0) are read from snapshots
+    // written before fingerprints, and fingerprinted on the way in.
+    private const byte ExactIdsTag = 0;
+    private const byte SketchTag = 1;
+    private const byte FingerprintsTag = 2;
+
+    private readonly bool _exact;
     private readonly HyperLogLog? _userSketch;
+    private bool _hasOnlyUser;
+    private UInt128 _onlyUser;
+    private FingerprintSet? _users;
     private NeumaierSum _sum;
 
     internal ReadingAccumulator(int? hyperLogLogPrecision)
@@ -82,13 +123,13 @@ public sealed class ReadingAccumulator
         }
         else
         {
-            _users = new HashSet<string>(StringComparer.Ordinal);
+            _exact = true;
         }
     }
 
-    private ReadingAccumulator(HashSet<string>? users, HyperLogLog? userSketch)
+    private ReadingAccumulator(bool exact, HyperLogLog? userSketch)
     {
-        _users = users;
+        _exact = exact;
         _userSketch = userSketch;
     }
 
@@ -102,7 +143,9 @@ public sealed class ReadingAccumulator
 
     private double Max { get; set; } = double.NegativeInfinity;
 
-    internal void Add(Reading reading)
+    private int ExactDistinctUsers => _users?.Count ?? (_hasOnlyUser ? 1 : 0);
+
+    internal void Add(in Reading reading)
     {
         Count++;
         if (reading.Value is { } value && double.IsFinite(value))
@@ -114,14 +157,58 @@ public sealed class ReadingAccumulator
         }
         if (reading.UserId is { } user)
         {
-            _users?.Add(user);
-            _userSketch?.Add(user);
+            if (_exact)
+            {
+                AddUser(reading.UserFingerprint);
+            }
+            else
+            {
+                _userSketch!.Add(user);
+            }
+        }
+    }
+
+    /// <summary>Adds a user's fingerprint; false when it was there already.</summary>
+    private bool AddUser(UInt128 user)
+    {
+        if (_users is not null)
+        {
+            return _users.Add(user);
+        }
+        if (!_hasOnlyUser)
+        {
+            (_onlyUser, _hasOnlyUser) = (user, true);
+            return true;
+        }
+        if (_onlyUser == user)
+        {
+            return false;
+        }
+        _users = new FingerprintSet();
+        _users.Add(_onlyUser);
+        _users.Add(user);
+        _hasOnlyUser = false;
+        return true;
+    }
+
+    private void AddUsersOf(ReadingAccumulator other)
+    {
+        if (other._users is not null)
+        {
+            foreach (var user in other._users.Items())
+            {
+                AddUser(user);
+            }
+        }
+        else if (other._hasOnlyUser)
+        {
+            AddUser(other._onlyUser);
         }
     }
 
     internal void Merge(ReadingAccumulator other)
     {
-        if ((_users is null) != (other._users is null))
+        if (_exact != other._exact)
         {
             throw new InvalidOperationException("Cannot merge an exact distinct count with a HyperLogLog one.");
         }
@@ -130,13 +217,19 @@ public sealed class ReadingAccumulator
         _sum.Add(other._sum);
         Min = Math.Min(Min, other.Min);
         Max = Math.Max(Max, other.Max);
-        _users?.UnionWith(other._users!);
-        _userSketch?.Merge(other._userSketch!);
+        if (_exact)
+        {
+            AddUsersOf(other);
+        }
+        else
+        {
+            _userSketch!.Merge(other._userSketch!);
+        }
     }
 
     internal AggregatedReadings ToResult()
     {
-        var distinct = _users?.Count ?? _userSketch!.Estimate();
+        var distinct = _exact ? ExactDistinctUsers : _userSketch!.Estimate();
         if (ValueCount == 0)
         {
             return new AggregatedReadings(Count, null, null, null, null, distinct);
@@ -153,17 +246,20 @@ public sealed class ReadingAccumulator
         writer.WriteDouble(_sum.Compensation);
         writer.WriteDouble(Min);
         writer.WriteDouble(Max);
-        writer.WriteBoolean(_userSketch is not null);
         if (_userSketch is not null)
         {
+            writer.WriteByte(SketchTag);
             _userSketch.Write(writer);
             return;
         }
-        writer.WriteInt32(_users!.Count);
+        writer.WriteByte(FingerprintsTag);
+        writer.WriteInt32(ExactDistinctUsers);
         // Sorted, so that equal states give equal snapshots.
-        foreach (var user in _users.Order(StringComparer.Ordinal))
+        IEnumerable<UInt128> users = _users is not null ? _users.Items().Order() : _hasOnlyUser ? [_onlyUser] : [];
+        foreach (var user in users)
         {
-            writer.WriteString(user);
+            writer.WriteInt64((long)(ulong)(user >> 64));
+            writer.WriteInt64((long)(ulong)user);
         }
     }
 
@@ -176,20 +272,24 @@ public sealed class ReadingAccumulator
         var min = reader.ReadDouble();
         var max = reader.ReadDouble();
         ReadingAccumulator accumulator;
-        if (reader.ReadBoolean())
+        var tag = reader.ReadByte();
+        if (tag == SketchTag)
         {
-            accumulator = new ReadingAccumulator(null, HyperLogLog.Read(reader));
+            accumulator = new ReadingAccumulator(exact: false, HyperLogLog.Read(reader));
         }
         else
         {
-            var userCount = reader.ReadCount(1 << 24, bytesPerItem: 4);
-            var users = new HashSet<string>(userCount, StringComparer.Ordinal);
+            reader.Check(tag is ExactIdsTag or FingerprintsTag, "an unknown kind of distinct-user state");
+            var userCount = reader.ReadCount(1 << 24, bytesPerItem: tag == FingerprintsTag ? 16 : 4);
+            reader.Check(userCount <= count, "more users than events");
+            accumulator = new ReadingAccumulator(exact: true, null);
             for (var i = 0; i < userCount; i++)
             {
-                reader.Check(users.Add(reader.ReadString()), "duplicate user id");
+                var user = tag == FingerprintsTag
+                    ? new UInt128((ulong)reader.ReadInt64(), (ulong)reader.ReadInt64())
+                    : Reading.FingerprintOf(reader.ReadString());
+                reader.Check(accumulator.AddUser(user), "duplicate user");
             }
-            reader.Check(users.Count <= count, "more users than events");
-            accumulator = new ReadingAccumulator(users, null);
         }
         accumulator.Count = count;
         accumulator.ValueCount = valueCount;
