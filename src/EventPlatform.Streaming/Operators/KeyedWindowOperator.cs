@@ -243,7 +243,8 @@ public sealed class KeyedWindowOperator<TKey, TIn, TAcc, TOut>
 
     private void ProcessIntoSession(TKey key, long timestamp, TIn input, TimeWindow candidate)
     {
-        var sessions = _windowsByKey.GetValueOrDefault(key);
+        // TryGetValue, not GetValueOrDefault: that extension takes the read-only interface, one more dispatch per record.
+        _windowsByKey.TryGetValue(key, out var sessions);
         var merged = candidate;
         var firstOverlap = -1;
         var overlapCount = 0;
