@@ -389,15 +389,13 @@ int Argument(string name, int fallback)
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
-// The processor runs with the runtime settings a user gets from the README's `dotnet run` command: the
-// CLI's own (server GC; the test helper's workstation-GC override is removed) and its launch profile's
-// (src/EventPlatform.Cli/Properties/launchSettings.json). BENCH_PROCESSOR_ENV="DOTNET_TieredPGO=0 ..."
-// sets more for the processor alone, not for the raw pipe in this process.
+// The processor runs with the runtime settings a user gets: the CLI's own (server GC; the test helper's
+// workstation-GC override is removed). BENCH_PROCESSOR_ENV="DOTNET_TieredPGO=0 ..." sets more for the
+// processor alone, not for the raw pipe in this process.
 Dictionary<string, string?> ProcessorEnvironment()
 {
     var environment = PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl);
     environment["DOTNET_gcServer"] = null;
-    environment["DOTNET_TC_CallCountingDelayMs"] = "0";
     foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_PROCESSOR_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
     {
         var equals = setting.IndexOf('=', StringComparison.Ordinal);
