@@ -84,10 +84,10 @@ internal static unsafe partial class LibrdkafkaNative
     /// </summary>
     /// <remarks>
     /// The mock thread stops for good, closing every broker, when its poll() fails, and poll()
-    /// fails with EINTR whenever a signal handler runs on that thread. .NET handles SIGCONT,
-    /// SIGWINCH and SIGCHLD, so one <c>kill -CONT</c>, a resized terminal or a child process
-    /// ending could silently end the embedded broker. librdkafka blocks signals this way for the
-    /// threads of <see cref="rd_kafka_new"/>, but not for the mock cluster's.
+    /// fails with EINTR whenever a signal handler runs on that thread. .NET handles SIGCONT (and
+    /// other signals), so a stop and continue (Ctrl-Z then <c>fg</c>, SIGSTOP/SIGCONT) silently
+    /// ended the embedded broker whenever the handler landed on that thread. librdkafka blocks
+    /// signals this way for the threads of <see cref="rd_kafka_new"/>, but not for the mock cluster's.
     /// </remarks>
     public static IntPtr CreateMockClusterWithSignalsBlocked(IntPtr rk, int brokerCount)
     {
