@@ -145,6 +145,8 @@ public sealed class ReadingAccumulator
 
     private int ExactDistinctUsers => _users?.Count ?? (_hasOnlyUser ? 1 : 0);
 
+    private IEnumerable<UInt128> ExactUsers => _users?.Items() ?? (_hasOnlyUser ? [_onlyUser] : []);
+
     internal void Add(in Reading reading)
     {
         Count++;
@@ -191,21 +193,6 @@ public sealed class ReadingAccumulator
         return true;
     }
 
-    private void AddUsersOf(ReadingAccumulator other)
-    {
-        if (other._users is not null)
-        {
-            foreach (var user in other._users.Items())
-            {
-                AddUser(user);
-            }
-        }
-        else if (other._hasOnlyUser)
-        {
-            AddUser(other._onlyUser);
-        }
-    }
-
     internal void Merge(ReadingAccumulator other)
     {
         if (_exact != other._exact)
@@ -219,7 +206,10 @@ public sealed class ReadingAccumulator
         Max = Math.Max(Max, other.Max);
         if (_exact)
         {
-            AddUsersOf(other);
+            foreach (var user in other.ExactUsers)
+            {
+                AddUser(user);
+            }
         }
         else
         {
@@ -255,8 +245,7 @@ public sealed class ReadingAccumulator
         writer.WriteByte(FingerprintsTag);
         writer.WriteInt32(ExactDistinctUsers);
         // Sorted, so that equal states give equal snapshots.
-        IEnumerable<UInt128> users = _users is not null ? _users.Items().Order() : _hasOnlyUser ? [_onlyUser] : [];
-        foreach (var user in users)
+        foreach (var user in ExactUsers.Order())
         {
             writer.WriteInt64((long)(ulong)(user >> 64));
             writer.WriteInt64((long)(ulong)user);
