@@ -38,6 +38,16 @@ public sealed class ProcessorScaleOutTests(ITestOutputHelper output) : IAsyncLif
                 var results = await _bed.WaitForResultsAsync(from, reference.Count, TimeSpan.FromSeconds(60), first);
                 var consumed = await Task.WhenAll(processes.Select(_bed.ConsumedAsync));
                 output.WriteLine($"{instances} instance(s): {results.Count} windows in {(DateTime.UtcNow - started).TotalSeconds:F1} s, records read per instance: {string.Join(", ", consumed)}");
+                if (results.Count < reference.Count)
+                {
+                    // Short: what each instance logged (rebalances, going local, drains) says where it stalled.
+                    foreach (var process in processes)
+                    {
+                        output.WriteLine($"--- {process.Name}, the last 300 lines:\n{string.Join('\n', process.Output.Split('\n').TakeLast(300))}");
+                        output.WriteLine(string.Join('\n', (await _bed.MetricsAsync(process)).Split('\n').Where(l => l.StartsWith("processor_", StringComparison.Ordinal) || l.StartsWith("stream_job_", StringComparison.Ordinal))));
+                    }
+                }
+
                 foreach (var process in processes)
                 {
                     await _bed.KillAsync(process);

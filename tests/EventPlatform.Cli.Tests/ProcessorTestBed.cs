@@ -272,6 +272,13 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
         return Sum(await http.GetStringAsync(_metrics[process]), "processor_records_consumed_total");
     }
 
+    /// <summary>The processor's metrics page, as text.</summary>
+    public async Task<string> MetricsAsync(CliProcess process)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return await http.GetStringAsync(_metrics[process]);
+    }
+
     private static double Sum(string metrics, string name) => metrics.Split('\n')
         .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is ' ' or '{'))
         .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));

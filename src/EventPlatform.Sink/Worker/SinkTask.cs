@@ -69,6 +69,7 @@ public sealed class SinkTask : IAsyncDisposable
     private volatile bool _stopping;
     private volatile bool _pauseRequested;
     private bool _pausedByRequest;
+    private List<TopicPartition>? _resumePending;
     private volatile Exception? _failure;
     private volatile string? _setupProblem;
 
@@ -166,6 +167,7 @@ public sealed class SinkTask : IAsyncDisposable
             return;
         }
 
+        ResumeAssigned(consumer);
         ApplyPauseRequest(consumer);
         CommitWarehouseOffsetsAhead(consumer);
 
@@ -243,6 +245,19 @@ public sealed class SinkTask : IAsyncDisposable
         }
 
         CommitToKafka(consumer, [.. drained.Where(d => d.NextOffset >= 0).Select(d => new TopicPartitionOffset(d.State.Partition, d.NextOffset))]);
+    }
+
+    // librdkafka keeps a partition's pause across a rebalance: one paused for a retry, revoked, and
+    // assigned again would stay paused while its new state says otherwise, and never be read again.
+    // So an assignment starts unpaused, before its first poll (a paused connector pauses it again).
+    private void ResumeAssigned(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (_resumePending is { } assigned)
+        {
+            _resumePending = null;
+            // Not those revoked since, nor those its first records paused already.
+            consumer.Resume([.. assigned.Where(p => _partitions.TryGetValue(p, out var state) && !state.Paused)]);
+        }
     }
 
     /// <summary>Pauses (or resumes) the whole assignment on the loop's thread, leaving partitions paused for retries paused.</summary>
@@ -551,6 +566,7 @@ public sealed class SinkTask : IAsyncDisposable
             }
         }
 
+        _resumePending = [.. assigned];
         Volatile.Write(ref _assignedCount, _partitions.Count);
         return positions;
     }

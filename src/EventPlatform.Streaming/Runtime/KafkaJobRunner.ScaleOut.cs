@@ -109,8 +109,12 @@ public sealed partial class KafkaJobRunner
         var scaled = _scaled!;
         scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
             new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0, scaled is { Topic: not null, Options.LocalWhenAlone: true } ? scaled : null), _metrics);
-        // librdkafka assigns partitions unpaused; an eager rebalance hands out the whole assignment again.
+        // librdkafka keeps a partition's pause across a rebalance: one paused here (back-pressure, a
+        // drain to go local) and handed back by an eager rebalance would stay paused for good while this
+        // bookkeeping said otherwise, and the group's watermark would never pass it. Every assigned
+        // partition is resumed before the next poll (ResumeAssigned), so an assignment starts unpaused.
         scaled.SourcesPaused = false;
+        scaled.ResumePending = [.. partitions];
         scaled.Local = false;
         scaled.Draining = false;
         var restored = new List<string>();
@@ -188,6 +192,7 @@ public sealed partial class KafkaJobRunner
         var scaled = _scaled!;
         scaled.Local = false;
         scaled.Draining = false;
+        scaled.ResumePending = null;
         // Nothing routed outlives the assignment it was read under: after a checkpoint nothing is pending,
         // and without one (a failure) the partitions' next owner routes the records again.
         foreach (var batch in scaled.Pending)
@@ -446,6 +451,16 @@ public sealed partial class KafkaJobRunner
         else if (scaled.SourcesPaused && lag <= bound / 4)
         {
             ResumeSources(consumer);
+        }
+    }
+
+    // After an assignment, before the next poll: the partitions may come back paused from an earlier one.
+    private static void ResumeAssigned(IConsumer<byte[]?, byte[]> consumer, ScaledRun scaled)
+    {
+        if (scaled.ResumePending is { } assigned)
+        {
+            scaled.ResumePending = null;
+            consumer.Resume(assigned);
         }
     }
 
@@ -791,8 +806,11 @@ public sealed partial class KafkaJobRunner
         /// <summary>Per repartition partition, the highest offset this instance's writes were acknowledged at (-1: none); set on the delivery thread.</summary>
         public long[] Delivered = [];
 
-        /// <summary>The source partitions are paused for back-pressure (a new assignment starts unpaused).</summary>
+        /// <summary>The source partitions are paused for back-pressure or a drain (a new assignment starts unpaused).</summary>
         public bool SourcesPaused { get; set; }
+
+        /// <summary>Partitions just assigned, to resume before the next poll (librdkafka keeps a pause across a rebalance).</summary>
+        public List<TopicPartition>? ResumePending { get; set; }
 
         /// <summary>Per repartition partition, the routed records not yet written.</summary>
         public RepartitionRecords.PendingBatch[] Pending { get; set; } = [];

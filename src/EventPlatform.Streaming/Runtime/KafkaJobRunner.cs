@@ -244,6 +244,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         var now = _clock.GetTimestamp();
         if (_scaled is not null)
         {
+            ResumeAssigned(consumer, _scaled);
             ProduceRoutedWhenDue(now);
             BroadcastWatermarksWhenDue(now);
             ApplyBackPressure(consumer, now);
