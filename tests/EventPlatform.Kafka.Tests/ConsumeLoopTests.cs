@@ -146,4 +146,46 @@ public sealed class ConsumeLoopTests(EmbeddedKafkaFixture kafka) : IClassFixture
         Assert.True(loop.Completion.IsCompleted);
         Assert.Throws<ObjectDisposedException>(() => consumer.Consume(TimeSpan.Zero));
     }
+
+    [Fact]
+    public async Task A_loop_given_a_niceness_runs_its_thread_at_it_and_the_rest_of_the_process_keeps_its_own()
+    {
+        const string topic = "loop-niceness";
+        kafka.Cluster.CreateTopic(topic, 1, 1);
+        await ProduceAsync(topic, "a");
+        var read = new ConcurrentQueue<string>();
+        int? threadNice = null;
+        using var loop = new ConsumeLoop<byte[]?, byte[]>(Subscribed(topic, "loop-niceness"), "loop-niceness", new ConsumeLoopHandlers<byte[]?, byte[]>
+        {
+            OnRecord = r =>
+            {
+                threadNice ??= NiceOfThread(CurrentThreadId());
+                read.Enqueue(Encoding.UTF8.GetString(r.Message.Value));
+            },
+            OnFailure = _ => { },
+        }, niceness: 7);
+        loop.Start();
+        var deadline = DateTime.UtcNow + Patience;
+        while (read.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(["a"], read);
+        Assert.True(loop.NicenessApplied);
+        Assert.Equal(7, threadNice);
+        Assert.Equal(0, NiceOfThread(CurrentThreadId()));
+        using var other = Subscribed(topic, "loop-niceness-bad");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsumeLoop<byte[]?, byte[]>(other, "bad", Collecting(read), niceness: 20));
+    }
+
+    // Field 19 of a thread's stat file is its nice value (counted after the command in parentheses, field 2).
+    private static int NiceOfThread(int tid)
+    {
+        var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static int CurrentThreadId() => int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 }

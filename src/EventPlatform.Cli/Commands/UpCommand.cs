@@ -216,12 +216,21 @@ internal static class UpCommand
         return overrides;
     }
 
+    /// <summary>
+    /// The nice value of the processor's job thread and the sink's task threads in <c>up</c> (unless
+    /// configured): sharing the machine with the gateway, they take the CPU it leaves, so a burst of
+    /// publishes waits in Kafka rather than at the front door, and is processed once the burst is over.
+    /// The downstream guard still refuses publishes before they fall behind what the broker keeps.
+    /// </summary>
+    internal const string DownstreamNiceness = "10";
+
     /// <summary>What <c>up</c> decides for its processor: where it listens, its broker and registry (with the gateway's credentials).</summary>
     private static Dictionary<string, string?> ProcessorSettings(UpPlatform platform)
     {
         var overrides = new Dictionary<string, string?>
         {
             ["Processor:Urls"] = platform.ProcessorUrls,
+            ["Processor:ThreadNiceness"] = platform.Configuration["Processor:ThreadNiceness"] ?? DownstreamNiceness,
             ["Kafka:BootstrapServers"] = platform.Bootstrap,
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
         };

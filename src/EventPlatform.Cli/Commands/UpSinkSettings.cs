@@ -14,6 +14,7 @@ internal static class UpSinkSettings
             ["SchemaRegistry:Url"] = platform.RegistryUrl,
             // The Connect REST API takes the same platform tokens as the gateway.
             ["Jwt:SecretKey"] = platform.Jwt.SecretKey,
+            ["Sink:ThreadNiceness"] = platform.Configuration["Sink:ThreadNiceness"] ?? UpCommand.DownstreamNiceness,
         };
         platform.AddRegistryClientCredentials(settings);
         return settings;

@@ -34,6 +34,7 @@ public sealed class ConsumeLoop<TKey, TValue> : IDisposable
     private readonly ConsumeLoopHandlers<TKey, TValue> _handlers;
     private readonly string _name;
     private readonly TimeSpan _pollTimeout;
+    private readonly int _niceness;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lifecycle = new();
     private CancellationToken _cancellation;
@@ -46,8 +47,11 @@ public sealed class ConsumeLoop<TKey, TValue> : IDisposable
     /// <param name="name">The thread's name (shown in dumps and debuggers).</param>
     /// <param name="handlers">What to do with what the consumer reads.</param>
     /// <param name="pollTimeout">How long one poll waits: it bounds how late a stop is noticed (default 100 ms).</param>
-    public ConsumeLoop(IConsumer<TKey, TValue> consumer, string name, ConsumeLoopHandlers<TKey, TValue> handlers, TimeSpan? pollTimeout = null)
+    /// <param name="niceness">The thread's nice value on Linux (0, the default, leaves its priority alone; see <see cref="ThreadNiceness"/>).</param>
+    public ConsumeLoop(IConsumer<TKey, TValue> consumer, string name, ConsumeLoopHandlers<TKey, TValue> handlers, TimeSpan? pollTimeout = null, int niceness = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, ThreadNiceness.Lowest);
         ArgumentNullException.ThrowIfNull(consumer);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(handlers);
@@ -55,7 +59,11 @@ public sealed class ConsumeLoop<TKey, TValue> : IDisposable
         _name = name;
         _handlers = handlers;
         _pollTimeout = pollTimeout ?? TimeSpan.FromMilliseconds(100);
+        _niceness = niceness;
     }
+
+    /// <summary>Whether the thread runs at the nice value asked for (false where Linux refused it or it is not Linux); known once started.</summary>
+    public bool NicenessApplied { get; private set; }
 
     /// <summary>The consumer, for calls that librdkafka allows from any thread (watermarks, positions).</summary>
     public IConsumer<TKey, TValue> Consumer => _consumer;
@@ -139,6 +147,7 @@ public sealed class ConsumeLoop<TKey, TValue> : IDisposable
 
     private void Run()
     {
+        NicenessApplied = ThreadNiceness.LowerCurrentThread(_niceness);
         try
         {
             while (!Stopping)

@@ -128,6 +128,13 @@ public sealed class ProcessorOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:04:00")]
     public TimeSpan RegistryOutagePatience { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The job thread's nice value on Linux, 0 (the process's priority, the default) to 19. <c>up</c> sets
+    /// 10, so that on a machine shared with the gateway the job takes the CPU the gateway leaves.
+    /// </summary>
+    [Range(0, 19)]
+    public int ThreadNiceness { get; set; }
+
     /// <summary>The seed's windows.</summary>
     public static IReadOnlyList<WindowSettings> DefaultWindows { get; } =
     [

@@ -58,6 +58,7 @@ public sealed partial class ProcessorService(
                 Kafka = kafka.Value,
                 CheckpointInterval = settings.CheckpointInterval,
                 ProducerLinger = settings.ProducerLinger,
+                ThreadNiceness = settings.ThreadNiceness,
                 Watermarks = new WatermarkOptions
                 {
                     MaxOutOfOrderness = settings.MaxOutOfOrderness,

@@ -506,7 +506,7 @@ public sealed class ConnectWorker(
         var backoff = new ExponentialBackoff(settings.RetryBaseDelay, settings.RetryMaxDelay);
         var config = KafkaClientConfig.ForConsumer(kafkaOptions, $"{connector.Name}-task-{number}", kafkaOptions.BootstrapServers!, connector.GroupId);
         var task = new SinkTask(
-            new SinkTaskSettings(number, config, connector.Topics, policy, backoff, settings.MaxAttempts, ClusterId!),
+            new SinkTaskSettings(number, config, connector.Topics, policy, backoff, settings.MaxAttempts, ClusterId!, settings.ThreadNiceness),
             transformer, DestinationOf(runtime), producer, metrics, time, _logger, _ => { });
         if (runtime.Target == ConnectorTargetState.Paused)
         {

@@ -22,6 +22,7 @@ namespace EventPlatform.Sink.Worker;
 /// <param name="Backoff">The seed's retry delays.</param>
 /// <param name="MaxAttempts">Write attempts before refused rows go to the DLQ (5).</param>
 /// <param name="ClusterId">The Kafka cluster's id, which the warehouse's offsets are tagged with.</param>
+/// <param name="ThreadNiceness">The task thread's nice value on Linux (0: the process's priority).</param>
 public sealed record SinkTaskSettings(
     int TaskNumber,
     ConsumerConfig ConsumerConfig,
@@ -29,7 +30,8 @@ public sealed record SinkTaskSettings(
     FlushPolicy Flush,
     ExponentialBackoff Backoff,
     int MaxAttempts,
-    string ClusterId);
+    string ClusterId,
+    int ThreadNiceness = 0);
 
 /// <summary>
 /// One sink task (Kafka Connect's unit of parallelism): a consumer in the connector's group, on its
@@ -106,7 +108,7 @@ public sealed class SinkTask : IAsyncDisposable
                 SinkLog.TaskFailed(_logger, e, _settings.TaskNumber);
                 _onFailure(e);
             },
-        });
+        }, niceness: settings.ThreadNiceness);
     }
 
     /// <summary>Partitions it holds now (read from any thread: a snapshot count).</summary>

@@ -67,4 +67,7 @@ public sealed class KafkaJobOptions
 
     /// <summary>How long to wait for the cluster id at start.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The job thread's nice value on Linux, 0 to 19 (0: the process's priority; see <see cref="Kafka.Consuming.ThreadNiceness"/>).</summary>
+    public int ThreadNiceness { get; init; }
 }

@@ -136,7 +136,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             OnFailure = OnFailure,
             BeforePoll = BeforePoll,
             OnIdle = OnIdle,
-        });
+        }, niceness: options.ThreadNiceness);
         if (options.ScaleOut is { } scaleOut)
         {
             var partitioned = store as IPartitionedCheckpointStore ?? throw new ArgumentException(
