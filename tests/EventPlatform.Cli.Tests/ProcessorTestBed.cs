@@ -266,11 +266,7 @@ internal sealed class ProcessorTestBed : IAsyncDisposable
     }
 
     /// <summary>The records this processor has read so far (its consumed counter).</summary>
-    public async Task<double> ConsumedAsync(CliProcess process)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return Sum(await http.GetStringAsync(_metrics[process]), "processor_records_consumed_total");
-    }
+    public async Task<double> ConsumedAsync(CliProcess process) => Sum(await MetricsAsync(process), "processor_records_consumed_total");
 
     /// <summary>The processor's metrics page, as text.</summary>
     public async Task<string> MetricsAsync(CliProcess process)

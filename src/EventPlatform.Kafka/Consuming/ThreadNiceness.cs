@@ -22,9 +22,13 @@ public static partial class ThreadNiceness
     {
         ArgumentOutOfRangeException.ThrowIfNegative(niceness);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, Lowest);
-        if (niceness == 0 || !OperatingSystem.IsLinux())
+        if (niceness == 0)
         {
-            return niceness == 0;
+            return true;
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
         }
         // PRIO_PROCESS with a thread id addresses that thread alone on Linux (setpriority(2), BUGS).
         return setpriority(PrioProcess, (uint)gettid(), niceness) == 0;
