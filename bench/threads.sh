@@ -11,29 +11,15 @@
 # UP_ENV ("NAME=value ..." environment for `up`, e.g. "DOTNET_TieredPGO=0"), UP_BIN (a built `eventplatform`
 # to run instead of `dotnet run`), ANCHORS (/work/shared/anchors). Needs what compare.sh needs.
 set -euo pipefail
-ROOT=$(pwd); ANCHORS=${ANCHORS:-/work/shared/anchors}
-CONNS=${CONNS:-256}; WARMUP=${WARMUP:-5}; DURATION=${DURATION:-20}
-[ -d "$ROOT/src/EventPlatform.Cli" ] || { echo "run from the project root" >&2; exit 2; }
-WORK=$(mktemp -d /tmp/threads.XXXXXX); cp -r "$ANCHORS"/. "$WORK"/; chmod -R u+w "$WORK"
-export STATE_DIR="$WORK/state" JWT_SECRET_KEY=compare-secret-0123456789-abcdefghijklmnop JWT_ALGORITHM=HS256
-export JWT_SECRET=$JWT_SECRET_KEY
-UP_PID=
-cleanup() {
-  [ -n "$UP_PID" ] && { kill -TERM -- -"$UP_PID" 2>/dev/null || true; sleep 2; kill -KILL -- -"$UP_PID" 2>/dev/null || true; }
-  "$WORK/seed-stack/run.sh" stop 8001 >/dev/null 2>&1 || true
-  STATE_DIR="$WORK/broker" "$WORK/mockbroker/run.sh" stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-pid_of_port() { ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
-for port in 8000 8081; do [ -z "$(pid_of_port $port)" ] || { echo "port $port is in use (pid $(pid_of_port $port)): stop it first" >&2; exit 1; }; done
-BS=$(STATE_DIR="$WORK/broker" "$WORK/mockbroker/run.sh" --topic events.iot.sensors:12 --topic events.clickstream:24 \
-      --topic events.transactions:12 --topic events.aggregated:12 --topic events.dlq:6 2>/dev/null)
-export TOKEN; TOKEN=$(/usr/bin/python3 "$WORK/seed-stack/make_token.py" "$JWT_SECRET" 7200)
-load() { "$WORK/load/bench.sh" "$1" "$2" "$CONNS"; }
+ROOT=$(pwd); CONNS=${CONNS:-256}; WARMUP=${WARMUP:-5}; DURATION=${DURATION:-20}
+# shellcheck source=bench/anchors.sh
+. "$ROOT/bench/anchors.sh"
+ports_free
+anchors_setup threads
 if [ "${SEED:-0}" = 1 ]; then
-  "$WORK/seed-stack/run.sh" "$BS" 8001 2 --loop uvloop --http httptools >/dev/null
+  start_seed
   echo "seed: $(load http://127.0.0.1:8001/api/v1/events/iot.sensors 25 2>&1 | grep -o 'ok2xx_rps=[0-9.]*')"
-  "$WORK/seed-stack/run.sh" stop 8001 >/dev/null 2>&1
+  stop_seed
 fi
 
 if [ -n "${UP_BIN:-}" ]; then launch=("$UP_BIN"); else launch=(dotnet run --no-build --project "$ROOT/src/EventPlatform.Cli" -c Release --); fi
@@ -41,7 +27,7 @@ if [ -n "${UP_BIN:-}" ]; then launch=("$UP_BIN"); else launch=(dotnet run --no-b
 # shellcheck disable=SC2086
 KAFKA_BOOTSTRAP_SERVERS=$BS setsid env ${UP_ENV:-} "${launch[@]}" up --Gateway:RateLimit:Enabled=false "$@" >"$WORK/up.log" 2>&1 &
 UP_PID=$!
-for _ in $(seq 1 180); do curl -sf http://127.0.0.1:8000/api/v1/health >/dev/null 2>&1 && break; kill -0 "$UP_PID" 2>/dev/null || { tail -20 "$WORK/up.log"; exit 1; }; sleep 1; done
+wait_for_gateway
 PID=$(pid_of_port 8000); BROKER=$(cat "$WORK/broker/pid")
 load http://127.0.0.1:8000/api/v1/events/iot.sensors "$WARMUP" >/dev/null 2>&1 || true
 

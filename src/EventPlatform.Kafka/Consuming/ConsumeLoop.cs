@@ -50,8 +50,7 @@ public sealed class ConsumeLoop<TKey, TValue> : IDisposable
     /// <param name="niceness">The thread's nice value on Linux (0, the default, leaves its priority alone; see <see cref="ThreadNiceness"/>).</param>
     public ConsumeLoop(IConsumer<TKey, TValue> consumer, string name, ConsumeLoopHandlers<TKey, TValue> handlers, TimeSpan? pollTimeout = null, int niceness = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, ThreadNiceness.Lowest);
+        ThreadNiceness.ThrowIfOutOfRange(niceness);
         ArgumentNullException.ThrowIfNull(consumer);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(handlers);

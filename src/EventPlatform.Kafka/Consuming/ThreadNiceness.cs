@@ -20,8 +20,7 @@ public static partial class ThreadNiceness
     /// </summary>
     public static bool LowerCurrentThread(int niceness)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, Lowest);
+        ThrowIfOutOfRange(niceness);
         if (niceness == 0)
         {
             return true;
@@ -32,6 +31,13 @@ public static partial class ThreadNiceness
         }
         // PRIO_PROCESS with a thread id addresses that thread alone on Linux (setpriority(2), BUGS).
         return setpriority(PrioProcess, (uint)gettid(), niceness) == 0;
+    }
+
+    /// <summary>Throws unless <paramref name="niceness"/> is a nice value this class takes (0 to <see cref="Lowest"/>).</summary>
+    public static void ThrowIfOutOfRange(int niceness, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(niceness))] string? paramName = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(niceness, paramName);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, Lowest, paramName);
     }
 
     private const int PrioProcess = 0;

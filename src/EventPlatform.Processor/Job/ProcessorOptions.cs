@@ -132,7 +132,7 @@ public sealed class ProcessorOptions : IValidatableObject
     /// The job thread's nice value on Linux, 0 (the process's priority, the default) to 19. <c>up</c> sets
     /// 10, so that on a machine shared with the gateway the job takes the CPU the gateway leaves.
     /// </summary>
-    [Range(0, 19)]
+    [Range(0, Kafka.Consuming.ThreadNiceness.Lowest)]
     public int ThreadNiceness { get; set; }
 
     /// <summary>The seed's windows.</summary>

@@ -52,7 +52,7 @@ public sealed class SinkOptions
     /// The task threads' nice value on Linux, 0 (the process's priority, the default) to 19. <c>up</c> sets
     /// 10, so that on a machine shared with the gateway the sink takes the CPU the gateway leaves.
     /// </summary>
-    [Range(0, 19)]
+    [Range(0, Kafka.Consuming.ThreadNiceness.Lowest)]
     public int ThreadNiceness { get; set; }
 
     /// <summary>How long to wait for the Kafka cluster's id at start.</summary>
