@@ -39,6 +39,7 @@ public static class KafkaClientConfig
             IsolationLevel = Enum.Parse<IsolationLevel>(c.IsolationLevel.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true),
             FetchMinBytes = c.FetchMinBytes,
             FetchWaitMaxMs = c.FetchWaitMaxMs,
+            FetchQueueBackoffMs = c.FetchQueueBackoffMs,
             AutoOffsetReset = AutoOffsetReset.Earliest,
         };
     }

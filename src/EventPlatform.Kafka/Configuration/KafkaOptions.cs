@@ -127,4 +127,13 @@ public sealed class ConsumerSettings
     /// <summary>How long a fetch may wait for fetch.min.bytes; librdkafka's fetch.wait.max.ms.</summary>
     [Range(0, 60_000)]
     public int FetchWaitMaxMs { get; set; } = 100;
+
+    /// <summary>
+    /// librdkafka's fetch.queue.backoff.ms: how long a partition waits before fetching again once the
+    /// consumer's local queue is full (64 MB by default). librdkafka's 1000 ms let a consumer catching
+    /// up drain the queue and then wait with nothing to read: the processor read nothing for 0.2-0.6 s
+    /// in every 1.2-1.7 s of a 1,000,000-event catch-up (README, processor).
+    /// </summary>
+    [Range(0, 300_000)]
+    public int FetchQueueBackoffMs { get; set; } = 10;
 }
