@@ -65,11 +65,16 @@ Console.WriteLine($"preloaded {input:N0} records ({events:N0} events and {partit
 
 // 2. The runs, side by side: the raw pipe, then the processor, over the same input.
 var dataDirectory = Directory.CreateTempSubdirectory("processor-bench-").FullName;
-var rows = new List<(double Raw, double Consumed, double Results, double RawWarm, double ConsumedWarm)>();
+var rows = new List<(double Raw, double Consumed, double Results, double RawWarm, double ConsumedWarm, double RawCpu, double Cpu, double Tuned, double TunedWarm, double TunedCpu)>();
+// Two raw pipes per run: with the client's defaults, and with the platform's consumer fetch settings (its
+// fetch.queue.backoff.ms instead of librdkafka's 1000 ms), so that the processor is also compared with a
+// raw pipe reading the way it reads.
+var platformFetchQueueBackoffMs = new EventPlatform.Kafka.Configuration.ConsumerSettings().FetchQueueBackoffMs;
 List<(CliProcess Process, Uri Metrics)> lastProcessors = [];
 for (var run = 1; run <= runs; run++)
 {
-    var (raw, rawWarm) = RawPipe($"raw-pipe-{run}");
+    var (raw, rawWarm, rawCpu, rawBrokerCpu) = RawPipe($"raw-pipe-{run}", null);
+    var (tuned, tunedWarm, tunedCpu, _) = RawPipe($"raw-pipe-tuned-{run}", platformFetchQueueBackoffMs);
     foreach (var (process, _) in lastProcessors)
     {
         await process.DisposeAsync();
@@ -81,8 +86,9 @@ for (var run = 1; run <= runs; run++)
         lastProcessors.Add(await StartProcessorAsync($"bench-{run}", instance));
     }
 
-    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds, consumedWarm) = await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)]);
-    rows.Add((raw, consumedRate, resultsRate, rawWarm, consumedWarm));
+    var (consumedRate, resultsRate, consumedSeconds, resultsSeconds, consumedWarm, cpu, brokerCpu, cpuWarm) =
+        await MeasureProcessorAsync([.. lastProcessors.Select(p => p.Metrics)], [.. lastProcessors.Select(p => p.Process.Id)]);
+    rows.Add((raw, consumedRate, resultsRate, rawWarm, consumedWarm, rawCpu, cpu, tuned, tunedWarm, tunedCpu));
     // The embedded broker keeps ~5 MB per partition: a consumer further behind than that is reset past
     // records it never read (librdkafka logs "Offset out of range" as a warning, event 4018).
     var resets = lastProcessors.Sum(p => p.Process.Output.Split('\n').Count(l => l.Contains("Offset out of range", StringComparison.Ordinal)));
@@ -97,18 +103,26 @@ for (var run = 1; run <= runs; run++)
         Console.WriteLine($"  {local} instance(s) skipped the repartition hop once they owned every partition");
     }
     Console.WriteLine($"run {run}: raw pipe {raw:N0} events/s; processor {consumedRate:N0} events/s read ({consumedSeconds:F1} s), " +
-        $"{resultsRate:N0} events/s to its last result ({resultsSeconds:F1} s); {consumedRate / raw:P0} of the raw pipe");
+        $"{resultsRate:N0} events/s to its last result ({resultsSeconds:F1} s); {consumedRate / raw:P0} of the raw pipe; " +
+        $"raw pipe with the platform's fetch settings {tuned:N0} events/s ({consumedRate / tuned:P0})");
+    // CPU per event, from /proc: the raw pipe's is this process's while it runs (nothing else runs in it then).
+    Console.WriteLine($"  CPU per event: raw pipe {rawCpu:F1} µs (broker {rawBrokerCpu:F1} µs), with the platform's fetch settings {tunedCpu:F1} µs; processor {cpu:F1} µs (broker {brokerCpu:F1} µs), over its second half {cpuWarm:F1} µs");
 }
 
 Console.WriteLine();
 Console.WriteLine($"raw pipe:              {Spread(rows.Select(r => r.Raw))} events/s");
+Console.WriteLine($"raw pipe, fetch settings as the platform's: {Spread(rows.Select(r => r.Tuned))} events/s");
 Console.WriteLine($"processor, input read: {Spread(rows.Select(r => r.Consumed))} events/s");
 Console.WriteLine($"processor, to results: {Spread(rows.Select(r => r.Results))} events/s");
 Console.WriteLine($"ratio (input read / raw): {Spread(rows.Select(r => r.Consumed / r.Raw * 100))} %");
+Console.WriteLine($"ratio (input read / raw with the platform's fetch settings): {Spread(rows.Select(r => r.Consumed / r.Tuned * 100))} %");
 // The second half of the input alone: both sides warmed up (the JIT's tiers done, caches and state sized).
 Console.WriteLine($"second half, raw pipe:  {Spread(rows.Select(r => r.RawWarm))} events/s");
 Console.WriteLine($"second half, processor: {Spread(rows.Select(r => r.ConsumedWarm))} events/s");
 Console.WriteLine($"second half, ratio:     {Spread(rows.Select(r => r.ConsumedWarm / r.RawWarm * 100))} %");
+Console.WriteLine($"second half, raw pipe with the platform's fetch settings: {Spread(rows.Select(r => r.TunedWarm))} events/s, ratio {Spread(rows.Select(r => r.ConsumedWarm / r.TunedWarm * 100))} %");
+Console.WriteLine($"CPU per event, raw pipe:  {Spread(rows.Select(r => r.RawCpu), "F1")} µs (with the platform's fetch settings {Spread(rows.Select(r => r.TunedCpu), "F1")} µs)");
+Console.WriteLine($"CPU per event, processor: {Spread(rows.Select(r => r.Cpu), "F1")} µs");
 
 // 3. The window-close delay: the last run's processor stays, live events stamped with the clock arrive at
 //    a steady rate, and each window's first result is timed from the moment its close became possible:
@@ -166,11 +180,12 @@ async Task ProduceEventAsync(int i, long time, int? markerPartition)
 
 // Consume every input record and produce one record per input (same key and value), then flush: events/s
 // from the first record read to the last one acknowledged.
-(double Whole, double SecondHalf) RawPipe(string group)
+(double Whole, double SecondHalf, double CpuPerEvent, double BrokerCpuPerEvent) RawPipe(string group, int? fetchQueueBackoffMs)
 {
     using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
     {
         BootstrapServers = bootstrap, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        FetchQueueBackoffMs = fetchQueueBackoffMs,
     }).Build();
     using var output = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
     {
@@ -180,10 +195,15 @@ async Task ProduceEventAsync(int i, long time, int? markerPartition)
     var read = 0;
     var halfway = 0.0;
     Stopwatch? elapsed = null;
+    (double Own, double Broker) cpuStart = default;
     while (read < input)
     {
         var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"the raw pipe read {read} of {input} records");
-        elapsed ??= Stopwatch.StartNew();
+        if (elapsed is null)
+        {
+            elapsed = Stopwatch.StartNew();
+            cpuStart = (CpuSeconds(Environment.ProcessId), CpuSeconds(broker.Id));
+        }
         read++;
         if (read == input / 2)
         {
@@ -205,8 +225,9 @@ async Task ProduceEventAsync(int i, long time, int? markerPartition)
 
     output.Flush();
     var total = elapsed!.Elapsed.TotalSeconds;
+    var (ownCpu, brokerCpu) = (CpuSeconds(Environment.ProcessId) - cpuStart.Own, CpuSeconds(broker.Id) - cpuStart.Broker);
     consumer.Close();
-    return (input / total, (input - input / 2) / (total - halfway));
+    return (input / total, (input - input / 2) / (total - halfway), ownCpu * 1e6 / input, brokerCpu * 1e6 / input);
 }
 
 async Task<(CliProcess, Uri)> StartProcessorAsync(string job, int instance)
@@ -222,33 +243,59 @@ async Task<(CliProcess, Uri)> StartProcessorAsync(string job, int instance)
 }
 
 // Polls the processor's counters: events/s from its first record read to the whole input read, and to its
-// last result (events.aggregated quiet for 3 s after the input is read).
-async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds, double SecondHalf)> MeasureProcessorAsync(Uri[] metrics)
+// last result (events.aggregated quiet for 3 s after the input is read). Until the first record it polls
+// every 50 ms (nothing to disturb yet); then every 200 ms, because a scrape costs the processor CPU (the
+// .NET process collector lists /proc/self/fd each time): at 20 scrapes a second it took ~8 % of a core,
+// where Prometheus scrapes every 15 s. The halfway and end crossings are placed between two polls at the
+// rate of the interval before the crossing (the counter stops at the input, so the last interval's own
+// rate is unknown).
+async Task<(double Consumed, double Results, double ConsumedSeconds, double ResultsSeconds, double SecondHalf, double CpuPerEvent, double BrokerCpuPerEvent, double SecondHalfCpuPerEvent)> MeasureProcessorAsync(Uri[] metrics, int[] pids)
 {
+    (double Own, double Broker) cpuStart = default;
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
     Stopwatch? elapsed = null;
     double consumedAt = 0;
-    (double At, double Consumed)? halfway = null;
+    double? halfwayAt = null;
+    (double Own, double Broker) cpu = default;
+    var cpuHalf = 0.0;
+    var previous = (At: 0.0, Consumed: 0.0);
+    var rate = 0.0;
     long lastReport = -1;
     var lastConsumed = -1.0;
     var stalledReports = 0;
     while (true)
     {
         var consumed = await SumAsync(http, metrics, "processor_records_consumed_total");
-        if (consumed > 0)
+        if (consumed > 0 && elapsed is null)
         {
-            elapsed ??= Stopwatch.StartNew();
+            elapsed = Stopwatch.StartNew();
+            previous = (0, consumed);
+            cpuStart = (pids.Sum(CpuSeconds), CpuSeconds(broker.Id));
+        }
+
+        var at = elapsed?.Elapsed.TotalSeconds ?? 0;
+        if (elapsed is not null && at > previous.At && consumed < input)
+        {
+            rate = (consumed - previous.Consumed) / (at - previous.At);
+        }
+
+        if (halfwayAt is null && consumed >= input / 2)
+        {
+            halfwayAt = Crossing(input / 2);
+            cpuHalf = pids.Sum(CpuSeconds);
         }
 
         if (consumed >= input)
         {
-            consumedAt = elapsed!.Elapsed.TotalSeconds;
+            consumedAt = Crossing(input);
+            cpu = (pids.Sum(CpuSeconds) - cpuStart.Own, CpuSeconds(broker.Id) - cpuStart.Broker);
+            cpuHalf = cpu.Own + cpuStart.Own - cpuHalf;
             break;
         }
 
-        if (halfway is null && consumed >= input / 2)
+        if (elapsed is not null)
         {
-            halfway = (elapsed!.Elapsed.TotalSeconds, consumed);
+            previous = (at, consumed);
         }
 
         if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") is not null && elapsed is not null && elapsed.ElapsedMilliseconds / 2000 != lastReport)
@@ -272,10 +319,14 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
             lastConsumed = each.Sum();
         }
 
-        await Task.Delay(50);
+        await Task.Delay(elapsed is null ? 50 : 200);
+
+        // Where the counter passed `target` since the last poll, at the rate measured before it.
+        double Crossing(double target) =>
+            elapsed is null ? 0 : rate > 0 ? Math.Min(elapsed.Elapsed.TotalSeconds, previous.At + (target - previous.Consumed) / rate) : elapsed.Elapsed.TotalSeconds;
     }
 
-    var lastGrowth = elapsed.Elapsed.TotalSeconds;
+    var lastGrowth = elapsed!.Elapsed.TotalSeconds;
     var emitted = -1.0;
     while (elapsed.Elapsed.TotalSeconds - lastGrowth < 3)
     {
@@ -286,11 +337,11 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
             lastGrowth = elapsed.Elapsed.TotalSeconds;
         }
 
-        await Task.Delay(50);
+        await Task.Delay(100);
     }
 
-    var (halfAt, halfConsumed) = halfway ?? (0, 0);
-    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth, (input - halfConsumed) / (consumedAt - halfAt));
+    var halfAt = halfwayAt ?? 0;
+    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth, (input - input / 2) / (consumedAt - halfAt), cpu.Own * 1e6 / input, cpu.Broker * 1e6 / input, cpuHalf * 1e6 / (input - input / 2));
 }
 
 async Task<List<double>> MeasureCloseDelayAsync()
@@ -366,10 +417,19 @@ static double Counter(string metrics, string name) => metrics.Split('\n')
     .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is ' ' or '{'))
     .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
-static string Spread(IEnumerable<double> values)
+// utime + stime of a process from /proc (clock ticks of 1/100 s), after the name's closing parenthesis.
+static double CpuSeconds(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
+static string Spread(IEnumerable<double> values, string format = "N0")
 {
     var list = values.ToList();
-    return $"median {Percentile(list, 0.5):N0} (min {list.Min():N0}, max {list.Max():N0}, {list.Count} runs)";
+    return $"median {Percentile(list, 0.5).ToString(format, CultureInfo.InvariantCulture)} (min {list.Min().ToString(format, CultureInfo.InvariantCulture)}, " +
+        $"max {list.Max().ToString(format, CultureInfo.InvariantCulture)}, {list.Count} runs)";
 }
 
 static double Percentile(List<double> values, double p)
