@@ -1,6 +1,10 @@
 using System.CommandLine;
 using EventPlatform.Cli.Commands;
+using EventPlatform.Cli;
 using EventPlatform.LoadGen;
+
+// Before anything else: a service may re-execute itself with runtime settings only the environment gives.
+ServiceRuntime.Tune(args);
 
 var root = new RootCommand("The event streaming platform: HTTP ingestion, schema registry, Kafka, stream processing, warehouse sink.")
 {
