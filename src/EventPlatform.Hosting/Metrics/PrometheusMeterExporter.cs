@@ -109,6 +109,7 @@ public sealed partial class PrometheusMeterExporter : IDisposable
         private readonly ConcurrentDictionary<LabelValues, ICollectorChild> _children = new();
         private volatile Exported? _exported;
         private volatile bool _broken;
+        private volatile LastSeries? _last;
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
@@ -117,13 +118,27 @@ public sealed partial class PrometheusMeterExporter : IDisposable
                 return;
             }
 
-            var exported = _exported ?? Create(tags);
-            if (exported is null || !exported.Matches(tags))
+            ICollectorChild child;
+            if (_last is { } last && last.IsFor(tags))
             {
-                return;
+                child = last.Child;
+            }
+            else
+            {
+                var exported = _exported ?? Create(tags);
+                if (exported is null || !exported.Matches(tags))
+                {
+                    return;
+                }
+
+                child = tags.Length == 0 ? exported.Unlabelled! : Child(exported, tags);
+                // Same series with other instances (a string made per request): keep the entry, no allocation.
+                if (!ReferenceEquals(_last?.Child, child) && LastSeries.Worth(tags))
+                {
+                    _last = new LastSeries(tags.ToArray(), child);
+                }
             }
 
-            var child = tags.Length == 0 ? exported.Unlabelled! : Child(exported, tags);
             switch (kind)
             {
                 case Kind.Counter when value >= 0:
@@ -215,6 +230,50 @@ public sealed partial class PrometheusMeterExporter : IDisposable
             Histogram<int> { Advice.HistogramBucketBoundaries: { } b } => [.. b.Select(v => (double)v)],
             _ => DefaultBuckets,
         };
+    }
+
+    /// <summary>
+    /// The series an instrument measured last, found again by the references of its tags: callers
+    /// that measure per record (the stream job's counters and latency) pass the same key and value
+    /// instances every time, and skip hashing and comparing the label strings (about a twentieth of
+    /// the processor's job thread, README, processor). Equal references are equal labels, so a hit
+    /// is always the right series; a miss takes the dictionary as before.
+    /// </summary>
+    private sealed class LastSeries(KeyValuePair<string, object?>[] tags, ICollectorChild child)
+    {
+        public ICollectorChild Child { get; } = child;
+
+        /// <summary>Only tags whose values are strings: boxed numbers are new objects each time and would never be found again.</summary>
+        public static bool Worth(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Value is not string)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public bool IsFor(ReadOnlySpan<KeyValuePair<string, object?>> measured)
+        {
+            if (measured.Length != tags.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < measured.Length; i++)
+            {
+                if (!ReferenceEquals(measured[i].Key, tags[i].Key) || !ReferenceEquals(measured[i].Value, tags[i].Value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     /// <summary>A Prometheus metric with the label names its instrument reports.</summary>

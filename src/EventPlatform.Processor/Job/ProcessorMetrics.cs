@@ -27,6 +27,7 @@ public sealed class ProcessorMetrics : IDisposable
     private readonly Counter<long> _registryRetries;
     private readonly Counter<long> _restarts;
     private long _consumedTotal;
+    private volatile TopicTag? _lastConsumedTopic;
     private long _emittedTotal;
     private long _deadLetteredTotal;
 
@@ -62,7 +63,21 @@ public sealed class ProcessorMetrics : IDisposable
     internal void Consumed(string topic)
     {
         Interlocked.Increment(ref _consumedTotal);
-        _consumed.Add(1, new KeyValuePair<string, object?>("topic", topic));
+        // The client makes a topic string per record; the tag of the last topic, reused while the
+        // topic is the same, lets the exporter find its series by reference (see PrometheusMeterExporter).
+        var tag = _lastConsumedTopic;
+        if (tag is null || !string.Equals(tag.Topic, topic, StringComparison.Ordinal))
+        {
+            _lastConsumedTopic = tag = new TopicTag(topic);
+        }
+        _consumed.Add(1, tag.Tag);
+    }
+
+    private sealed class TopicTag(string topic)
+    {
+        public string Topic { get; } = topic;
+
+        public KeyValuePair<string, object?> Tag { get; } = new("topic", topic);
     }
 
     internal void Emitted(string topic)

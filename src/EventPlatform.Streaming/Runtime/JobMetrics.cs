@@ -24,6 +24,7 @@ internal sealed class JobMetrics : IJobInstrumentation, IDisposable
 
     private readonly Meter _meter;
     private readonly TimeProvider _clock;
+    private readonly TimeProvider _recordClock;
     private readonly KeyValuePair<string, object?> _job;
     private readonly Counter<long> _consumed;
     private readonly Counter<long> _emitted;
@@ -49,9 +50,11 @@ internal sealed class JobMetrics : IJobInstrumentation, IDisposable
     private long _checkpointBytes = -1;
     private volatile PartitionLag[] _lags = [];
 
-    public JobMetrics(string jobName, IMeterFactory? meters, TimeProvider clock)
+    // recordClock: what per-record measurements read (the loop's LoopClock); clock when null.
+    public JobMetrics(string jobName, IMeterFactory? meters, TimeProvider clock, TimeProvider? recordClock = null)
     {
         _clock = clock;
+        _recordClock = recordClock ?? clock;
         // The runner's own meter (not one cached by the factory), so that its observable gauges end
         // with the runner; the factory as scope makes the host's exporter publish it.
         _meter = new Meter(new MeterOptions(KafkaJobRunner.MeterName) { Scope = meters });
@@ -90,8 +93,8 @@ internal sealed class JobMetrics : IJobInstrumentation, IDisposable
         _transactions = _meter.CreateCounter<long>("stream_job_transactions_total", "{transaction}", "Kafka transactions, by outcome: committed, aborted.");
     }
 
-    /// <summary>Whether <see cref="Tick"/> is due (cheap: one timestamp read).</summary>
-    public bool TickDue => _clock.GetTimestamp() >= _nextTickTimestamp;
+    /// <summary>Whether <see cref="Tick"/> is due at <paramref name="now"/> (a timestamp of the clock given).</summary>
+    public bool IsTickDue(long now) => now >= _nextTickTimestamp;
 
     public void Consumed()
     {
@@ -119,7 +122,7 @@ internal sealed class JobMetrics : IJobInstrumentation, IDisposable
         }
         if (_latency.Enabled)
         {
-            var delay = _clock.GetUtcNow().ToUnixTimeMilliseconds() - eventTime;
+            var delay = _recordClock.GetUtcNow().ToUnixTimeMilliseconds() - eventTime;
             _latency.Record(Math.Max(0, delay) / 1000.0, _job);
         }
     }

@@ -107,7 +107,7 @@ public sealed partial class KafkaJobRunner
     private List<TopicPartitionOffset> OnAssignedScaled(List<TopicPartition> partitions)
     {
         var scaled = _scaled!;
-        scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
+        scaled.Router ??= new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _loopClock,
             new StagePlan(JobStage.Route, Math.Max(1, scaled.PartitionCount), 0, scaled is { Topic: not null, Options.LocalWhenAlone: true } ? scaled : null), _metrics);
         // librdkafka keeps a partition's pause across a rebalance: one paused here (back-pressure, a
         // drain to go local) and handed back by an eager rebalance would stay paused for good while this
@@ -176,7 +176,7 @@ public sealed partial class KafkaJobRunner
     private WindowTask NewWindowTask(int partition, ICheckpointStore store)
     {
         var scaled = _scaled!;
-        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock,
+        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _loopClock,
             new StagePlan(JobStage.Windows, scaled.PartitionCount, partition), _metrics);
         // Every source partition can route here, so each holds this partition's watermark as it
         // would hold a single instance's.
@@ -364,7 +364,7 @@ public sealed partial class KafkaJobRunner
         }
         if (scaled.PendingCount == 0)
         {
-            scaled.OldestPendingTicks = _clock.GetTimestamp();
+            scaled.OldestPendingTicks = _loopClock.GetTimestamp();
         }
         if (batch.Count == 0)
         {

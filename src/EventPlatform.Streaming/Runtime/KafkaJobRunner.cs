@@ -6,6 +6,7 @@ using EventPlatform.Kafka.Clusters;
 using EventPlatform.Streaming.DataStream;
 using EventPlatform.Streaming.Runtime.Checkpoints;
 using EventPlatform.Streaming.State;
+using EventPlatform.Streaming.Time;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -61,6 +62,9 @@ public sealed partial class KafkaJobRunner : IDisposable
     private readonly ICheckpointStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
+    // What the loop's thread reads per record (see LoopClock); _clock for durations and other threads.
+    private readonly LoopClock _loopClock;
+    private bool _loopClockFresh;
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly Action<DeliveryReport<byte[]?, byte[]>> _onDelivered;
     private readonly JobMetrics _metrics;
@@ -117,7 +121,8 @@ public sealed partial class KafkaJobRunner : IDisposable
             // A transaction stays open for a whole checkpoint interval; the broker aborts it after this.
             producerConfig.TransactionTimeoutMs = (int)Math.Clamp(options.CheckpointInterval.TotalMilliseconds * 3 + options.FlushTimeout.TotalMilliseconds, 60_000, 900_000);
         }
-        _metrics = new JobMetrics(job.Name, meters, _clock);
+        _loopClock = new LoopClock(_clock);
+        _metrics = new JobMetrics(job.Name, meters, _clock, _loopClock);
         _onDelivered = OnDelivered; // one delegate, not one per record produced
         _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler(LogClient).Build();
 
@@ -241,7 +246,9 @@ public sealed partial class KafkaJobRunner : IDisposable
             _ = _loop.StopAsync();
             return;
         }
-        var now = _clock.GetTimestamp();
+        // A record read since the last poll refreshed the loop's clock already.
+        var now = _loopClockFresh ? _loopClock.GetTimestamp() : _loopClock.Refresh();
+        _loopClockFresh = false;
         if (_scaled is not null)
         {
             ResumeAssigned(consumer, _scaled);
@@ -254,7 +261,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             Checkpoint(consumer);
         }
-        else if (_metrics.TickDue)
+        else if (_metrics.IsTickDue(now))
         {
             TickMetrics(consumer);
         }
@@ -264,6 +271,7 @@ public sealed partial class KafkaJobRunner : IDisposable
 
     private void OnIdle()
     {
+        _loopClock.Refresh();
         if (_scaled is null)
         {
             _instance?.AdvanceWatermark();
@@ -284,6 +292,8 @@ public sealed partial class KafkaJobRunner : IDisposable
             // Read after the final checkpoint, before the loop noticed the stop: left for the next run.
             return;
         }
+        _loopClock.Refresh();
+        _loopClockFresh = true;
         Interlocked.Increment(ref _recordsRead);
         if (_scaled?.Topic != result.Topic)
         {
@@ -317,7 +327,7 @@ public sealed partial class KafkaJobRunner : IDisposable
         {
             return OnAssignedScaled(partitions);
         }
-        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock, StagePlan.Whole, _metrics);
+        var instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _loopClock, StagePlan.Whole, _metrics);
         _positions.Clear();
         var checkpoint = LoadApplicable(_store);
         if (checkpoint is not null)
@@ -333,7 +343,7 @@ public sealed partial class KafkaJobRunner : IDisposable
             catch (SnapshotFormatException e)
             {
                 SetAside(_store, e.Message);
-                instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _clock, StagePlan.Whole, _metrics);
+                instance = new JobInstance(_job, new ProducerOutput(this), _options.Watermarks, _loopClock, StagePlan.Whole, _metrics);
                 _positions.Clear();
                 checkpoint = null;
             }
