@@ -257,7 +257,8 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     double consumedAt = 0;
     double? halfwayAt = null;
     (double Own, double Broker) cpu = default;
-    var cpuHalf = 0.0;
+    var cpuAtHalf = 0.0;
+    var cpuSecondHalf = 0.0;
     var previous = (At: 0.0, Consumed: 0.0);
     var rate = 0.0;
     long lastReport = -1;
@@ -282,14 +283,15 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
         if (halfwayAt is null && consumed >= input / 2)
         {
             halfwayAt = Crossing(input / 2);
-            cpuHalf = pids.Sum(CpuSeconds);
+            cpuAtHalf = pids.Sum(CpuSeconds);
         }
 
         if (consumed >= input)
         {
             consumedAt = Crossing(input);
-            cpu = (pids.Sum(CpuSeconds) - cpuStart.Own, CpuSeconds(broker.Id) - cpuStart.Broker);
-            cpuHalf = cpu.Own + cpuStart.Own - cpuHalf;
+            var cpuAtEnd = pids.Sum(CpuSeconds);
+            cpu = (cpuAtEnd - cpuStart.Own, CpuSeconds(broker.Id) - cpuStart.Broker);
+            cpuSecondHalf = cpuAtEnd - cpuAtHalf;
             break;
         }
 
@@ -341,7 +343,7 @@ async Task<(double Consumed, double Results, double ConsumedSeconds, double Resu
     }
 
     var halfAt = halfwayAt ?? 0;
-    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth, (input - input / 2) / (consumedAt - halfAt), cpu.Own * 1e6 / input, cpu.Broker * 1e6 / input, cpuHalf * 1e6 / (input - input / 2));
+    return (input / consumedAt, input / lastGrowth, consumedAt, lastGrowth, (input - input / 2) / (consumedAt - halfAt), cpu.Own * 1e6 / input, cpu.Broker * 1e6 / input, cpuSecondHalf * 1e6 / (input - input / 2));
 }
 
 async Task<List<double>> MeasureCloseDelayAsync()
