@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace EventPlatform.Gateway.Tests;
 
-/// <summary>The idempotency topic as it is created, and failing for good: the gateway stops rather than publish without deduplication.</summary>
+/// <summary>The idempotency topic as it is created, and failing for good when it must be read: the gateway stops rather than publish without deduplication.</summary>
 public sealed class StateTopicFailureTests : IAsyncLifetime
 {
     private readonly EmbeddedKafkaFixture _kafka = new();
@@ -42,8 +42,23 @@ public sealed class StateTopicFailureTests : IAsyncLifetime
             Assert.Equal("Healthy", (string?)checks["idempotency"]!["status"]);
         }
 
+        // A single gateway applies its own records at their acknowledgement and fetches nothing; it
+        // reads when another writer's record lies below its own. Put one in every partition, so that
+        // the next claim makes it read, and make every read fail.
+        using (var other = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, BrokerAddressFamily = BrokerAddressFamily.V4 }).Build())
+        {
+            for (var partition = 0; partition < new IdempotencyOptions().Partitions; partition++)
+            {
+                await other.ProduceAsync(new TopicPartition("_eventplatform.idempotency", partition), new Message<byte[]?, byte[]> { Value = [0xFF] });
+            }
+        }
+
         // Only the idempotency reader fetches here (no stream subscribers, no schema registry).
         _kafka.Cluster.PushRequestErrors(KafkaApiKey.Fetch, [.. Enumerable.Repeat(ErrorCode.TopicAuthorizationFailed, 20)]);
+        using (var first = await gateway.Client.PostAsync("api/v1/events/iot.sensors", TestEvents.Json(TestEvents.Iot($"evt_fatal_{Guid.NewGuid():N}"))))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        }
 
         await stopping.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var failure = gateway.App.Services.GetRequiredService<ServiceFailure>();

@@ -61,6 +61,52 @@ public sealed class TopicFollowerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reading_on_demand_fetches_a_partition_only_while_something_needs_it_and_never_what_its_owner_advanced_past()
+    {
+        _cluster.CreateTopic("on-demand", 2, 3);
+        await ProduceAsync("on-demand", 0, "before-start");
+        using var follower = Follower("on-demand", s => s with { ReadOnDemand = true });
+        await follower.StartAsync(CancellationToken.None);
+        Assert.False(follower.IsReading(0));
+        Assert.False(follower.IsReading(1));
+
+        // The owner wrote offsets 1 and 2 and applied them itself: they count as read, unfetched.
+        await ProduceAsync("on-demand", 0, "own-1");
+        var own2 = await ProduceAsync("on-demand", 0, "own-2");
+        follower.Advance(0, own2.Offset.Value + 1);
+        await follower.WaitUntilReadAsync(0, own2.Offset.Value, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal([own2.Offset.Value + 1, 0L], follower.Positions());
+
+        // Someone else writes, then the owner waits for a later offset: the partition is read from
+        // the position (the other's record), not from the start, and stops once nothing waits.
+        var other = await ProduceAsync("on-demand", 0, "other");
+        var wait = follower.WaitUntilReadAsync(0, other.Offset.Value, CancellationToken.None);
+        await wait.WaitAsync(TimeSpan.FromSeconds(20));
+        await Until(() => !follower.IsReading(0));
+
+        // Wanting a partition reads what arrives there until the want expires.
+        follower.Want(1, TimeSpan.FromSeconds(30));
+        Assert.True(follower.IsReading(1));
+        await ProduceAsync("on-demand", 1, "wanted");
+        await Until(() => { lock (_gate) { return _applied.Any(a => a.Value == "wanted"); } });
+
+        lock (_gate)
+        {
+            Assert.Equal(["before-start", "other", "wanted"], _applied.Select(a => a.Value));
+        }
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task A_single_partition_log_is_partition_0_alone_and_extra_partitions_are_warned_about_once()
     {
         _cluster.CreateTopic("log-4", 4, 3);

@@ -21,7 +21,15 @@ namespace EventPlatform.Gateway.Idempotency;
 /// Group commit: a key always goes to the same partition (<see cref="PartitionOf"/>, a hash of the
 /// scoped key, the same on every instance). Each partition has one record in flight at a time;
 /// entries queued meanwhile go together in the next record. Under load one Kafka record (one
-/// produce, one fetch, one decode) carries the entries of many requests.
+/// produce, one decode) carries the entries of many requests.
+/// </para>
+/// <para>
+/// Reading on demand: an instance applies its own records at their acknowledgement (see
+/// <see cref="TryApplyOwn"/>) and fetches a partition back only when it must see what others wrote
+/// there: a gap between what it has applied and its own record's offset, or a request waiting on
+/// another instance's claim. A single instance fetches nothing after its start: on the embedded
+/// broker, which walks a partition's log from its start for every fetch, that fetching cost more
+/// CPU than the writes.
 /// </para>
 /// <para>
 /// Starting reads each partition from the records of the last window plus its margin (by
@@ -33,6 +41,9 @@ namespace EventPlatform.Gateway.Idempotency;
 public sealed partial class IdempotencyStore : IHostedService, IDisposable
 {
     private static readonly TimeSpan MarkInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a request waiting on another claim keeps its key's partition fetched (it asks again while it waits).</summary>
+    private static readonly TimeSpan WaitingReadsFor = TimeSpan.FromMilliseconds(500);
 
     /// <summary>0.25 ms to 4 s, doubling: a produce and a fetch on loopback up to a broker's retries.</summary>
     private static readonly double[] AppendDurationBuckets = [0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096];
@@ -49,6 +60,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
     private readonly Counter<long>? _forgotten;
     private readonly Histogram<double>? _appendDuration;
     private readonly Counter<long>? _appliedAtAck;
+    private readonly Counter<long>? _fetched;
 
     // Per partition, the offset below which every record has been applied to the ledger (by the
     // reader, or by this instance from its own records at their acknowledgement); -1 until known.
@@ -94,6 +106,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             _appliedAtAck = _meter.CreateCounter<long>("idempotency_records_applied_at_ack_total", "{record}",
                 "Records of this gateway's own applied when the broker acknowledged them, because every record before them had been applied already: their requests did not wait for the reader.");
             _appliedAtAck.Add(0);
+            _fetched = _meter.CreateCounter<long>("idempotency_records_fetched_total", "{record}",
+                "Records of the idempotency log this gateway fetched back and applied: the start-up's catch-up, other instances' records, and its own written after them. A single instance fetches nothing after its start.");
+            _fetched.Add(0);
             _appendDuration = _meter.CreateHistogram("idempotency_append_duration_seconds", "s",
                 "Time from appending an entry a request waits on (a claim, or a settlement it made) to this gateway reading it back: what idempotency adds to a publish.",
                 tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AppendDurationBuckets });
@@ -147,6 +162,8 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             // Older records cannot answer a retry any more; the margin covers clocks that differ.
             StartFrom = _time.GetUtcNow() - _options.Window - _options.RetentionMargin,
             StallTimeout = _options.CatchUpStallTimeout,
+            // Its own records are applied at their acknowledgement: fetch only what others wrote (see TryApplyOwn).
+            ReadOnDemand = true,
         };
         _follower = new TopicFollower(k, settings, _gate, Apply, _failure.StateTopicFailed, _logger, _time);
 
@@ -323,13 +340,20 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Completes when anything new has been read (for requests waiting on another's claim).</summary>
-    public Task NextChangeAsync()
+    /// <summary>
+    /// Completes when anything new has been applied (for requests waiting on another's claim of
+    /// <paramref name="key"/>); the key's partition is fetched meanwhile, so that another instance's result is seen.
+    /// </summary>
+    public Task NextChangeAsync(UInt128 key)
     {
+        Task next;
         lock (_gate)
         {
-            return _advanced.Task;
+            next = _advanced.Task;
         }
+
+        _follower?.Want(PartitionOf(key), WaitingReadsFor);
+        return next;
     }
 
     /// <summary>
@@ -363,6 +387,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             }
 
             _appliedTo[partition] = offset + 1;
+            _fetched?.Add(1);
 
             _decoded.Clear();
             // Not ours, or of a newer version: skip it rather than stop deduplicating.
@@ -410,6 +435,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
             signal = AdvancedLocked();
         }
 
+        _follower.Advance(partition, offset + 1);
         _appliedAtAck?.Add(1);
         signal.TrySetResult();
         return true;

@@ -126,7 +126,7 @@ public sealed partial class IdempotentPublisher(
 
                     // Wake on anything read, or when the claim becomes resolvable.
                     var until = TimeSpan.FromMilliseconds(Math.Clamp(view.ClaimedAtMs + claimTimeoutMs - Now() + 1, 1, 200));
-                    await store.NextChangeAsync().WaitAsync(until, time, cancellationToken)
+                    await store.NextChangeAsync(key).WaitAsync(until, time, cancellationToken)
                         .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
                     continue;
             }

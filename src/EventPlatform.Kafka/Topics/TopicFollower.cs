@@ -26,6 +26,14 @@ namespace EventPlatform.Kafka.Topics;
 /// the owner's <c>onFatal</c> is called once, on a thread-pool thread (a host stops itself there:
 /// its state can no longer be kept up to date, and serving from a stale copy would break its promises).
 /// </para>
+/// <para>
+/// With <see cref="TopicFollowerSettings.ReadOnDemand"/>, a partition is fetched after the start only
+/// while something needs its records: a waiter, or a <see cref="Want"/> not yet expired. An owner
+/// that applies its own records itself (at their acknowledgement) moves the position past them with
+/// <see cref="Advance"/>, so a log that only this process writes is never fetched back. Reading
+/// resumes from the position when needed: a gap between the position and an owner's own record is
+/// someone else's records.
+/// </para>
 /// <para>Thread-safe. Reading runs on a <see cref="ConsumeLoop{TKey, TValue}"/>; disposing stops it, which closes the consumer, then disposes it.</para>
 /// </remarks>
 public sealed partial class TopicFollower : IDisposable
@@ -43,6 +51,13 @@ public sealed partial class TopicFollower : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly List<TaskCompletionSource> _ready = [];
+
+    // Reading on demand: which partitions are assigned, until when they are wanted, taken in this
+    // order: _demand, then _gate. Assigning and unassigning are librdkafka calls, safe from any thread.
+    private readonly Lock _demand = new();
+    private bool[] _reading = [];
+    private long[] _wantedUntil = [];
+    private bool _onDemand;
     private readonly CancellationTokenSource _stop = new();
     private long[] _positions = [];
     private PriorityQueue<TaskCompletionSource, long>[] _waiters = [];
@@ -100,7 +115,7 @@ public sealed partial class TopicFollower : IDisposable
         _loop = new ConsumeLoop<byte[]?, byte[]?>(_consumer, settings.ThreadName, new()
         {
             OnRecord = OnRecord,
-            OnIdle = ProbeIfPersistentError,
+            OnIdle = OnIdle,
             OnConsumeError = e => OnError(e.Error),
             OnFailure = OnLoopFailure,
         }, PollTimeout);
@@ -174,6 +189,19 @@ public sealed partial class TopicFollower : IDisposable
         }
 
         await caughtUp.ConfigureAwait(false);
+        if (_settings.ReadOnDemand)
+        {
+            lock (_demand)
+            {
+                _onDemand = true;
+            }
+
+            for (var p = 0; p < followed; p++)
+            {
+                StopIfUnwanted(p);
+            }
+        }
+
         return ends;
     }
 
@@ -255,6 +283,12 @@ public sealed partial class TopicFollower : IDisposable
         for (var p = 0; p < partitions; p++)
         {
             assignment.Add(new TopicPartitionOffset(Topic, p, positions[p]));
+        }
+
+        lock (_demand)
+        {
+            _reading = [.. Enumerable.Repeat(true, partitions)];
+            _wantedUntil = new long[partitions];
         }
 
         lock (_gate)
@@ -353,6 +387,7 @@ public sealed partial class TopicFollower : IDisposable
             _waiters[partition].Enqueue(waiter, offset);
         }
 
+        EnsureReading(partition);
         return waiter.Task.WaitAsync(cancellationToken);
     }
 
@@ -377,20 +412,127 @@ public sealed partial class TopicFollower : IDisposable
                 failure = new TopicFollowerException(Topic, new Error(ErrorCode.Local_UnknownPartition),
                     $"Partition {partition} of topic '{Topic}' is not followed (it has {_positions.Length}); restart to follow partitions added since start.");
             }
-            else if (_positions[partition] <= offset)
+            else if (_positions[partition] > offset)
+            {
+                waiter.TrySetResult();
+                return;
+            }
+            else
             {
                 _waiters[partition].Enqueue(waiter, offset);
-                return;
             }
         }
 
-        if (failure is null)
-        {
-            waiter.TrySetResult();
-        }
-        else
+        if (failure is not null)
         {
             waiter.TrySetException(failure);
+            return;
+        }
+
+        EnsureReading(partition);
+    }
+
+    /// <summary>
+    /// The owner has applied every record of <paramref name="partition"/> below <paramref name="offset"/>
+    /// itself (its own, at their acknowledgement): they count as read, and are not fetched unless
+    /// reading is under way already (a record below the position is then handed over again; the owner skips it).
+    /// </summary>
+    public void Advance(int partition, long offset)
+    {
+        lock (_gate)
+        {
+            if (partition >= _positions.Length || _positions[partition] >= offset)
+            {
+                return;
+            }
+
+            _positions[partition] = offset;
+            ReleaseWaitersLocked(partition, offset - 1);
+        }
+
+        CompleteReady();
+    }
+
+    /// <summary>
+    /// Keeps reading <paramref name="partition"/> for at least <paramref name="duration"/> from now
+    /// (resuming from its position if it was stopped): for callers that wait for what others write
+    /// there rather than for a given offset. Without <see cref="TopicFollowerSettings.ReadOnDemand"/> every partition is always read.
+    /// </summary>
+    public void Want(int partition, TimeSpan duration)
+    {
+        var until = _time.GetTimestamp() + (long)(duration.TotalSeconds * _time.TimestampFrequency);
+        lock (_demand)
+        {
+            if (partition >= _wantedUntil.Length)
+            {
+                return;
+            }
+
+            _wantedUntil[partition] = Math.Max(_wantedUntil[partition], until);
+        }
+
+        EnsureReading(partition);
+    }
+
+    /// <summary>Whether <paramref name="partition"/> is being fetched now (always so without <see cref="TopicFollowerSettings.ReadOnDemand"/>).</summary>
+    public bool IsReading(int partition)
+    {
+        lock (_demand)
+        {
+            return partition < _reading.Length && _reading[partition];
+        }
+    }
+
+    /// <summary>Starts fetching <paramref name="partition"/> from its position if it is stopped.</summary>
+    private void EnsureReading(int partition)
+    {
+        lock (_demand)
+        {
+            if (partition >= _reading.Length || _reading[partition] || _stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            long from;
+            lock (_gate)
+            {
+                from = _positions[partition];
+            }
+
+            _consumer.IncrementalAssign([new TopicPartitionOffset(Topic, partition, from)]);
+            _reading[partition] = true;
+        }
+    }
+
+    /// <summary>On the reading thread: stops fetching <paramref name="partition"/> when nothing needs it.</summary>
+    private void StopIfUnwanted(int partition)
+    {
+        lock (_demand)
+        {
+            if (!_onDemand || !_reading[partition] || _wantedUntil[partition] > _time.GetTimestamp() || _stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (_waiters[partition].Count > 0)
+                {
+                    return;
+                }
+            }
+
+            _consumer.IncrementalUnassign([new TopicPartition(Topic, partition)]);
+            _reading[partition] = false;
+        }
+    }
+
+    private void OnIdle()
+    {
+        ProbeIfPersistentError();
+        for (var p = 0; p < _reading.Length; p++)
+        {
+            StopIfUnwanted(p);
         }
     }
 
@@ -411,21 +553,45 @@ public sealed partial class TopicFollower : IDisposable
         var partition = record.Partition.Value;
         lock (_gate)
         {
-            _positions[partition] = record.Offset.Value + 1;
-            var waiters = _waiters[partition];
-            while (waiters.TryPeek(out var waiter, out var offset) && offset <= record.Offset.Value)
-            {
-                waiters.Dequeue();
-                _ready.Add(waiter);
-            }
+            // Never backwards: the owner may have advanced past its own records already.
+            _positions[partition] = Math.Max(_positions[partition], record.Offset.Value + 1);
+            ReleaseWaitersLocked(partition, record.Offset.Value);
         }
 
-        foreach (var waiter in _ready)
+        CompleteReady();
+        StopIfUnwanted(partition);
+    }
+
+    /// <summary>Moves the waiters of <paramref name="partition"/> for offsets up to <paramref name="read"/> to the ready list (under the gate).</summary>
+    private void ReleaseWaitersLocked(int partition, long read)
+    {
+        var waiters = _waiters[partition];
+        while (waiters.TryPeek(out var waiter, out var offset) && offset <= read)
+        {
+            waiters.Dequeue();
+            _ready.Add(waiter);
+        }
+    }
+
+    /// <summary>Completes the waiters released (outside the gate: their continuations are asynchronous anyway).</summary>
+    private void CompleteReady()
+    {
+        List<TaskCompletionSource> ready;
+        lock (_gate)
+        {
+            if (_ready.Count == 0)
+            {
+                return;
+            }
+
+            ready = [.. _ready];
+            _ready.Clear();
+        }
+
+        foreach (var waiter in ready)
         {
             waiter.TrySetResult();
         }
-
-        _ready.Clear();
     }
 
     /// <summary>A fatal consume error, or the owner's <c>apply</c> throwing: either way the state can no longer be kept.</summary>
@@ -642,6 +808,12 @@ public sealed record TopicFollowerSettings(string Topic, string ClientId, string
 {
     /// <summary>The consumer's fetch.wait.max.ms: callers wait for their own records, so keep it short.</summary>
     public int FetchWaitMaxMs { get; init; } = 10;
+
+    /// <summary>
+    /// After the start, fetch a partition only while something needs its records (see
+    /// <see cref="TopicFollower.Want"/> and <see cref="TopicFollower.Advance"/>); false: follow every partition all the time.
+    /// </summary>
+    public bool ReadOnDemand { get; init; }
 
     /// <summary>
     /// Follow partition 0 only: the topic is one totally ordered log (the registry's <c>_schemas</c>).
