@@ -11,10 +11,18 @@ anchors_setup() { # work directory prefix
   export STATE_DIR="$WORK/state" JWT_SECRET_KEY=compare-secret-0123456789-abcdefghijklmnop JWT_ALGORITHM=HS256
   export JWT_SECRET=$JWT_SECRET_KEY
   trap anchors_cleanup EXIT
-  BS=$(STATE_DIR="$WORK/broker" "$WORK/mockbroker/run.sh" --topic events.iot.sensors:12 --topic events.clickstream:24 \
-        --topic events.transactions:12 --topic events.aggregated:12 --topic events.dlq:6)
+  start_broker
   export TOKEN; TOKEN=$(/usr/bin/python3 "$WORK/seed-stack/make_token.py" "$JWT_SECRET" 7200)
 }
+
+# compare.sh's mock cluster with the design's topics, in its own process; its bootstrap string in $BS.
+start_broker() {
+  BS=$(STATE_DIR="$WORK/broker" "$WORK/mockbroker/run.sh" --topic events.iot.sensors:12 --topic events.clickstream:24 \
+        --topic events.transactions:12 --topic events.aggregated:12 --topic events.dlq:6)
+}
+
+# A new, empty cluster in place of the running one.
+restart_broker() { STATE_DIR="$WORK/broker" "$WORK/mockbroker/run.sh" stop >/dev/null 2>&1 || true; start_broker; }
 
 stop_up() { [ -n "$UP_PID" ] && { kill -TERM -- -"$UP_PID" 2>/dev/null || true; for _ in $(seq 1 20); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.5; done; kill -KILL -- -"$UP_PID" 2>/dev/null || true; }; UP_PID=; }
 
