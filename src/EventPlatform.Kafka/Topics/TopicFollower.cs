@@ -401,6 +401,7 @@ public sealed partial class TopicFollower : IDisposable
     {
         ArgumentNullException.ThrowIfNull(waiter);
         Exception? failure = null;
+        var read = false;
         lock (_gate)
         {
             if (_failure is not null)
@@ -414,8 +415,7 @@ public sealed partial class TopicFollower : IDisposable
             }
             else if (_positions[partition] > offset)
             {
-                waiter.TrySetResult();
-                return;
+                read = true;
             }
             else
             {
@@ -423,13 +423,19 @@ public sealed partial class TopicFollower : IDisposable
             }
         }
 
+        // Completed outside the gate: a waiter's continuation may run on this thread.
         if (failure is not null)
         {
             waiter.TrySetException(failure);
-            return;
         }
-
-        EnsureReading(partition);
+        else if (read)
+        {
+            waiter.TrySetResult();
+        }
+        else
+        {
+            EnsureReading(partition);
+        }
     }
 
     /// <summary>
@@ -486,6 +492,7 @@ public sealed partial class TopicFollower : IDisposable
     /// <summary>Starts fetching <paramref name="partition"/> from its position if it is stopped.</summary>
     private void EnsureReading(int partition)
     {
+        Error? failed = null;
         lock (_demand)
         {
             if (partition >= _reading.Length || _reading[partition] || _stop.IsCancellationRequested)
@@ -499,8 +506,22 @@ public sealed partial class TopicFollower : IDisposable
                 from = _positions[partition];
             }
 
-            _consumer.IncrementalAssign([new TopicPartitionOffset(Topic, partition, from)]);
-            _reading[partition] = true;
+            try
+            {
+                _consumer.IncrementalAssign([new TopicPartitionOffset(Topic, partition, from)]);
+                _reading[partition] = true;
+            }
+            catch (KafkaException e) when (!_stop.IsCancellationRequested)
+            {
+                failed = e.Error;
+            }
+        }
+
+        // Outside the lock: failing completes waiters, whose continuations may run on this thread.
+        if (failed is not null)
+        {
+            // Someone waits for records that can now never come: the state cannot be kept.
+            Fail(failed, $"topic '{Topic}' partition {partition} cannot be read again: {failed.Code} {failed.Reason}");
         }
     }
 
@@ -522,8 +543,15 @@ public sealed partial class TopicFollower : IDisposable
                 }
             }
 
-            _consumer.IncrementalUnassign([new TopicPartition(Topic, partition)]);
-            _reading[partition] = false;
+            try
+            {
+                _consumer.IncrementalUnassign([new TopicPartition(Topic, partition)]);
+                _reading[partition] = false;
+            }
+            catch (KafkaException)
+            {
+                // Still reading: costs a fetch now and then, changes nothing read.
+            }
         }
     }
 
