@@ -4,9 +4,9 @@ using EventPlatform.Testing;
 namespace EventPlatform.Cli.Tests;
 
 /// <summary>
-/// A service re-executes itself in place with the runtime's call-counting delay off (ServiceRuntime,
-/// README, processor): the process started is the process that serves, with the setting in its
-/// environment; a value the user set is kept.
+/// A service re-executes itself in place with the runtime's call-counting delay off, and the gateway
+/// (alone or in <c>up</c>) with socket operations completed inline (ServiceRuntime, README): the process
+/// started is the process that serves, with the settings in its environment; a value the user set is kept.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class ServiceRuntimeTests
@@ -22,6 +22,32 @@ public sealed class ServiceRuntimeTests
         Assert.Equal("0", Environment(broker.Id).GetValueOrDefault(Variable));
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         Assert.Contains(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "events.iot.sensors");
+    }
+
+    [Fact]
+    public async Task A_gateway_also_completes_socket_operations_inline_and_keeps_a_value_the_user_set()
+    {
+        const string Inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        var (broker, bootstrap) = await PlatformProcesses.StartBrokerAsync();
+        await using var _ = broker;
+        var (registry, registryUrl) = await PlatformProcesses.StartRegistryAsync("registry-inline", bootstrap);
+        await using var __ = registry;
+        var (gateway, url) = await PlatformProcesses.StartGatewayAsync("gateway-inline", bootstrap, registryUrl);
+        await using var ___ = gateway;
+        var userEnvironment = PlatformProcesses.GatewayEnvironment(bootstrap, registryUrl.ToString().TrimEnd('/'));
+        userEnvironment[Inline] = "0";
+        var user = CliProcess.Start("gateway-user-inline", ["gateway", "--Gateway:Urls=http://127.0.0.1:0"], userEnvironment);
+        await using var ____ = user;
+        await user.WaitForLineAsync(l => l.Contains("Now listening", StringComparison.Ordinal), PlatformProcesses.StartTimeout);
+
+        using var http = new HttpClient();
+        using var health = await http.GetAsync(new Uri(url, "api/v1/health"));
+        Assert.True(health.IsSuccessStatusCode);
+        Assert.Equal(("1", "0"), (Environment(gateway.Id).GetValueOrDefault(Inline), Environment(gateway.Id).GetValueOrDefault(Variable)));
+        Assert.Equal(("0", "0"), (Environment(user.Id).GetValueOrDefault(Inline), Environment(user.Id).GetValueOrDefault(Variable)));
+        // The other services keep the thread pool's completions.
+        Assert.False(Environment(registry.Id).ContainsKey(Inline));
+        Assert.False(Environment(broker.Id).ContainsKey(Inline));
     }
 
     [Fact]
