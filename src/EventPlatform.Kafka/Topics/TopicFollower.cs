@@ -50,7 +50,6 @@ public sealed partial class TopicFollower : IDisposable
     private readonly Action<TopicFollowerException> _onFatal;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly List<TaskCompletionSource> _ready = [];
 
     // Reading on demand: which partitions are assigned, until when they are wanted, taken in this
     // order: _demand, then _gate. Assigning and unassigning are librdkafka calls, safe from any thread.
@@ -445,6 +444,7 @@ public sealed partial class TopicFollower : IDisposable
     /// </summary>
     public void Advance(int partition, long offset)
     {
+        List<TaskCompletionSource>? ready;
         lock (_gate)
         {
             if (partition >= _positions.Length || _positions[partition] >= offset)
@@ -453,10 +453,10 @@ public sealed partial class TopicFollower : IDisposable
             }
 
             _positions[partition] = offset;
-            ReleaseWaitersLocked(partition, offset - 1);
+            ready = ReleaseWaitersLocked(partition, offset - 1);
         }
 
-        CompleteReady();
+        Complete(ready);
     }
 
     /// <summary>
@@ -528,6 +528,11 @@ public sealed partial class TopicFollower : IDisposable
     /// <summary>On the reading thread: stops fetching <paramref name="partition"/> when nothing needs it.</summary>
     private void StopIfUnwanted(int partition)
     {
+        if (!_settings.ReadOnDemand)
+        {
+            return;
+        }
+
         lock (_demand)
         {
             if (!_onDemand || !_reading[partition] || _wantedUntil[partition] > _time.GetTimestamp() || _stop.IsCancellationRequested)
@@ -579,41 +584,38 @@ public sealed partial class TopicFollower : IDisposable
         _persistentError = null;
         _apply(record);
         var partition = record.Partition.Value;
+        List<TaskCompletionSource>? ready;
         lock (_gate)
         {
             // Never backwards: the owner may have advanced past its own records already.
             _positions[partition] = Math.Max(_positions[partition], record.Offset.Value + 1);
-            ReleaseWaitersLocked(partition, record.Offset.Value);
+            ready = ReleaseWaitersLocked(partition, record.Offset.Value);
         }
 
-        CompleteReady();
+        Complete(ready);
         StopIfUnwanted(partition);
     }
 
-    /// <summary>Moves the waiters of <paramref name="partition"/> for offsets up to <paramref name="read"/> to the ready list (under the gate).</summary>
-    private void ReleaseWaitersLocked(int partition, long read)
+    /// <summary>Takes the waiters of <paramref name="partition"/> for offsets up to <paramref name="read"/> out of its queue (under the gate); null when there are none.</summary>
+    private List<TaskCompletionSource>? ReleaseWaitersLocked(int partition, long read)
     {
+        List<TaskCompletionSource>? ready = null;
         var waiters = _waiters[partition];
         while (waiters.TryPeek(out var waiter, out var offset) && offset <= read)
         {
             waiters.Dequeue();
-            _ready.Add(waiter);
+            (ready ??= []).Add(waiter);
         }
+
+        return ready;
     }
 
-    /// <summary>Completes the waiters released (outside the gate: their continuations are asynchronous anyway).</summary>
-    private void CompleteReady()
+    /// <summary>Completes released waiters, outside the gate: a waiter's continuation may run on this thread.</summary>
+    private static void Complete(List<TaskCompletionSource>? ready)
     {
-        List<TaskCompletionSource> ready;
-        lock (_gate)
+        if (ready is null)
         {
-            if (_ready.Count == 0)
-            {
-                return;
-            }
-
-            ready = [.. _ready];
-            _ready.Clear();
+            return;
         }
 
         foreach (var waiter in ready)
