@@ -4,6 +4,7 @@ using EventPlatform.Core.Topics;
 using EventPlatform.Gateway.Metrics;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Producing;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -149,7 +150,9 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         producerConfig.Acks = Acks.All;
         // Entries are mostly random 128-bit hashes: compression costs CPU and saves nothing.
         producerConfig.CompressionType = CompressionType.None;
-        _producer = new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        // Replaced after a fatal error: an idempotent producer then refuses every claim until closed.
+        _producer = new RecoveringProducer<byte[]?, byte[]>(() => new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }),
+            _logger, k.Producer.MessageTimeout + TimeSpan.FromSeconds(10), e => LogProducerError(_logger, e.Code, e.IsFatal, e.Reason));
         using (var admin = new DependentAdminClientBuilder(_producer.Handle).Build())
         {
             await IdempotencyRetention.EnsureAsync(admin, _options.Topic, _options.Window + _options.RetentionMargin, k.AdminTimeout, _logger).ConfigureAwait(false);
@@ -513,8 +516,11 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         _producer?.Dispose();
     }
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read ({Partitions} partitions, high watermarks sum {Records}): {Keys} keys remembered, in {Seconds:0.0} s")]
+    [LoggerMessage(EventId = 2346, Level = LogLevel.Information, Message = "Idempotency topic {Topic} read ({Partitions} partitions, high watermarks sum {Records}): {Keys} keys remembered, in {Seconds:0.0} s")]
     private static partial void LogCaughtUp(ILogger logger, string topic, int partitions, long records, int keys, double seconds);
+
+    [LoggerMessage(EventId = 2347, Level = LogLevel.Warning, Message = "The idempotency log's producer reported {Code} (fatal {Fatal}): {Reason}")]
+    private static partial void LogProducerError(ILogger logger, ErrorCode code, bool fatal, string reason);
 
     [LoggerMessage(EventId = 2340, Level = LogLevel.Error, Message = "An idempotency {Type} entry could not be written ({Code}); the claim will be resolved from the event topic by a later retry")]
     private static partial void LogPostFailed(ILogger logger, IdempotencyEntryType type, ErrorCode code);

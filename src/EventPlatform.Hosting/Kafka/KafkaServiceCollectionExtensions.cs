@@ -3,6 +3,7 @@ using EventPlatform.Core.Topics;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
 using EventPlatform.Kafka.Embedded;
+using EventPlatform.Kafka.Producing;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,9 @@ namespace EventPlatform.Hosting.Kafka;
 /// <summary>Registers the Kafka pieces a service needs: options, one shared producer, provisioning, health.</summary>
 public static class KafkaServiceCollectionExtensions
 {
+    /// <summary>How long a producer replaced after a fatal error is kept beyond the message timeout (its last reports).</summary>
+    private static readonly TimeSpan RetireMargin = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Adds <see cref="KafkaOptions"/> (validated at start), a process-wide idempotent producer
     /// with the seed's settings and its metrics (<see cref="KafkaProducerStatistics"/>), a topic
@@ -33,17 +37,20 @@ public static class KafkaServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KafkaProducerStatistics>();
 
-        services.AddSingleton(sp =>
+        services.AddSingleton<IProducer<byte[]?, byte[]>>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("EventPlatform.Kafka.Producer");
             var statistics = sp.GetRequiredService<KafkaProducerStatistics>();
             var config = KafkaClientConfig.ForProducer(options, clientId, options.BootstrapServers!);
-            return new ProducerBuilder<byte[]?, byte[]>(config)
-                .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
-                .SetErrorHandler((_, e) => KafkaLogging.OnError(logger, e))
-                .SetStatisticsHandler((_, json) => statistics.OnStatistics(json))
-                .Build();
+            // Replaced after a fatal error (an idempotent producer then refuses every record until closed).
+            return new RecoveringProducer<byte[]?, byte[]>(
+                () => new ProducerBuilder<byte[]?, byte[]>(config)
+                    .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
+                    .SetStatisticsHandler((_, json) => statistics.OnStatistics(json)),
+                logger,
+                options.Producer.MessageTimeout + RetireMargin,
+                e => KafkaLogging.OnError(logger, e));
         });
 
         services.AddSingleton<KafkaHealthProbe>();

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using EventPlatform.Core.Topics;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Producing;
 using EventPlatform.Kafka.Topics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,9 @@ public sealed partial class KafkaSchemaLog(
 
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-schema-registry", k.BootstrapServers!);
         producerConfig.LingerMs = 0; // registry writes are rare and a caller waits for each
-        _producer = new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        // Replaced after a fatal error: an idempotent producer then refuses every write until closed.
+        _producer = new RecoveringProducer<byte[], byte[]?>(() => new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }),
+            logger, k.Producer.MessageTimeout + TimeSpan.FromSeconds(10));
 
         // The log is partition 0, whatever the topic has (auto-created topics have the broker's default count).
         var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-schema-registry-reader", "schema-registry-reader") with { SinglePartition = true };

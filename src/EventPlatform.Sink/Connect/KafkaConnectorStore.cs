@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using EventPlatform.Core.Topics;
 using EventPlatform.Hosting.Lifetime;
 using EventPlatform.Kafka.Configuration;
+using EventPlatform.Kafka.Producing;
 using EventPlatform.Kafka.Topics;
 using EventPlatform.Sink.Configuration;
 using Microsoft.Extensions.Logging;
@@ -79,7 +80,9 @@ public sealed partial class KafkaConnectorStore : IConnectorStore
         await _provisioner.EnsureTopicAsync(TopicFor(_topic, _kafka), cancellationToken).ConfigureAwait(false);
         var producerConfig = KafkaClientConfig.ForProducer(_kafka, "eventplatform-sink-configs", _kafka.BootstrapServers!);
         producerConfig.LingerMs = 0; // rare writes, each waited for by a REST call
-        _producer = new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }).Build();
+        // Replaced after a fatal error: an idempotent producer then refuses every write until closed.
+        _producer = new RecoveringProducer<byte[], byte[]?>(() => new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }),
+            _logger, _kafka.Producer.MessageTimeout + TimeSpan.FromSeconds(10));
         var settings = TopicFollowerSettings.For(_kafka, _topic, "eventplatform-sink-configs-reader", "sink-configs-reader") with { SinglePartition = true };
         _follower = new TopicFollower(_kafka, settings, _gate, Apply, _failure.StateTopicFailed, _logger);
         await _follower.StartAsync(cancellationToken).ConfigureAwait(false);
