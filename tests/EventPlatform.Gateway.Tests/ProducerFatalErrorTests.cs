@@ -66,6 +66,7 @@ public sealed class ProducerFatalErrorTests : IAsyncLifetime
         }
 
         Assert.Equal(1, ((Kafka.Producing.RecoveringProducer<byte[]?, byte[]>)gateway.App.Services.GetRequiredService<IProducer<byte[]?, byte[]>>()).Replacements);
+        Assert.Matches(@"(?m)^kafka_producer_replacements_total(\{[^}]*\})? 1$", await gateway.Client.GetStringAsync("metrics"));
         await AssertOneCopyEachAsync(ids);
     }
 

@@ -36,6 +36,7 @@ public sealed partial class KafkaProducerStatistics
     private readonly TimeProvider _time;
     private readonly Lock _reportGate = new();
     private long _deliveryFailures;
+    private long _replacements;
     private (long AgeMicros, long MessagesSent, long MessageBytesSent, long BytesSent, long Failures) _previous;
     private ProducerStatisticsSnapshot? _latest;
     private bool _parseFailureLogged;
@@ -56,6 +57,8 @@ public sealed partial class KafkaProducerStatistics
         Gauge(meter, "kafka_producer_brokers_up", "{broker}", "Brokers the producer has an open connection to.", s => s.BrokersUp);
         meter.CreateObservableCounter("kafka_producer_record_send_total", () => Observe(s => s.RecordSendTotal), "{record}", "Records sent to Kafka since the producer started.");
         meter.CreateObservableCounter("kafka_producer_record_error_total", () => Observe(s => s.RecordErrorTotal), "{record}", "Record deliveries that failed since the producer started.");
+        meter.CreateObservableCounter("kafka_producer_replacements_total", () => Volatile.Read(ref _replacements), "{producer}",
+            "Producers replaced after a fatal error (an idempotent producer then refuses every record until it is closed); any increase deserves a look at the broker.");
     }
 
     /// <summary>The latest report, or null before the first (or with statistics off).</summary>
@@ -63,6 +66,9 @@ public sealed partial class KafkaProducerStatistics
 
     /// <summary>Counts one record whose delivery failed (a delivery report with an error).</summary>
     public void RecordDeliveryFailure() => Interlocked.Increment(ref _deliveryFailures);
+
+    /// <summary>Counts a producer replaced after a fatal error.</summary>
+    public void RecordReplacement() => Interlocked.Increment(ref _replacements);
 
     /// <summary>Takes one statistics report: librdkafka's JSON, as the statistics handler receives it.</summary>
     public void OnStatistics(string json)

@@ -44,13 +44,24 @@ public static class KafkaServiceCollectionExtensions
             var statistics = sp.GetRequiredService<KafkaProducerStatistics>();
             var config = KafkaClientConfig.ForProducer(options, clientId, options.BootstrapServers!);
             // Replaced after a fatal error (an idempotent producer then refuses every record until closed).
-            return new RecoveringProducer<byte[]?, byte[]>(
+            // Only the producer in use reports statistics: a failed one is kept (dependents use its handle)
+            // and its reports would mix another client's totals into the metrics.
+            RecoveringProducer<byte[]?, byte[]>? recovering = null;
+            recovering = new RecoveringProducer<byte[]?, byte[]>(
                 () => new ProducerBuilder<byte[]?, byte[]>(config)
                     .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
-                    .SetStatisticsHandler((_, json) => statistics.OnStatistics(json)),
+                    .SetStatisticsHandler((p, json) =>
+                    {
+                        if (recovering?.IsCurrent(p) != false)
+                        {
+                            statistics.OnStatistics(json);
+                        }
+                    }),
                 logger,
                 options.Producer.MessageTimeout + RetireMargin,
                 e => KafkaLogging.OnError(logger, e));
+            recovering.Replaced += _ => statistics.RecordReplacement();
+            return recovering;
         });
 
         services.AddSingleton<KafkaHealthProbe>();

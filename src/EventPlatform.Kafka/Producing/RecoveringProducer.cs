@@ -60,6 +60,9 @@ public sealed partial class RecoveringProducer<TKey, TValue> : IProducer<TKey, T
     /// <summary>How many times a producer was replaced after a fatal error.</summary>
     public long Replacements => Interlocked.Read(ref _replacements);
 
+    /// <summary>Whether <paramref name="producer"/> (as a builder's handler receives it) is the one records go to now.</summary>
+    public bool IsCurrent(IClient producer) => ReferenceEquals(producer, _current);
+
     /// <summary>Told (on the failed producer's polling thread) after each replacement.</summary>
     public event Action<Error>? Replaced;
 
