@@ -195,6 +195,6 @@ public sealed partial class KafkaSchemaLog(
         _producer?.Dispose();
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Schema registry store {Topic} read: {Records} records, {Subjects} subjects, highest id {MaxId}")]
+    [LoggerMessage(EventId = 3120, Level = LogLevel.Information, Message = "Schema registry store {Topic} read: {Records} records, {Subjects} subjects, highest id {MaxId}")]
     private static partial void LogCaughtUp(ILogger logger, string topic, long records, int subjects, int maxId);
 }
