@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EventPlatform.Testing;
 
 namespace EventPlatform.Monitoring.Tests;
 
@@ -19,7 +20,7 @@ internal static class Promtool
     public static string NotInstalledReason => $"promtool is not installed (apt-get install prometheus); set {RequireVariable}=1 to fail instead of skipping.";
 
     /// <summary>The repository's root (where EventPlatform.slnx is), found from the test's directory.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => Repository.Root;
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string promtool, IEnumerable<string> arguments, string? stdin = null, string? workingDirectory = null)
     {
@@ -47,19 +48,6 @@ internal static class Promtool
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "EventPlatform.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (EventPlatform.slnx) was not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -151,8 +151,7 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         // Entries are mostly random 128-bit hashes: compression costs CPU and saves nothing.
         producerConfig.CompressionType = CompressionType.None;
         // Replaced after a fatal error: an idempotent producer then refuses every claim until closed.
-        _producer = new RecoveringProducer<byte[]?, byte[]>(() => new ProducerBuilder<byte[]?, byte[]>(producerConfig).SetLogHandler((_, _) => { }),
-            _logger, k.Producer.MessageTimeout + TimeSpan.FromSeconds(10), e => LogProducerError(_logger, e.Code, e.IsFatal, e.Reason));
+        _producer = RecoveringProducer.Create<byte[]?, byte[]>(producerConfig, k, _logger, onError: e => LogProducerError(_logger, e.Code, e.IsFatal, e.Reason));
         using (var admin = new DependentAdminClientBuilder(_producer.Handle).Build())
         {
             await IdempotencyRetention.EnsureAsync(admin, _options.Topic, _options.Window + _options.RetentionMargin, k.AdminTimeout, _logger).ConfigureAwait(false);

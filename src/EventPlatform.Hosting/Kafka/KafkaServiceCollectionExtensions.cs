@@ -17,9 +17,6 @@ namespace EventPlatform.Hosting.Kafka;
 /// <summary>Registers the Kafka pieces a service needs: options, one shared producer, provisioning, health.</summary>
 public static class KafkaServiceCollectionExtensions
 {
-    /// <summary>How long a producer replaced after a fatal error is kept beyond the message timeout (its last reports).</summary>
-    private static readonly TimeSpan RetireMargin = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Adds <see cref="KafkaOptions"/> (validated at start), a process-wide idempotent producer
     /// with the seed's settings and its metrics (<see cref="KafkaProducerStatistics"/>), a topic
@@ -47,8 +44,8 @@ public static class KafkaServiceCollectionExtensions
             // Only the producer in use reports statistics: a failed one is kept (dependents use its handle)
             // and its reports would mix another client's totals into the metrics.
             RecoveringProducer<byte[]?, byte[]>? recovering = null;
-            recovering = new RecoveringProducer<byte[]?, byte[]>(
-                () => new ProducerBuilder<byte[]?, byte[]>(config)
+            recovering = RecoveringProducer.Create<byte[]?, byte[]>(config, options, logger,
+                builder => builder
                     .SetLogHandler((_, m) => KafkaLogging.OnLog(logger, m))
                     .SetStatisticsHandler((p, json) =>
                     {
@@ -57,8 +54,6 @@ public static class KafkaServiceCollectionExtensions
                             statistics.OnStatistics(json);
                         }
                     }),
-                logger,
-                options.Producer.MessageTimeout + RetireMargin,
                 e => KafkaLogging.OnError(logger, e));
             recovering.Replaced += _ => statistics.RecordReplacement();
             return recovering;

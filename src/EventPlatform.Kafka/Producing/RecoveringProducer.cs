@@ -1,7 +1,47 @@
 using Confluent.Kafka;
+using EventPlatform.Kafka.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace EventPlatform.Kafka.Producing;
+
+/// <summary>Makes the services' <see cref="RecoveringProducer{TKey, TValue}"/>s, so that each is built and retired the same way.</summary>
+public static class RecoveringProducer
+{
+    /// <summary>How long a failed producer is kept beyond the message timeout: its last delivery reports.</summary>
+    private static readonly TimeSpan RetireMargin = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A recovering producer with <paramref name="config"/>. <paramref name="configure"/> adds handlers to
+    /// each producer's builder (not the error handler); without it librdkafka's log lines are dropped.
+    /// </summary>
+    public static RecoveringProducer<TKey, TValue> Create<TKey, TValue>(
+        ProducerConfig config,
+        KafkaOptions options,
+        ILogger logger,
+        Action<ProducerBuilder<TKey, TValue>>? configure = null,
+        Action<Error>? onError = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new RecoveringProducer<TKey, TValue>(
+            () =>
+            {
+                var builder = new ProducerBuilder<TKey, TValue>(config);
+                if (configure is null)
+                {
+                    builder.SetLogHandler((_, _) => { });
+                }
+                else
+                {
+                    configure(builder);
+                }
+
+                return builder;
+            },
+            logger,
+            options.Producer.MessageTimeout + RetireMargin,
+            onError);
+    }
+}
 
 /// <summary>
 /// A producer that replaces its librdkafka producer when that one raises a fatal error, so that a

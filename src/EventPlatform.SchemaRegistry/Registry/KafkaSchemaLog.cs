@@ -58,8 +58,7 @@ public sealed partial class KafkaSchemaLog(
         var producerConfig = KafkaClientConfig.ForProducer(k, "eventplatform-schema-registry", k.BootstrapServers!);
         producerConfig.LingerMs = 0; // registry writes are rare and a caller waits for each
         // Replaced after a fatal error: an idempotent producer then refuses every write until closed.
-        _producer = new RecoveringProducer<byte[], byte[]?>(() => new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }),
-            logger, k.Producer.MessageTimeout + TimeSpan.FromSeconds(10));
+        _producer = RecoveringProducer.Create<byte[], byte[]?>(producerConfig, k, logger);
 
         // The log is partition 0, whatever the topic has (auto-created topics have the broker's default count).
         var settings = TopicFollowerSettings.For(k, _options.Topic, "eventplatform-schema-registry-reader", "schema-registry-reader") with { SinglePartition = true };

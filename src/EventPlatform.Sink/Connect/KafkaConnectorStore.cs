@@ -81,8 +81,7 @@ public sealed partial class KafkaConnectorStore : IConnectorStore
         var producerConfig = KafkaClientConfig.ForProducer(_kafka, "eventplatform-sink-configs", _kafka.BootstrapServers!);
         producerConfig.LingerMs = 0; // rare writes, each waited for by a REST call
         // Replaced after a fatal error: an idempotent producer then refuses every write until closed.
-        _producer = new RecoveringProducer<byte[], byte[]?>(() => new ProducerBuilder<byte[], byte[]?>(producerConfig).SetLogHandler((_, _) => { }),
-            _logger, _kafka.Producer.MessageTimeout + TimeSpan.FromSeconds(10));
+        _producer = RecoveringProducer.Create<byte[], byte[]?>(producerConfig, _kafka, _logger);
         var settings = TopicFollowerSettings.For(_kafka, _topic, "eventplatform-sink-configs-reader", "sink-configs-reader") with { SinglePartition = true };
         _follower = new TopicFollower(_kafka, settings, _gate, Apply, _failure.StateTopicFailed, _logger);
         await _follower.StartAsync(cancellationToken).ConfigureAwait(false);

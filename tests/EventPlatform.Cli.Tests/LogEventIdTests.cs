@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 
-namespace EventPlatform.Hosting.Tests;
+using EventPlatform.Testing;
+
+namespace EventPlatform.Cli.Tests;
 
 /// <summary>
 /// Every structured log message of the services has its own event id (JSON logs carry it as
@@ -14,7 +16,7 @@ public partial class LogEventIdTests
     [Fact]
     public void No_two_log_messages_share_an_event_id()
     {
-        var source = Path.Combine(FindRoot(), "src");
+        var source = Path.Combine(Repository.Root, "src");
         var ids = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -24,18 +26,5 @@ public partial class LogEventIdTests
         Assert.True(ids.Count > 100, $"only {ids.Count} log messages found under {source}");
         var shared = ids.GroupBy(i => i.Id).Where(g => g.Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(i => i.File))}").ToList();
         Assert.True(shared.Count == 0, "event ids used twice: " + string.Join("; ", shared));
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EventPlatform.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (EventPlatform.slnx) was not found above " + AppContext.BaseDirectory);
     }
 }
