@@ -189,4 +189,20 @@ public sealed class IdempotencyLedgerTests
         Assert.True(IdempotencyKeys.Names(IdempotencyKeys.HeaderValue(id), id));
         Assert.False(IdempotencyKeys.Names(IdempotencyKeys.HeaderValue(id), id + 1));
     }
+
+    [Fact]
+    public void Claim_ids_never_repeat_across_threads_and_carry_the_process_prefix()
+    {
+        var ids = new System.Collections.Concurrent.ConcurrentBag<UInt128>();
+        Parallel.For(0, 8, _ =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                ids.Add(IdempotencyKeys.NewClaimId());
+            }
+        });
+
+        Assert.Equal(160_000, ids.Distinct().Count());
+        Assert.Single(ids.Select(id => (ulong)(id >> 64)).Distinct());
+    }
 }
