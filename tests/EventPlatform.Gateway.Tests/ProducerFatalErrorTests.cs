@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
@@ -77,6 +78,16 @@ public sealed class ProducerFatalErrorTests : IAsyncLifetime
         var run = Guid.NewGuid().ToString("N")[..8];
         var ids = Enumerable.Range(0, 10).Select(i => $"evt_fatal_claim_{run}_{i}").ToList();
         Assert.Equal(HttpStatusCode.OK, (await PublishAsync(gateway, TestEvents.Iot($"evt_fatal_warm_{run}"))).Answer.StatusCode);
+
+        // The warm event's result is posted to the log after its answer: wait until it is written,
+        // or the injected error may hit that record instead of the next claim.
+        var store = gateway.App.Services.GetRequiredService<IdempotencyStore>();
+        var quiet = Stopwatch.StartNew();
+        while (store.RecordsInFlight > 0)
+        {
+            Assert.True(quiet.Elapsed < TimeSpan.FromSeconds(30), "The idempotency log did not become quiet.");
+            await Task.Delay(10);
+        }
 
         // The next produce request is the first event's claim (the event is written only after it).
         _kafka.Cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.OutOfOrderSequenceNumber);

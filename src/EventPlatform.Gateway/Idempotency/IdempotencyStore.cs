@@ -116,6 +116,24 @@ public sealed partial class IdempotencyStore : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Records sent and not yet acknowledged, over every partition (a snapshot, for tests that must know the log is quiet).</summary>
+    internal int RecordsInFlight
+    {
+        get
+        {
+            var total = 0;
+            foreach (var writer in _writers)
+            {
+                lock (writer)
+                {
+                    total += writer.InFlight;
+                }
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Entries waiting for or in their partition's next record.</summary>
     private sealed class PartitionWriter
     {
