@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
@@ -82,12 +81,7 @@ public sealed class ProducerFatalErrorTests : IAsyncLifetime
         // The warm event's result is posted to the log after its answer: wait until it is written,
         // or the injected error may hit that record instead of the next claim.
         var store = gateway.App.Services.GetRequiredService<IdempotencyStore>();
-        var quiet = Stopwatch.StartNew();
-        while (store.RecordsInFlight > 0)
-        {
-            Assert.True(quiet.Elapsed < TimeSpan.FromSeconds(30), "The idempotency log did not become quiet.");
-            await Task.Delay(10);
-        }
+        await Eventually.HoldsAsync(() => store.RecordsInFlight == 0, TimeSpan.FromSeconds(30), "The idempotency log did not become quiet.");
 
         // The next produce request is the first event's claim (the event is written only after it).
         _kafka.Cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.OutOfOrderSequenceNumber);

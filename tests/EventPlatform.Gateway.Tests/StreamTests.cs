@@ -151,7 +151,7 @@ public sealed class StreamTests(StreamingFixture streaming)
         await first.DisposeAsync();
         await second.DisposeAsync();
         Assert.Equal(WebSocketCloseStatus.NormalClosure, first.CloseStatus);
-        await Eventually(() => !streaming.Hubs.HasHub(topic));
+        await Eventually.HoldsAsync(() => !streaming.Hubs.HasHub(topic));
     }
 
     [Fact]
@@ -237,16 +237,6 @@ public sealed class StreamTests(StreamingFixture streaming)
             {
                 return ids;
             }
-        }
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 10 s");
-            await Task.Delay(20);
         }
     }
 }

@@ -158,11 +158,11 @@ public sealed partial class RecoveringProducer<TKey, TValue> : IProducer<TKey, T
             }
 
             _disposed = true;
-            all = [.. _retired.Where(p => !ReferenceEquals(p, _first)), _current];
+            all = [.. _retired, _current]; // the current one is never among the retired
             _retired.Clear();
         }
 
-        foreach (var producer in all.Distinct())
+        foreach (var producer in all)
         {
             if (!ReferenceEquals(producer, _first))
             {
